@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from dsr.auth.roles import Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a staff user (by bearer token or console session) or a service token."""
+
+    kind: str  # "staff" | "service"
+    token_name: str | None = None
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+    role: Role | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role is not None and (self.role in roles or self.role is Role.ADMIN)
+
+    def has_scope(self, scope: str) -> bool:
+        # Admins may use every service scope (for checks from the console); other staff may not.
+        return scope in self.scopes or self.role is Role.ADMIN

@@ -1,0 +1,89 @@
+"""Staff users and API tokens. Services never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.auth import repository
+from dsr.auth.models import ApiToken, StaffUser
+from dsr.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from dsr.auth.principal import Principal
+from dsr.auth.roles import ROLES, SCOPES, Role
+from dsr.errors import Conflict, InvalidInput, Unauthorized
+from dsr.security import new_api_token, sha256_hex
+
+
+def normalise_staff_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"email: {exc}") from None
+
+
+async def create_user(session: AsyncSession, email: str, role: str, password: str) -> StaffUser:
+    email = normalise_staff_email(email)
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(sorted(ROLES))}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if await repository.user_by_email(session, email) is not None:
+        raise Conflict("a staff user with that email already exists")
+    user = StaffUser(email=email, role=role, password_hash=hash_password(password))
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> StaffUser:
+    user = await repository.user_by_email(session, email)
+    ok = verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or not user.is_active:
+        raise Unauthorized("incorrect email or password")
+    return user
+
+
+async def create_service_token(session: AsyncSession, name: str, scopes: Iterable[str]) -> str:
+    scopes = sorted(set(scopes))
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown or not scopes:
+        raise InvalidInput(f"scopes must be among {', '.join(sorted(SCOPES))}")
+    token = new_api_token()
+    session.add(ApiToken(name=name, token_hash=sha256_hex(token), scopes=scopes))
+    await session.flush()
+    return token
+
+
+async def issue_access_token(
+    session: AsyncSession, user: StaffUser, now: datetime, ttl: timedelta
+) -> str:
+    token = new_api_token()
+    session.add(
+        ApiToken(
+            name=f"access:{user.id}",
+            token_hash=sha256_hex(token),
+            user_id=user.id,
+            expires_at=now + ttl,
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def principal_for_token(session: AsyncSession, token: str, now: datetime) -> Principal | None:
+    row = await repository.active_token(session, sha256_hex(token), now)
+    if row is None:
+        return None
+    if row.user_id is None:
+        return Principal(kind="service", token_name=row.name, scopes=frozenset(row.scopes))
+    user = await repository.user_by_id(session, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return staff_principal(user)
+
+
+def staff_principal(user: StaffUser) -> Principal:
+    return Principal(kind="staff", user_id=user.id, email=user.email, role=Role(user.role))

@@ -1,0 +1,115 @@
+"""A request and its case are one row: the id the requester gets is the id staff use."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from dsr.db.columns import json_field, now_ts, ts
+
+_VERSION = sa.Column("version", sa.Integer, nullable=False)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_record"
+    __table_args__ = (
+        # The queue: open work sorted by the deadline in force, then id for a stable cursor.
+        sa.Index("ix_case_record_queue", "status", "respond_by", "id"),
+        sa.Index("ix_case_record_due", "respond_by", "id"),
+        sa.Index("ix_case_record_subject", "email_sha256", "type", "status"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    reference: str = Field(max_length=20, sa_column_kwargs={"unique": True}, nullable=False)
+    type: str = Field(max_length=20)
+    status: str = Field(max_length=30)
+    channel: str = Field(max_length=10, default="web")
+    jurisdiction: str = Field(max_length=10)  # normalised, e.g. EU
+    jurisdiction_input: str = Field(max_length=10)  # as given, e.g. DE
+    jurisdiction_known: bool = True
+
+    # Personal data: never logged, never in staff URLs.
+    email: str = Field(max_length=254)
+    email_sha256: str = Field(max_length=64)
+    full_name: str = Field(max_length=200)
+    account_id: str | None = Field(default=None, max_length=200)
+    details: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    type_data: dict[str, Any] | None = json_field()
+
+    received_at: datetime = ts(nullable=False)
+    received_date: date
+    verified_at: datetime | None = ts()
+    expires_at: datetime | None = ts()  # when an unverified request lapses
+
+    # Deadlines (design §4): respond_by is the deadline in force.
+    acknowledge_by: date | None = None
+    respond_by: date = Field(index=False)
+    original_respond_by: date
+    extended_respond_by: date | None = None
+    extension_notice_by: date | None = None
+    extended: bool = False
+    clock_paused: bool = False
+    clock_stops: list[dict[str, Any]] = json_field(nullable=False, default=[])
+    policy: dict[str, Any] = json_field(nullable=False, default={})
+    acknowledged_at: datetime | None = ts()
+
+    assignee_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    duplicate_of_id: uuid.UUID | None = Field(default=None, foreign_key="case_record.id")
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
+    decided_at: datetime | None = ts()
+    decision_reason_code: str | None = Field(default=None, max_length=40)
+    decision_explanation: str | None = Field(
+        default=None, sa_column=sa.Column(sa.Text, nullable=True)
+    )
+    closed_at: datetime | None = ts()
+
+    # Optimistic lock: SQLAlchemy issues UPDATE ... WHERE version = :seen and raises
+    # StaleDataError (-> 409) when another transaction changed the row first.
+    version: int = Field(default=1, sa_column=_VERSION)
+    created_at: datetime = now_ts()
+    updated_at: datetime = now_ts()
+
+    __mapper_args__ = {"version_id_col": _VERSION}
+
+
+class CaseToken(SQLModel, table=True):
+    """Capabilities e-mailed to the requester. The token is HMAC(secret key, row id), derived again
+    when the e-mail is rendered, so only its SHA-256 is stored: a copy of the database alone
+    cannot be turned into working links."""
+
+    __tablename__ = "case_token"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case_record.id", index=True)
+    purpose: str = Field(max_length=10)  # verify | status
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
+    created_at: datetime = now_ts()
+    expires_at: datetime = ts(nullable=False)
+    used_at: datetime | None = ts()
+    failed_attempts: int = 0
+
+
+class CaseEvent(SQLModel, table=True):
+    """The timeline. (case_id, seq) is unique, so two writers appending at once cannot both
+    succeed; hash = sha256(prev_hash + canonical payload) chains each case's events."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case_record.id")
+    seq: int
+    at: datetime = ts(nullable=False)
+    actor_kind: str = Field(max_length=10)
+    actor_id: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=40)
+    from_status: str | None = Field(default=None, max_length=30)
+    to_status: str | None = Field(default=None, max_length=30)
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    data: dict[str, Any] = json_field(nullable=False, default={})
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

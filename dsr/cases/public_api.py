@@ -1,0 +1,55 @@
+"""Public JSON API for requesters: submit, verify, follow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from dsr.cases import intake, views
+from dsr.cases.schemas import RequestIn, RequestStatusOut, SubmissionOut, VerifyIn
+from dsr.db.types import utcnow
+from dsr.deps import SessionDep, SettingsDep
+
+router = APIRouter(prefix="/api/v1/requests", tags=["requests (public)"])
+
+TokenQuery = Annotated[
+    str, Query(min_length=1, max_length=200, description="Status token from the e-mail")
+]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut)
+async def submit_request(
+    body: RequestIn, request: Request, session: SessionDep, settings: SettingsDep
+) -> SubmissionOut:
+    limiter = request.app.state.rate_limiter
+    await limiter.check_ip(client_ip(request))
+    await limiter.check_email(str(body.email))
+    case = await intake.submit(session, settings, body, utcnow())
+    return SubmissionOut(id=case.id, reference=case.reference, status=case.status)
+
+
+@router.post("/{request_id}/verify", response_model=SubmissionOut)
+async def verify_request(
+    request_id: uuid.UUID,
+    body: VerifyIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> SubmissionOut:
+    await request.app.state.rate_limiter.check_ip(client_ip(request))
+    case = await intake.verify(session, settings, request_id, body.token, utcnow())
+    return SubmissionOut(id=case.id, reference=case.reference, status=case.status)
+
+
+@router.get("/{request_id}", response_model=RequestStatusOut)
+async def request_status(
+    request_id: uuid.UUID, token: TokenQuery, session: SessionDep
+) -> RequestStatusOut:
+    case = await intake.status_case(session, request_id, token, utcnow())
+    return views.status_out(case)

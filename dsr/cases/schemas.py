@@ -1,0 +1,195 @@
+"""Request and response bodies. Every string is bounded and control characters are refused, so
+hostile input gets a 422 before anything is written."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+RequestType = Literal["access", "correction", "deletion", "output_removal", "objection"]
+REQUEST_TYPES: tuple[str, ...] = ("access", "correction", "deletion", "output_removal", "objection")
+Channel = Literal["web", "email", "post", "phone", "agent"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+_clean = AfterValidator(_no_control)
+
+
+def _bounded(max_length: int, min_length: int = 1) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+Line = Annotated[str, _bounded(200), _clean]
+ShortText = Annotated[str, _bounded(100), _clean]
+MediumText = Annotated[str, _bounded(2000), _clean]
+LongText = Annotated[str, _bounded(4000), _clean]
+Details = Annotated[str, _bounded(10_000, 0), _clean]
+Jurisdiction = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{2}([-_][A-Za-z0-9]{1,3})?$"),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CorrectionIn(Strict):
+    inaccurate_data: MediumText = Field(description="What is wrong")
+    corrected_data: MediumText = Field(description="The correct value")
+
+
+class OutputRemovalIn(Strict):
+    personal_data: MediumText = Field(description="The personal data to suppress")
+    examples: list[LongText] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Example prompts or outputs where it appeared",
+    )
+    models: list[ShortText] = Field(
+        min_length=1, max_length=20, description="The models or products concerned"
+    )
+
+
+class RequestIn(Strict):
+    type: RequestType
+    jurisdiction: Jurisdiction = Field(description="ISO 3166 code, e.g. DE, GB, US-CA, CA-QC")
+    email: EmailStr = Field(max_length=254)
+    full_name: Line
+    account_id: Line | None = None
+    details: Details | None = None
+    correction: CorrectionIn | None = None
+    output_removal: OutputRemovalIn | None = None
+    # Honeypot: a field people never see on the form. Bots that fill every field get a 422.
+    website: str | None = Field(default=None, max_length=200, description="Leave empty")
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> RequestIn:
+        for name in ("correction", "output_removal"):
+            given = getattr(self, name) is not None
+            if self.type == name and not given:
+                raise ValueError(f"a {name} request needs the '{name}' object")
+            if self.type != name and given:
+                raise ValueError(f"'{name}' is only for {name} requests")
+        if self.website:
+            raise ValueError("submission rejected")
+        return self
+
+    def type_data(self) -> dict[str, Any] | None:
+        obj = self.correction or self.output_removal
+        return obj.model_dump() if obj is not None else None
+
+
+class StaffCaseIn(RequestIn):
+    received_at: date | datetime = Field(description="When the request really arrived")
+    channel: Channel
+    identity_verified: bool = Field(
+        default=False,
+        description="Staff confirmed the requester's identity already; skips the e-mail check",
+    )
+
+
+class SubmissionOut(BaseModel):
+    id: uuid.UUID
+    reference: str
+    status: str
+
+
+class VerifyIn(Strict):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Deadlines(BaseModel):
+    acknowledge_by: date | None
+    respond_by: date
+    extended_respond_by: date | None
+    extended: bool
+
+
+class RequestStatusOut(BaseModel):
+    id: uuid.UUID
+    reference: str
+    type: str
+    status: str
+    received_date: date
+    respond_by: date
+    extended: bool
+    decision_reason_code: str | None = None
+    decision_explanation: str | None = None
+    appeal: dict[str, Any] | None = None
+
+
+class CaseOut(BaseModel):
+    id: uuid.UUID
+    reference: str
+    type: str
+    status: str
+    channel: str
+    jurisdiction: str
+    jurisdiction_input: str
+    jurisdiction_known: bool
+    email: str
+    full_name: str
+    account_id: str | None
+    details: str | None
+    type_data: dict[str, Any] | None
+    received_at: datetime
+    verified_at: datetime | None
+    assignee: str | None = None
+    duplicate_of: uuid.UUID | None = None
+    deadlines: Deadlines
+    clock_paused: bool
+    version: int
+    decision_reason_code: str | None = None
+    decision_explanation: str | None = None
+    policy: dict[str, Any]
+
+
+class CaseSummary(BaseModel):
+    id: uuid.UUID
+    reference: str
+    type: str
+    status: str
+    jurisdiction: str
+    respond_by: date
+    days_left: int
+    overdue: bool
+    assignee: str | None = None
+    duplicate_of: uuid.UUID | None = None
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    actor_kind: str
+    actor_id: str | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+    data: dict[str, Any]
+    hash: str

@@ -1,0 +1,80 @@
+"""Append-only, hash-chained case timeline (design §3.3)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.cases.models import CaseEvent
+from dsr.domain.events import GENESIS_HASH, event_hash
+
+
+def event_payload(ev: CaseEvent) -> dict[str, Any]:
+    return {
+        "case_id": str(ev.case_id),
+        "seq": ev.seq,
+        "at": ev.at.isoformat(),
+        "actor_kind": ev.actor_kind,
+        "actor_id": ev.actor_id,
+        "action": ev.action,
+        "from_status": ev.from_status,
+        "to_status": ev.to_status,
+        "reason": ev.reason,
+        "data": ev.data,
+    }
+
+
+async def last_event(session: AsyncSession, case_id: uuid.UUID) -> CaseEvent | None:
+    stmt = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(col(CaseEvent.seq).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def append(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    *,
+    at: datetime,
+    actor_kind: str,
+    actor_id: str | None,
+    action: str,
+    from_status: str | None,
+    to_status: str | None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    previous: CaseEvent | None = None,
+    first: bool = False,
+) -> CaseEvent:
+    """Append one event. (case_id, seq) is unique, so a concurrent append fails the transaction
+    instead of forking the chain. `first=True` skips the look-up for a brand-new case."""
+    prev = None if first else (previous or await last_event(session, case_id))
+    ev = CaseEvent(
+        case_id=case_id,
+        seq=1 if prev is None else prev.seq + 1,
+        at=at,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+        prev_hash=GENESIS_HASH if prev is None else prev.hash,
+        hash="",
+    )
+    ev.hash = event_hash(ev.prev_hash, event_payload(ev))
+    session.add(ev)
+    return ev
+
+
+async def events_for(session: AsyncSession, case_id: uuid.UUID) -> list[CaseEvent]:
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq))
+    return list((await session.exec(stmt)).all())

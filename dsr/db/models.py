@@ -1,0 +1,8 @@
+"""Imports every table module so that metadata is complete (Alembic, tests)."""
+
+from dsr.auth.models import ApiToken, StaffUser
+from dsr.cases.models import Case, CaseEvent, CaseToken
+from dsr.db.base import metadata
+from dsr.notifications.models import OutboxMessage
+
+__all__ = ["ApiToken", "Case", "CaseEvent", "CaseToken", "OutboxMessage", "StaffUser", "metadata"]

@@ -1,0 +1,95 @@
+"""FastAPI dependencies shared by routers: settings, the transactional session, the caller."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.auth import repository as auth_repo
+from dsr.auth.principal import Principal
+from dsr.auth.roles import Role
+from dsr.auth.service import principal_for_token, staff_principal
+from dsr.db.types import utcnow
+from dsr.errors import DsrError, Forbidden, Unauthorized
+from dsr.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed when the endpoint returns normally, before the
+    response is sent (scope="function"), so an acknowledged request is on disk; rolled back on
+    any exception, except errors that must keep what they recorded (a failed guess of a link)."""
+    factory = request.app.state.sessionmaker
+    async with factory() as session:
+        txn = await session.begin()
+        try:
+            yield session
+        except DsrError as exc:
+            await (txn.commit() if exc.keep_changes else txn.rollback())
+            raise
+        except BaseException:
+            await txn.rollback()
+            raise
+        await txn.commit()
+        if session.info.pop("outbox_enqueued", False):
+            request.app.state.outbox_wakeup.set()  # the worker sends at once instead of polling
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="A staff access token or a service token")
+
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is not None:
+        principal = await principal_for_token(session, credentials.credentials, utcnow())
+        if principal is None:
+            raise Unauthorized("the bearer token is not valid or has expired")
+        return principal
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if user_id:
+        user = await auth_repo.user_by_id(session, uuid.UUID(user_id))
+        if user is not None and user.is_active:
+            return staff_principal(user)
+    raise Unauthorized("authentication required")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def check(principal: PrincipalDep) -> Principal:
+        if not principal.is_staff or not principal.has_role(*roles):
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"this needs one of the roles: admin, {allowed}")
+        return principal
+
+    return check
+
+
+def require_scope(scope: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def check(principal: PrincipalDep) -> Principal:
+        if not principal.has_scope(scope):
+            raise Forbidden(f"this needs a token with the scope {scope}")
+        return principal
+
+    return check
+
+
+STAFF_ROLES = (Role.ADMIN, Role.HANDLER, Role.REVIEWER, Role.AUDITOR)
+AnyStaff = Annotated[Principal, Depends(require_role(*STAFF_ROLES))]
+Handler = Annotated[Principal, Depends(require_role(Role.HANDLER))]

@@ -1,0 +1,95 @@
+"""One map from errors to responses. JSON under /api, an HTML page elsewhere. Validation errors
+never echo the submitted values (they may be personal data)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dsr.domain import workflow
+from dsr.errors import Conflict, DsrError, Forbidden, InvalidInput, RateLimited
+
+log = logging.getLogger("dsr.errors")
+
+CONCURRENT_CHANGE = "the case was changed by someone else at the same time; reload it and try again"
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and request.url.path not in ("/openapi.json",)
+
+
+def _respond(
+    request: Request, status: int, message: str, code: str, extra: dict[str, Any] | None = None
+) -> Response:
+    headers = {}
+    if status == 429 and extra and "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    if _wants_html(request) and hasattr(request.app.state, "render_error"):
+        return request.app.state.render_error(request, status, message)
+    body: dict[str, Any] = {"detail": message, "code": code}
+    if extra and "errors" in extra:
+        body["errors"] = extra["errors"]
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _clean_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p != "body"]
+        msg = str(e.get("msg", "invalid"))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append({"field": ".".join(loc) or None, "message": msg})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DsrError)
+    async def dsr_error(request: Request, exc: DsrError) -> Response:
+        extra = {"retry_after": exc.retry_after} if isinstance(exc, RateLimited) else None
+        return _respond(request, exc.status_code, exc.message, exc.code, extra)
+
+    @app.exception_handler(workflow.WorkflowError)
+    async def workflow_error(request: Request, exc: workflow.WorkflowError) -> Response:
+        mapped: type[DsrError] = {
+            workflow.NotPermitted: Forbidden,
+            workflow.NotAllowed: Conflict,
+            workflow.InvalidInput: InvalidInput,
+        }.get(type(exc), Conflict)
+        return _respond(request, mapped.status_code, exc.message, mapped.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = _clean_errors(list(exc.errors()))
+        first = errors[0] if errors else {"field": None, "message": "invalid input"}
+        message = (
+            f"{first['field']}: {first['message']}" if first["field"] else str(first["message"])
+        )
+        return _respond(request, 422, message, "invalid", {"errors": errors})
+
+    @app.exception_handler(StaleDataError)
+    async def stale(request: Request, exc: StaleDataError) -> Response:
+        return _respond(request, 409, CONCURRENT_CHANGE, "conflict")
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, exc: IntegrityError) -> Response:
+        # Concurrent appends to one case timeline collide on (case_id, seq): the loser retries.
+        log.info("integrity conflict on %s", request.url.path)
+        return _respond(request, 409, CONCURRENT_CHANGE, "conflict")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail) if exc.detail else "error"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "not found"
+        resp = _respond(request, exc.status_code, message, "http_error")
+        for k, v in (exc.headers or {}).items():
+            resp.headers[k] = v
+        return resp

@@ -1,0 +1,108 @@
+"""create_app(settings): the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+from dsr import error_handlers
+from dsr.auth.router import router as auth_router
+from dsr.cases.public_api import router as public_router
+from dsr.cases.router import router as cases_router
+from dsr.db.engine import make_engine, make_sessionmaker
+from dsr.middleware import BodySizeLimit, SecurityHeaders
+from dsr.ratelimit import RateLimiter
+from dsr.settings import Settings
+from dsr.web import setup as web_setup
+
+log = logging.getLogger("dsr")
+
+BULK_BODY_LIMIT = 16 * 1024 * 1024  # 10,000 consent records or eligibility keys per call
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings)
+    factory = make_sessionmaker(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        if run_worker:
+            from dsr.worker import background_tasks
+
+            tasks = background_tasks(factory, settings, app.state.outbox_wakeup)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await engine.dispose()
+
+    app = FastAPI(
+        title="dsr",
+        summary="Data-subject-rights requests: intake, deadlines, case work, appeals, training eligibility",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = factory
+    app.state.outbox_wakeup = asyncio.Event()
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_ip, settings.rate_limit_email)
+
+    error_handlers.install(app)
+    app.include_router(auth_router)
+    app.include_router(public_router)
+    app.include_router(cases_router)
+    web_setup.install(app, settings)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    # Outermost first: headers on every response, then the body limit before anything reads it.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="dsr_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="strict",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.add_middleware(
+        BodySizeLimit,
+        default=settings.max_body_bytes,
+        overrides={"/api/v1/consents": BULK_BODY_LIMIT, "/api/v1/training": BULK_BODY_LIMIT},
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """uvicorn factory for multi-process serving (`dsr serve --workers N --no-worker`)."""
+    return create_app(Settings())
+
+
+def create_app_with_worker() -> FastAPI:
+    return create_app(Settings(), run_worker=True)

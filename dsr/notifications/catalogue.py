@@ -1,0 +1,20 @@
+"""Message kinds (design §3.6) and their subjects. Templates live in templates/email/<kind>.txt
+and <kind>.html; both are rendered from the outbox row's context when the message is sent."""
+
+from __future__ import annotations
+
+SUBJECTS: dict[str, str] = {
+    "verification": "Please confirm your privacy request {reference}",
+    "acknowledgement": "We have received your privacy request {reference}",
+    "info_needed": "We need more information for your request {reference}",
+    "extension": "Your privacy request {reference}: we need more time",
+    "decision": "Decision on your privacy request {reference}",
+    "appeal_received": "We have received your appeal on request {reference}",
+    "appeal_outcome": "Outcome of your appeal on request {reference}",
+    "handler_assignment": "Case {reference} has been assigned to you",
+    "deadline_approaching": "Case {reference} is due on {due}",
+    "deadline_missed": "Overdue: case {reference} was due on {due}",
+    "task_assigned": "Data-system task for case {reference}",
+    "appeal_assignment": "Appeal on case {reference} has been assigned to you",
+}
+KINDS = frozenset(SUBJECTS)

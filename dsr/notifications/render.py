@@ -1,0 +1,74 @@
+"""Turn an outbox row into an e-mail. Capability links are derived here from the secret key,
+so the database never holds a usable token."""
+
+from __future__ import annotations
+
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from dsr.notifications.catalogue import SUBJECTS
+from dsr.notifications.models import OutboxMessage
+from dsr.paths import TEMPLATES
+from dsr.security import derive_case_token, sha256_hex
+from dsr.settings import Settings
+
+LINK_PATHS = {
+    "verify": "/requests/{case_id}/verify?token={token}",
+    "status": "/requests/{case_id}?token={token}",
+    "appeal": "/requests/{case_id}/appeal?token={token}",
+}
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES / "email"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def message_id(msg: OutboxMessage, settings: Settings) -> str:
+    """Stable across retries, so a receiving server can drop a copy sent twice."""
+    return f"<dsr.{msg.id}.{sha256_hex(msg.dedup_key)[:16]}@{settings.mail_domain}>"
+
+
+def links(context: dict[str, Any], settings: Settings) -> dict[str, str]:
+    out: dict[str, str] = {}
+    case_id = context.get("case_id")
+    for purpose, token_id in (context.get("tokens") or {}).items():
+        # The appeal link carries the status token: one capability for the requester's case.
+        token_purpose = "status" if purpose == "appeal" else purpose
+        token = derive_case_token(settings.secret_key, uuid.UUID(token_id), token_purpose)
+        out[purpose] = settings.base_url.rstrip("/") + LINK_PATHS[purpose].format(
+            case_id=case_id, token=token
+        )
+    if case_id and context.get("staff"):
+        out["case"] = f"{settings.base_url.rstrip('/')}/console/cases/{case_id}"
+    return out
+
+
+def render(msg: OutboxMessage, settings: Settings) -> EmailMessage:
+    ctx = dict(msg.context)
+    ctx["links"] = links(ctx, settings)
+    ctx.setdefault("reference", "")
+    env = _env()
+    text = env.get_template(f"{msg.kind}.txt").render(**ctx)
+    html = env.get_template(f"{msg.kind}.html").render(**ctx)
+    email = EmailMessage()
+    email["Subject"] = SUBJECTS[msg.kind].format(**{"due": "", **ctx})
+    email["From"] = settings.mail_from
+    email["To"] = msg.recipient
+    email["Message-ID"] = message_id(msg, settings)
+    email["Date"] = formatdate(localtime=False)
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
+    return email

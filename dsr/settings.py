@@ -1,0 +1,98 @@
+"""Configuration: one Settings object built once from DSR_* environment variables and passed down."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/dsr.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DSR_", env_file=None, extra="ignore")
+
+    database_url: str = DEFAULT_SQLITE_URL
+    # Signs sessions and derives e-mailed capability tokens. When unset, a key is generated once
+    # and kept in ./var/secret_key so a local trial survives restarts; production sets it.
+    secret_key: str = ""
+    var_dir: Path = Path("var")
+    base_url: str = "http://127.0.0.1:8000"
+    environment: Literal["development", "production", "test"] = "development"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "privacy@example.com"
+
+    timezone: str = "UTC"
+    eu_holiday_country: str = "IE"
+    # Per-jurisdiction overrides of the deadline policies, as JSON, e.g.
+    # {"US-CA": {"holiday_calendar": "weekends-only"}}. See README "Deadline policies".
+    deadline_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Non-statutory internal review offered where the law grants no appeal (days; 0 = off).
+    internal_review_days: int = 30
+    appeal_window_days: int = 60
+
+    verification_ttl_hours: int = 72
+    verification_max_attempts: int = 5
+    status_token_ttl_days: int = 730
+    unverified_expiry_hours: int = 72
+
+    max_body_bytes: int = 64 * 1024
+    rate_limit_ip: str = "20/minute"
+    rate_limit_email: str = "5/hour"
+
+    reminder_days_ahead: int = 3
+    worker_poll_seconds: float = 1.0
+    sweep_interval_seconds: float = 300.0
+    outbox_max_attempts: int = 12
+    session_max_age_seconds: int = 8 * 3600
+    access_token_ttl_minutes: int = 60
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        ZoneInfo(v)  # raises on an unknown zone: fail at start-up, not on the first request
+        return v
+
+    def model_post_init(self, __context: Any) -> None:
+        if not self.secret_key:
+            self.secret_key = _local_secret(self.var_dir)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1]
+        return None if path in ("", ":memory:") else Path(path)
+
+    @property
+    def mail_domain(self) -> str:
+        return self.mail_from.rsplit("@", 1)[-1]
+
+
+def _local_secret(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

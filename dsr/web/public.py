@@ -1,0 +1,199 @@
+"""Public pages: the request form, the confirmation page behind the e-mailed link, the status
+page. Pages that change something are POSTs; links in e-mails only ever show a page, so a mail
+scanner that follows links cannot confirm a request on someone's behalf."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from dsr.cases import intake
+from dsr.cases.public_api import client_ip
+from dsr.cases.schemas import RequestIn
+from dsr.db.types import utcnow
+from dsr.deps import SessionDep, SettingsDep
+from dsr.web.choices import JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
+from dsr.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+FIELDS = (
+    "type",
+    "jurisdiction",
+    "email",
+    "full_name",
+    "account_id",
+    "details",
+    "inaccurate_data",
+    "corrected_data",
+    "personal_data",
+    "examples",
+    "models",
+    "website",
+)
+
+
+def _form_page(
+    request: Request,
+    settings: Any,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "public/form.html",
+        {
+            "types": TYPES,
+            "jurisdictions": JURISDICTIONS,
+            "values": values,
+            "errors": errors,
+            "verify_hours": settings.verification_ttl_hours,
+        },
+        status_code=status,
+    )
+
+
+def _to_body(values: dict[str, str]) -> dict[str, Any]:
+    def opt(name: str) -> str | None:
+        return values.get(name) or None
+
+    body: dict[str, Any] = {
+        "type": values.get("type", ""),
+        "jurisdiction": values.get("jurisdiction", ""),
+        "email": values.get("email", ""),
+        "full_name": values.get("full_name", ""),
+        "account_id": opt("account_id"),
+        "details": opt("details"),
+        "website": opt("website"),
+    }
+    if body["type"] == "correction":
+        body["correction"] = {
+            "inaccurate_data": values.get("inaccurate_data", ""),
+            "corrected_data": values.get("corrected_data", ""),
+        }
+    if body["type"] == "output_removal":
+        body["output_removal"] = {
+            "personal_data": values.get("personal_data", ""),
+            "examples": [
+                line.strip() for line in values.get("examples", "").splitlines() if line.strip()
+            ],
+            "models": [m.strip() for m in values.get("models", "").split(",") if m.strip()],
+        }
+    return body
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for e in exc.errors():
+        loc = [str(p) for p in e["loc"]]
+        name = loc[-1] if loc else "type"
+        if name.isdigit() and len(loc) > 1:
+            name = loc[-2]
+        if name not in FIELDS or name == "website":
+            name = "type"
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        if name == "type" and e["type"] == "literal_error":
+            msg = "Choose what you would like us to do."
+        elif name == "jurisdiction":
+            msg = "Choose where you live."
+        elif name == "email":
+            msg = "Enter a valid e-mail address, like name@example.com."
+        elif name == "full_name":
+            msg = "Enter your full name."
+        errors.setdefault(name, msg[0].upper() + msg[1:] if msg else "Check this field.")
+    return errors
+
+
+@router.get("/", response_class=HTMLResponse)
+async def form(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _form_page(request, settings, {}, {})
+
+
+@router.post("/requests", response_class=HTMLResponse)
+async def submit_form(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    limiter = request.app.state.rate_limiter
+    await limiter.check_ip(client_ip(request))
+    form_data = await request.form()
+    values = {k: str(form_data.get(k, "")) for k in FIELDS}
+    try:
+        body = RequestIn.model_validate(_to_body(values))
+    except ValidationError as exc:
+        values.pop("website", None)
+        return _form_page(request, settings, values, _field_errors(exc), status=422)
+    await limiter.check_email(str(body.email))
+    case = await intake.submit(session, settings, body, utcnow())
+    return RedirectResponse(f"/requests/{case.id}/submitted", status_code=303)
+
+
+@router.get("/requests/{case_id}/submitted", response_class=HTMLResponse)
+async def submitted(request: Request, case_id: uuid.UUID, settings: SettingsDep) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "public/message.html",
+        {
+            "title": "Check your e-mail",
+            "paragraphs": [
+                "We have sent you an e-mail with a link to confirm your request.",
+                f"Open it within {settings.verification_ttl_hours} hours. If it does not arrive, "
+                "check your spam folder, or send the form again.",
+            ],
+        },
+    )
+
+
+@router.get("/requests/{case_id}/verify", response_class=HTMLResponse)
+async def verify_page(
+    request: Request, case_id: uuid.UUID, token: Annotated[str, Query(min_length=1, max_length=200)]
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "public/verify.html", {"case_id": case_id, "token": token}
+    )
+
+
+@router.post("/requests/{case_id}/verify", response_class=HTMLResponse)
+async def verify_submit(
+    request: Request,
+    case_id: uuid.UUID,
+    token: Annotated[str, Form(min_length=1, max_length=200)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    await request.app.state.rate_limiter.check_ip(client_ip(request))
+    case = await intake.verify(session, settings, case_id, token, utcnow())
+    return templates.TemplateResponse(
+        request,
+        "public/message.html",
+        {
+            "title": "Thank you: your request is confirmed",
+            "paragraphs": [
+                "We have opened your request and will send you an e-mail confirming it, with a link "
+                "where you can follow its progress and see the date by which we must answer.",
+            ],
+            "reference": case.reference,
+        },
+    )
+
+
+@router.get("/requests/{case_id}", response_class=HTMLResponse)
+async def status_page(
+    request: Request,
+    case_id: uuid.UUID,
+    token: Annotated[str, Query(min_length=1, max_length=200)],
+    session: SessionDep,
+) -> HTMLResponse:
+    case = await intake.status_case(session, case_id, token, utcnow())
+    return templates.TemplateResponse(
+        request,
+        "public/status.html",
+        {
+            "case": case,
+            "token": token,
+            "type_label": TYPE_LABELS.get(case.type, case.type),
+            "status_label": STATUS_LABELS.get(case.status, case.status),
+        },
+    )

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+
+from dsr.settings import Settings
+from dsr.web import public
+from dsr.web.templating import templates
+
+TITLES = {
+    400: "Something is wrong with the request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "Too much text",
+    422: "Please check what you entered",
+    429: "Too many requests",
+}
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    def render_error(request: Request, status: int, message: str) -> HTMLResponse:
+        title = TITLES.get(status, "Something went wrong")
+        return templates.TemplateResponse(
+            request, "error.html", {"title": title, "message": message}, status_code=status
+        )
+
+    app.state.render_error = render_error
+    app.include_router(public.router)

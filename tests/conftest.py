@@ -1,0 +1,198 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL) with migrations applied, a real
+SMTP server (aiosmtpd) in the test process, and the app wired to both.
+
+Every database test runs once per backend. PostgreSQL gets a throw-away database per test run
+(created from DSR_TEST_POSTGRES_URL, default the machine's `test` database); in CI a missing
+PostgreSQL fails the run instead of skipping."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from dsr.db.engine import make_engine
+from dsr.db.migrate import upgrade
+from dsr.db.models import metadata
+from dsr.main import create_app
+from dsr.settings import Settings
+from tests.helpers import Mailbox
+
+PG_ADMIN_URL = os.environ.get(
+    "DSR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("DSR_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# --- SMTP -------------------------------------------------------------------------------------
+
+
+class _Handler:
+    def __init__(self, box: Mailbox) -> None:
+        self.box = box
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.box.refuse:
+            return "451 try again later"
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.box.messages.append(msg)  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
+    box = Mailbox()
+    controller = Controller(_Handler(box), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, box
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Controller, Mailbox]) -> Iterator[Mailbox]:
+    _, box = smtp_server
+    box.clear()
+    yield box
+    box.clear()
+
+
+# --- databases --------------------------------------------------------------------------------
+
+
+async def _create_pg_database() -> tuple[str, str]:
+    name = f"dsr_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def _drop_pg_database(name: str) -> None:
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated, empty database of each backend, shared by the tests of a run."""
+    backend = request.param
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "dsr.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        name = None
+    else:
+        try:
+            name, url = await _create_pg_database()
+        except (OSError, sa.exc.OperationalError, sa.exc.DBAPIError) as exc:
+            if IN_CI:
+                pytest.fail(
+                    f"PostgreSQL is required in CI but unreachable at {PG_ADMIN_URL}: {exc}"
+                )
+            pytest.skip(
+                f"PostgreSQL unreachable at {PG_ADMIN_URL} (set CI=true to make this fatal)"
+            )
+    engine = make_engine(Settings(database_url=url, secret_key="x"))
+    await upgrade(engine)
+    await engine.dispose()
+    yield url
+    if name:
+        await _drop_pg_database(name)
+
+
+async def _truncate(engine: AsyncEngine) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(
+                sa.text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
+        else:
+            for t in tables:
+                await conn.execute(sa.text(f'DELETE FROM "{t}"'))
+
+
+def make_settings(database_url: str, smtp_port: int, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": "test-secret-key-not-for-production",
+        "base_url": "http://testserver",
+        "environment": "test",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "mail_from": "privacy@example.com",
+        "rate_limit_ip": "100000/minute",
+        "rate_limit_email": "100000/minute",
+        "var_dir": tmp_path,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module (or with indirect parametrisation) to change settings."""
+    return {}
+
+
+@pytest.fixture
+async def settings(
+    database_url: str,
+    smtp_server: tuple[Controller, Mailbox],
+    tmp_path: Path,
+    settings_overrides: dict[str, Any],
+) -> Settings:
+    controller, _ = smtp_server
+    return make_settings(database_url, controller.port, tmp_path, **settings_overrides)
+
+
+@pytest.fixture
+async def app(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    await _truncate(application.state.engine)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def backend(settings: Settings) -> str:
+    return "sqlite" if settings.is_sqlite else "postgresql"
