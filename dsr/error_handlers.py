@@ -50,6 +50,17 @@ def _clean_errors(errors: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
+_WORKFLOW: dict[type[workflow.WorkflowError], type[DsrError]] = {
+    workflow.NotPermitted: Forbidden,
+    workflow.NotAllowed: Conflict,
+    workflow.InvalidInput: InvalidInput,
+}
+
+
+def workflow_status(exc: workflow.WorkflowError) -> int:
+    return _WORKFLOW.get(type(exc), Conflict).status_code
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DsrError)
     async def dsr_error(request: Request, exc: DsrError) -> Response:
@@ -58,11 +69,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(workflow.WorkflowError)
     async def workflow_error(request: Request, exc: workflow.WorkflowError) -> Response:
-        mapped: type[DsrError] = {
-            workflow.NotPermitted: Forbidden,
-            workflow.NotAllowed: Conflict,
-            workflow.InvalidInput: InvalidInput,
-        }.get(type(exc), Conflict)
+        mapped = _WORKFLOW.get(type(exc), Conflict)
         return _respond(request, mapped.status_code, exc.message, mapped.code)
 
     @app.exception_handler(RequestValidationError)

@@ -14,10 +14,12 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from dsr import error_handlers
 from dsr.auth.router import router as auth_router
+from dsr.cases.actions_router import router as actions_router
 from dsr.cases.public_api import router as public_router
 from dsr.cases.router import router as cases_router
 from dsr.db.engine import make_engine, make_sessionmaker
 from dsr.middleware import BodySizeLimit, SecurityHeaders
+from dsr.notifications.router import router as notifications_router
 from dsr.ratelimit import RateLimiter
 from dsr.settings import Settings
 from dsr.web import setup as web_setup
@@ -64,7 +66,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     error_handlers.install(app)
     app.include_router(auth_router)
     app.include_router(public_router)
+    app.include_router(actions_router)
     app.include_router(cases_router)
+    app.include_router(notifications_router)
     web_setup.install(app, settings)
 
     @app.get("/healthz", tags=["health"])

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     deadline_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Non-statutory internal review offered where the law grants no appeal (days; 0 = off).
     internal_review_days: int = 30
+    # Regulators and Attorneys General named in refusal and appeal notices (TOML, see config/).
+    regulators_file: str | None = None
     appeal_window_days: int = 60
 
     verification_ttl_hours: int = 72

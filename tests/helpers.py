@@ -22,7 +22,8 @@ class Mailbox:
         self.refuse = False
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
+        wanted = address.strip().lower()
+        return [m for m in self.messages if str(m["To"]).strip().lower() == wanted]
 
     def last_to(self, address: str) -> EmailMessage:
         found = self.to(address)
@@ -72,3 +73,37 @@ async def make_service_token(app: Any, name: str, *scopes: str) -> str:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def token_of(url: str) -> str:
+    from urllib.parse import parse_qs, urlparse
+
+    return parse_qs(urlparse(url).query)["token"][0]
+
+
+async def open_case(client: httpx.AsyncClient, app: Any, mailbox: Mailbox, **fields: Any) -> str:
+    """Submit through the public API and verify through the e-mailed link: an open case."""
+    body = {
+        "type": "access",
+        "jurisdiction": "DE",
+        "email": "requester@example.org",
+        "full_name": "Rosa Requester",
+        **fields,
+    }
+    r = await client.post("/api/v1/requests", json=body)
+    assert r.status_code == 201, r.text
+    case_id = str(r.json()["id"])
+    await deliver(app)
+    link = link_in(mailbox.last_to(body["email"]), f"/requests/{case_id}/verify")
+    r = await client.post(f"/api/v1/requests/{case_id}/verify", json={"token": token_of(link)})
+    assert r.status_code == 200, r.text
+    await deliver(app)
+    return case_id
+
+
+async def act(
+    client: httpx.AsyncClient, token: str, case_id: str, action: str, **params: Any
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/cases/{case_id}/actions", json={"action": action, **params}, headers=auth(token)
+    )

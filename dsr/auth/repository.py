@@ -38,3 +38,10 @@ async def users_with_role(session: AsyncSession, *roles: str) -> list[StaffUser]
         .order_by(StaffUser.email)
     )
     return list((await session.exec(stmt)).all())
+
+
+async def emails_by_id(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    stmt = select(StaffUser.id, StaffUser.email).where(col(StaffUser.id).in_(ids))
+    return {user_id: email for user_id, email in (await session.exec(stmt)).all()}

@@ -51,18 +51,19 @@ def policy_snapshot(policy: JurisdictionPolicy) -> dict[str, Any]:
 
 
 def policy_from_snapshot(data: dict[str, Any]) -> JurisdictionPolicy:
-    def period(v: Any) -> Period | None:
-        return None if v is None else Period(unit=v["unit"], n=v["n"])
-
-    fields = dict(data)
-    for name in ("respond", "extended_total", "acknowledge", "appeal", "appeal_extended_total"):
-        if name in fields:
-            fields[name] = period(fields[name])
-    for name in ("unconfirmed", "sources"):
-        if name in fields:
-            fields[name] = tuple(fields[name])
+    """The policy recorded on a case, back as the engine's dataclass (periods are the only
+    nested values; lists were tuples)."""
     known = {f.name for f in dataclasses.fields(JurisdictionPolicy)}
-    return JurisdictionPolicy(**{k: v for k, v in fields.items() if k in known})
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in known:
+            continue
+        if isinstance(value, dict) and set(value) == {"unit", "n"}:
+            value = Period(unit=value["unit"], n=value["n"])
+        elif isinstance(value, list):
+            value = tuple(value)
+        fields[name] = value
+    return JurisdictionPolicy(**fields)
 
 
 def compute(
@@ -93,3 +94,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+def refresh(case: Any) -> RequestDeadlines:
+    """Recompute a case's dates from its recorded policy, receipt date and clock stops.
+    `respond_by` is the deadline in force: the extended one once an extension is taken."""
+    d = compute(policy_from_snapshot(case.policy), case.received_date, case.clock_stops)
+    case.acknowledge_by = d.acknowledge_by
+    case.original_respond_by = d.respond_by
+    case.extended_respond_by = d.extended_respond_by
+    case.extension_notice_by = d.extension_notice_by
+    case.clock_paused = d.paused
+    case.respond_by = (
+        d.extended_respond_by if case.extended and d.extended_respond_by else d.respond_by
+    )
+    return d

@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.cases import timeline, tokens
+from dsr.cases import effects, tasks, timeline, tokens
 from dsr.cases.deadlines import compute, policy_for, policy_snapshot
 from dsr.cases.models import Case
 from dsr.cases.references import new_reference
 from dsr.cases.schemas import RequestIn
-from dsr.domain.workflow import Actor, CaseContext, CaseStatus, decide
+from dsr.domain.workflow import ACTIVE_STATUSES, Actor, CaseContext, CaseStatus, decide
 from dsr.errors import InvalidLink
 from dsr.notifications.outbox import enqueue
 from dsr.security import email_sha256
@@ -201,6 +202,55 @@ async def _open(
         },
     )
     case.acknowledged_at = now
+    await tasks.create_for_case(session, case, now)
+    await _link_duplicate(session, case, now)
+    await effects.after_opening(session, case, now)
+
+
+async def _link_duplicate(session: AsyncSession, case: Case, now: datetime) -> None:
+    """A second open request of the same type from the same verified subject is linked to the
+    first and closed as a duplicate, so it is not worked twice (design §3.3)."""
+    stmt = (
+        select(Case)
+        .where(
+            col(Case.email_sha256) == case.email_sha256,
+            col(Case.type) == case.type,
+            col(Case.status).in_([s.value for s in ACTIVE_STATUSES]),
+            col(Case.id) != case.id,
+        )
+        .order_by(col(Case.received_at))
+        .limit(1)
+    )
+    first = (await session.exec(stmt)).first()
+    if first is None:
+        return
+    ctx = CaseContext(status=CaseStatus(case.status), today=now.date(), duplicate_of=str(first.id))
+    decision = decide(ctx, "mark_duplicate", SYSTEM, {})
+    case.status = decision.to_status
+    case.duplicate_of_id = first.id
+    case.closed_at = now
+    await timeline.append(
+        session,
+        case.id,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="mark_duplicate",
+        from_status=decision.from_status,
+        to_status=decision.to_status,
+        data={"duplicate_of": str(first.id), "reference": first.reference},
+    )
+    await timeline.append(
+        session,
+        first.id,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="duplicate_linked",
+        from_status=first.status,
+        to_status=first.status,
+        data={"duplicate": str(case.id), "reference": case.reference},
+    )
 
 
 async def status_case(session: AsyncSession, case_id: uuid.UUID, token: str, now: datetime) -> Case:

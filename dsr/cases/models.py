@@ -56,6 +56,10 @@ class Case(SQLModel, table=True):
     clock_stops: list[dict[str, Any]] = json_field(nullable=False, default=[])
     policy: dict[str, Any] = json_field(nullable=False, default={})
     acknowledged_at: datetime | None = ts()
+    # The deadline each reminder/escalation was sent for: the sweep skips cases already told
+    # about their current deadline without scanning the outbox.
+    reminder_sent_for: date | None = None
+    escalation_sent_for: date | None = None
 
     assignee_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id", index=True)
     duplicate_of_id: uuid.UUID | None = Field(default=None, foreign_key="case_record.id")

@@ -19,16 +19,6 @@ from dsr.errors import InvalidInput, NotFound
 router = APIRouter(prefix="/api/v1/cases", tags=["cases (staff)"])
 
 
-async def _assignee_emails(session: SessionDep, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    out: dict[uuid.UUID, str] = {}
-    for user_id in ids - {None}:
-        assert user_id is not None
-        user = await auth_repo.user_by_id(session, user_id)
-        if user is not None:
-            out[user_id] = user.email
-    return out
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut)
 async def create_case(
     body: StaffCaseIn, principal: Handler, session: SessionDep, settings: SettingsDep
@@ -48,7 +38,7 @@ async def create_case(
         identity_verified=body.identity_verified,
         actor=Actor(kind="staff", id=str(principal.user_id), role=principal.role),
     )
-    return views.case_out(case)
+    return await views.case_out_for(session, case)
 
 
 @router.get("", response_model=CasePage)
@@ -84,7 +74,7 @@ async def list_cases(
         due_before=due_before,
     )
     rows, next_cursor = await repository.page(session, f, limit, cursor)
-    emails = await _assignee_emails(session, {c.assignee_id for c in rows})
+    emails = await auth_repo.emails_by_id(session, {c.assignee_id for c in rows if c.assignee_id})
     today = utcnow().astimezone(settings.tz).date()
     items = [
         views.summary(c, today, emails.get(c.assignee_id) if c.assignee_id else None) for c in rows
@@ -97,8 +87,7 @@ async def get_case(case_id: uuid.UUID, principal: AnyStaff, session: SessionDep)
     case = await repository.get(session, case_id)
     if case is None:
         raise NotFound("no case with that id")
-    emails = await _assignee_emails(session, {case.assignee_id})
-    return views.case_out(case, emails.get(case.assignee_id) if case.assignee_id else None)
+    return await views.case_out_for(session, case)
 
 
 @router.get("/{case_id}/events", response_model=list[EventOut])

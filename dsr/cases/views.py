@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.auth import repository as auth_repo
 from dsr.cases.models import Case
 from dsr.cases.schemas import CaseOut, CaseSummary, Deadlines, RequestStatusOut
 
@@ -43,6 +46,14 @@ def case_out(case: Case, assignee_email: str | None = None) -> CaseOut:
         decision_explanation=case.decision_explanation,
         policy=case.policy,
     )
+
+
+async def case_out_for(session: AsyncSession, case: Case) -> CaseOut:
+    """The staff view of a case, with its assignee's e-mail."""
+    emails = await auth_repo.emails_by_id(
+        session, {case.assignee_id} if case.assignee_id else set()
+    )
+    return case_out(case, emails.get(case.assignee_id) if case.assignee_id else None)
 
 
 def summary(case: Case, today: date, assignee_email: str | None = None) -> CaseSummary:

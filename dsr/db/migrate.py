@@ -15,7 +15,7 @@ def alembic_config() -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     cfg = alembic_config()
 
     def _upgrade(connection: object) -> None:

@@ -2,7 +2,18 @@
 
 from dsr.auth.models import ApiToken, StaffUser
 from dsr.cases.models import Case, CaseEvent, CaseToken
+from dsr.cases.tasks_models import CaseTask, DataSystem
 from dsr.db.base import metadata
 from dsr.notifications.models import OutboxMessage
 
-__all__ = ["ApiToken", "Case", "CaseEvent", "CaseToken", "OutboxMessage", "StaffUser", "metadata"]
+__all__ = [
+    "ApiToken",
+    "Case",
+    "CaseEvent",
+    "CaseTask",
+    "CaseToken",
+    "DataSystem",
+    "OutboxMessage",
+    "StaffUser",
+    "metadata",
+]

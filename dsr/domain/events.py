@@ -45,7 +45,7 @@ def verify_chain(
     return None
 
 
-def _reason_of(params: Mapping[str, Any]) -> str | None:
+def reason_of(params: Mapping[str, Any]) -> str | None:
     # The human reason a timeline shows: why info was requested, the extension's reason,
     # the decision's explanation, or a note's text.
     for key in ("reason", "explanation", "text"):
@@ -81,7 +81,7 @@ class CaseEvent:
             to_status=str(decision.to_status),
             actor_kind=str(actor.kind),
             actor_id=actor.id,
-            reason=_reason_of(params),
+            reason=reason_of(params),
             data=dict(params),
             at=at,
             subject=subject,

@@ -58,6 +58,7 @@ def links(context: dict[str, Any], settings: Settings) -> dict[str, str]:
 def render(msg: OutboxMessage, settings: Settings) -> EmailMessage:
     ctx = dict(msg.context)
     ctx["links"] = links(ctx, settings)
+    ctx["base_url"] = settings.base_url.rstrip("/")
     ctx.setdefault("reference", "")
     env = _env()
     text = env.get_template(f"{msg.kind}.txt").render(**ctx)

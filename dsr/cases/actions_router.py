@@ -1,0 +1,215 @@
+"""Staff API: state-machine actions, bulk actions, tasks and the data-system registry."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from dsr.auth.principal import Principal
+from dsr.auth.roles import Scope
+from dsr.cases import actions, repository, tasks, views
+from dsr.cases.action_schemas import (
+    ActionIn,
+    BulkIn,
+    BulkItem,
+    BulkOut,
+    DataSystemIn,
+    DataSystemOut,
+    OwnerTaskCloseIn,
+    TaskCloseIn,
+    TaskOut,
+)
+from dsr.cases.models import Case
+from dsr.cases.schemas import CaseOut
+from dsr.cases.tasks_models import CaseTask
+from dsr.db.types import utcnow
+from dsr.deps import AnyStaff, SessionDep, SettingsDep, require_role, require_scope
+from dsr.domain.workflow import Role, WorkflowError
+from dsr.error_handlers import CONCURRENT_CHANGE, workflow_status
+from dsr.errors import DsrError, NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["case work (staff)"])
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+CaseWorker = Annotated[Principal, Depends(require_role(Role.HANDLER, Role.REVIEWER))]
+TaskOwner = Annotated[Principal, Depends(require_scope(Scope.tasks_write.value))]
+
+
+@router.post("/cases/{case_id}/actions", response_model=CaseOut)
+async def case_action(
+    case_id: uuid.UUID,
+    body: ActionIn,
+    principal: CaseWorker,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    """Run one action of the case state machine (design §3.3). 403 for a missing role, 409 when
+    the action is not allowed now (the message says why), 422 for a missing field."""
+    case = await actions.run(
+        session,
+        settings,
+        case_id,
+        body.action,
+        body.params(),
+        principal,
+        utcnow(),
+        body.expected_version,
+    )
+    await session.flush()
+    return await views.case_out_for(session, case)
+
+
+@router.post("/cases/bulk", response_model=BulkOut)
+async def bulk_action(
+    body: BulkIn, principal: CaseWorker, session: SessionDep, settings: SettingsDep
+) -> BulkOut:
+    """Assign or deny many cases; each case succeeds or fails on its own (per-item results)."""
+    params = body.model_dump(exclude_none=True, exclude={"case_ids", "action"})
+    results: list[BulkItem] = []
+    now = utcnow()
+    for case_id in dict.fromkeys(body.case_ids):
+        try:
+            async with session.begin_nested():
+                case = await actions.run(
+                    session, settings, case_id, body.action, dict(params), principal, now
+                )
+            results.append(BulkItem(case_id=case_id, ok=True, status=200, new_status=case.status))
+        except DsrError as exc:
+            results.append(
+                BulkItem(case_id=case_id, ok=False, status=exc.status_code, detail=exc.message)
+            )
+        except WorkflowError as exc:
+            results.append(
+                BulkItem(case_id=case_id, ok=False, status=workflow_status(exc), detail=exc.message)
+            )
+        except (StaleDataError, IntegrityError):
+            results.append(
+                BulkItem(case_id=case_id, ok=False, status=409, detail=CONCURRENT_CHANGE)
+            )
+    ok = sum(r.ok for r in results)
+    return BulkOut(results=results, succeeded=ok, failed=len(results) - ok)
+
+
+def _task_out(task: CaseTask, system_name: str) -> TaskOut:
+    return TaskOut(
+        id=task.id, system=system_name, status=task.status, note=task.note, closed_by=task.closed_by
+    )
+
+
+@router.get("/cases/{case_id}/tasks", response_model=list[TaskOut])
+async def case_tasks(case_id: uuid.UUID, principal: AnyStaff, session: SessionDep) -> list[TaskOut]:
+    if await repository.get(session, case_id) is None:
+        raise NotFound("no case with that id")
+    return [_task_out(t, s.name) for t, s in await tasks.tasks_for(session, case_id)]
+
+
+@router.post("/cases/{case_id}/tasks/{task_id}", response_model=TaskOut)
+async def close_task_as_staff(
+    case_id: uuid.UUID,
+    task_id: uuid.UUID,
+    body: TaskCloseIn,
+    principal: CaseWorker,
+    session: SessionDep,
+) -> TaskOut:
+    case = await repository.get(session, case_id)
+    if case is None:
+        raise NotFound("no case with that id")
+    task, system = await tasks.close_task(
+        session,
+        case,
+        task_id,
+        status=body.status,
+        note=body.reason,
+        actor_kind="staff",
+        actor_id=str(principal.user_id),
+        now=utcnow(),
+    )
+    await session.flush()
+    return _task_out(task, system.name if system else "")
+
+
+@router.get("/tasks/{task_id}", tags=["tasks (data-system owners)"])
+async def owner_task(
+    task_id: uuid.UUID, principal: TaskOwner, session: SessionDep
+) -> dict[str, object]:
+    """What a data-system owner needs to find the requester's data."""
+    task = await session.get(CaseTask, task_id)
+    case = await session.get(Case, task.case_id) if task else None
+    if task is None or case is None:
+        raise NotFound("no task with that id")
+    return {
+        "id": str(task.id),
+        "status": task.status,
+        "case": {
+            "reference": case.reference,
+            "type": case.type,
+            "respond_by": case.respond_by.isoformat(),
+            "email": case.email,
+            "account_id": case.account_id,
+            "details": case.type_data,
+        },
+    }
+
+
+@router.post(
+    "/tasks/{task_id}/complete", response_model=TaskOut, tags=["tasks (data-system owners)"]
+)
+async def complete_task(
+    task_id: uuid.UUID, body: OwnerTaskCloseIn, principal: TaskOwner, session: SessionDep
+) -> TaskOut:
+    task = await session.get(CaseTask, task_id)
+    case = await session.get(Case, task.case_id) if task else None
+    if task is None or case is None:
+        raise NotFound("no task with that id")
+    task, system = await tasks.close_task(
+        session,
+        case,
+        task_id,
+        status="done",
+        note=body.note,
+        actor_kind="service",
+        actor_id=principal.token_name or "service",
+        now=utcnow(),
+    )
+    await session.flush()
+    return _task_out(task, system.name if system else "")
+
+
+@router.get("/data-systems", response_model=list[DataSystemOut], tags=["data systems"])
+async def list_data_systems(principal: AnyStaff, session: SessionDep) -> list[DataSystemOut]:
+    return [
+        DataSystemOut.model_validate(s, from_attributes=True)
+        for s in await tasks.list_systems(session)
+    ]
+
+
+@router.post(
+    "/data-systems",
+    response_model=DataSystemOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["data systems"],
+)
+async def create_data_system(
+    body: DataSystemIn, principal: Admin, session: SessionDep
+) -> DataSystemOut:
+    system = await tasks.create_system(
+        session,
+        name=body.name,
+        owner_email=str(body.owner_email),
+        categories=body.categories,
+        request_types=list(body.request_types),
+    )
+    return DataSystemOut.model_validate(system, from_attributes=True)
+
+
+@router.post(
+    "/data-systems/{system_id}/deactivate", response_model=DataSystemOut, tags=["data systems"]
+)
+async def deactivate_data_system(
+    system_id: uuid.UUID, principal: Admin, session: SessionDep
+) -> DataSystemOut:
+    system = await tasks.set_system_active(session, system_id, False)
+    return DataSystemOut.model_validate(system, from_attributes=True)

@@ -1,0 +1,67 @@
+"""What a notice to the requester must say, by jurisdiction family. Each rule cites its source
+(../shared/legal/research.md §1B); contacts of regulators and Attorneys General are
+configuration (config/regulators.toml), never code."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dsr.paths import ROOT
+
+DEFAULT_REGULATORS = ROOT / "config" / "regulators.toml"
+
+
+@lru_cache(maxsize=4)
+def regulators(path: str | None = None) -> dict[str, Any]:
+    file = Path(path) if path else DEFAULT_REGULATORS
+    with file.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def regulator_for(jurisdiction: str, path: str | None = None) -> dict[str, Any] | None:
+    return regulators(path).get(jurisdiction)
+
+
+def refusal_rights(family: str) -> list[str]:
+    """Statements a refusal (in whole or part) must carry, beyond the reasons themselves."""
+    if family in ("eu_gdpr", "uk_gdpr"):
+        # GDPR Art 12(4): reasons, right to complain to a supervisory authority, judicial remedy
+        # (also for partial refusals, EDPB GL 01/2022 para 193). UK: ICO guidance adds the right
+        # to complain to the controller (DPA 2018 s.164A).
+        rights = [
+            "You have the right to lodge a complaint with a data protection supervisory authority.",
+            "You have the right to seek a judicial remedy before the courts.",
+        ]
+        if family == "uk_gdpr":
+            rights.insert(0, "You may first complain to us about how we handled your request.")
+        return rights
+    if family == "ca_pipeda":
+        # PIPEDA s.8(7): reasons and any recourse under Part 1 (complaint to the Commissioner).
+        return ["You may complain to the Office of the Privacy Commissioner of Canada."]
+    if family == "ca_qc":
+        return ["You may ask the Commission d'accès à l'information to review this decision."]
+    if family == "br_lgpd":
+        # LGPD Art 18 §1: petition to the ANPD.
+        return ["You may petition the national data protection authority (ANPD)."]
+    return []
+
+
+def decision_context(
+    *,
+    family: str,
+    jurisdiction: str,
+    outcome: str,
+    appeal_available: bool,
+    regulators_file: str | None,
+) -> dict[str, Any]:
+    refused = outcome in ("denied", "partially_fulfilled")
+    return {
+        "outcome": outcome,
+        "refused": refused,
+        "rights": refusal_rights(family) if refused else [],
+        "appeal_available": refused and appeal_available,
+        "regulator": regulator_for(jurisdiction, regulators_file) if refused else None,
+    }

@@ -1,0 +1,140 @@
+"""Data systems and case tasks: the registry, task creation on opening, and closing tasks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.cases import timeline
+from dsr.cases.models import Case
+from dsr.cases.tasks_models import CaseTask, DataSystem
+from dsr.errors import Conflict, InvalidInput, NotFound
+from dsr.notifications.outbox import enqueue
+
+
+async def create_system(
+    session: AsyncSession,
+    *,
+    name: str,
+    owner_email: str,
+    categories: list[str],
+    request_types: list[str],
+) -> DataSystem:
+    existing = (await session.exec(select(DataSystem).where(DataSystem.name == name))).first()
+    if existing is not None:
+        raise Conflict("a data system with that name already exists")
+    system = DataSystem(
+        name=name,
+        owner_email=owner_email,
+        categories=sorted(set(categories)),
+        request_types=sorted(set(request_types)),
+    )
+    session.add(system)
+    await session.flush()
+    return system
+
+
+async def list_systems(session: AsyncSession) -> list[DataSystem]:
+    return list((await session.exec(select(DataSystem).order_by(col(DataSystem.name)))).all())
+
+
+async def set_system_active(
+    session: AsyncSession, system_id: uuid.UUID, active: bool
+) -> DataSystem:
+    system = await session.get(DataSystem, system_id)
+    if system is None:
+        raise NotFound("no data system with that id")
+    system.active = active
+    return system
+
+
+async def open_tasks_count(session: AsyncSession, case_id: uuid.UUID) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(CaseTask)
+        .where(CaseTask.case_id == case_id, CaseTask.status == "open")
+    )
+    return int((await session.exec(stmt)).one())
+
+
+async def tasks_for(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[CaseTask, DataSystem]]:
+    stmt = (
+        select(CaseTask, DataSystem)
+        .join(DataSystem, col(DataSystem.id) == col(CaseTask.data_system_id))
+        .where(CaseTask.case_id == case_id)
+        .order_by(col(DataSystem.name))
+    )
+    return [(t, s) for t, s in (await session.exec(stmt)).all()]
+
+
+async def create_for_case(session: AsyncSession, case: Case, now: datetime) -> list[CaseTask]:
+    """On opening: one task per active system that handles this request type; owners are told
+    by e-mail that carries the reference and the task link, not the requester's data."""
+    systems = (await session.exec(select(DataSystem).where(col(DataSystem.active)))).all()
+    created = []
+    for system in systems:
+        if case.type not in system.request_types:
+            continue
+        task = CaseTask(case_id=case.id, data_system_id=system.id, created_at=now)
+        session.add(task)
+        created.append(task)
+        await enqueue(
+            session,
+            kind="task_assigned",
+            recipient=system.owner_email,
+            dedup_key=f"task:{task.id}",
+            case_id=case.id,
+            context={
+                "case_id": str(case.id),
+                "reference": case.reference,
+                "type": case.type,
+                "system": system.name,
+                "task_id": str(task.id),
+                "respond_by": case.respond_by.isoformat(),
+            },
+        )
+    return created
+
+
+async def close_task(
+    session: AsyncSession,
+    case: Case,
+    task_id: uuid.UUID,
+    *,
+    status: str,
+    note: str | None,
+    actor_kind: str,
+    actor_id: str,
+    now: datetime,
+) -> tuple[CaseTask, DataSystem | None]:
+    if status not in ("done", "waived"):
+        raise InvalidInput("status: must be done or waived")
+    if status == "waived" and not (note and note.strip()):
+        raise InvalidInput("reason: waiving a task needs a reason")
+    task = await session.get(CaseTask, task_id)
+    if task is None or task.case_id != case.id:
+        raise NotFound("no such task on this case")
+    if task.status != "open":
+        raise Conflict(f"the task is already {task.status}")
+    if case.closed_at is not None:
+        raise Conflict("the case is closed")
+    task.status, task.note, task.closed_by, task.closed_at = status, note, actor_id, now
+    system = await session.get(DataSystem, task.data_system_id)
+    await timeline.append(
+        session,
+        case.id,
+        at=now,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        action=f"task_{status}",
+        from_status=case.status,
+        to_status=case.status,
+        reason=note,
+        data={"task_id": str(task.id), "system": system.name if system else None},
+    )
+    # Touch the case so concurrent task closing and fulfilment conflict instead of racing.
+    case.updated_at = now
+    return task, system

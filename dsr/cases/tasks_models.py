@@ -1,0 +1,42 @@
+"""Data systems and the per-case tasks they get (issue 3)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from dsr.db.columns import json_field, now_ts, ts
+
+
+class DataSystem(SQLModel, table=True):
+    """A system that holds personal data, its owner, and the request types it must act on."""
+
+    __tablename__ = "data_system"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True}, nullable=False)
+    owner_email: str = Field(max_length=254)
+    categories: list[str] = json_field(nullable=False, default=[])
+    request_types: list[str] = json_field(nullable=False, default=[])
+    active: bool = True
+    created_at: datetime = now_ts()
+
+
+class CaseTask(SQLModel, table=True):
+    """One data system's work on one case. A case can be fulfilled only when every task is
+    closed: done by the owner or staff, or waived by staff with a reason."""
+
+    __tablename__ = "case_task"
+    __table_args__ = (sa.UniqueConstraint("case_id", "data_system_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case_record.id", index=True)
+    data_system_id: uuid.UUID = Field(foreign_key="data_system.id")
+    status: str = Field(default="open", max_length=10)  # open | done | waived
+    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    closed_by: str | None = Field(default=None, max_length=100)  # staff id or token name
+    closed_at: datetime | None = ts()
+    created_at: datetime = now_ts()
