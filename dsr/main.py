@@ -13,6 +13,7 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from dsr import error_handlers
+from dsr.appeals.router import router as appeals_router
 from dsr.auth.router import router as auth_router
 from dsr.cases.actions_router import router as actions_router
 from dsr.cases.public_api import router as public_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(actions_router)
     app.include_router(cases_router)
     app.include_router(notifications_router)
+    app.include_router(appeals_router)
     web_setup.install(app, settings)
 
     @app.get("/healthz", tags=["health"])

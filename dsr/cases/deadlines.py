@@ -108,4 +108,6 @@ def refresh(case: Any) -> RequestDeadlines:
     case.respond_by = (
         d.extended_respond_by if case.extended and d.extended_respond_by else d.respond_by
     )
+    if case.respond_by_override is not None:
+        case.respond_by = case.respond_by_override
     return d

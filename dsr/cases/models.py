@@ -52,6 +52,8 @@ class Case(SQLModel, table=True):
     extended_respond_by: date | None = None
     extension_notice_by: date | None = None
     extended: bool = False
+    # Set when an appeal is overturned: the case must then be done by the appeal's deadline.
+    respond_by_override: date | None = None
     clock_paused: bool = False
     clock_stops: list[dict[str, Any]] = json_field(nullable=False, default=[])
     policy: dict[str, Any] = json_field(nullable=False, default={})

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
+from dsr.appeals import service as appeals
+from dsr.appeals import views as appeal_views
 from dsr.cases import intake, views
 from dsr.cases.schemas import RequestIn, RequestStatusOut, SubmissionOut, VerifyIn
 from dsr.db.types import utcnow
@@ -52,4 +54,8 @@ async def request_status(
     request_id: uuid.UUID, token: TokenQuery, session: SessionDep
 ) -> RequestStatusOut:
     case = await intake.status_case(session, request_id, token, utcnow())
-    return views.status_out(case)
+    out = views.status_out(case)
+    appeal = await appeals.current_for_case(session, case.id)
+    if appeal is not None:
+        out.appeal = appeal_views.public(appeal).model_dump(mode="json")
+    return out

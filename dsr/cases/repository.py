@@ -27,9 +27,14 @@ class CaseFilter:
     due_before: date | None = None
 
 
-def encode_cursor(case: Case) -> str:
-    raw = json.dumps([case.respond_by.isoformat(), str(case.id)]).encode()
+def encode_key(due: date, row_id: uuid.UUID) -> str:
+    """An opaque keyset cursor: the (deadline, id) of the last row of a page."""
+    raw = json.dumps([due.isoformat(), str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def encode_cursor(case: Case) -> str:
+    return encode_key(case.respond_by, case.id)
 
 
 def decode_cursor(cursor: str) -> tuple[date, uuid.UUID]:

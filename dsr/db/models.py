@@ -1,5 +1,6 @@
 """Imports every table module so that metadata is complete (Alembic, tests)."""
 
+from dsr.appeals.models import Appeal
 from dsr.auth.models import ApiToken, StaffUser
 from dsr.cases.models import Case, CaseEvent, CaseToken
 from dsr.cases.tasks_models import CaseTask, DataSystem
@@ -8,6 +9,7 @@ from dsr.notifications.models import OutboxMessage
 
 __all__ = [
     "ApiToken",
+    "Appeal",
     "Case",
     "CaseEvent",
     "CaseTask",

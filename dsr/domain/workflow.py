@@ -129,6 +129,10 @@ class AppealContext:
     original_decider_id: str | None = None
     assignee_id: str | None = None  # resolved from params["assignee"] by the service
     assignee_role: Role | None = None
+    # Colorado lets the controller extend the appeal period (C.R.S. 6-1-1306(3) [U]):
+    extension_available: bool = False
+    extended: bool = False
+    respond_by: date | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,20 @@ def _assignee_not_original_decider(ctx: AppealContext, actor: Actor) -> str | No
     return None
 
 
+def _appeal_extension_allowed(ctx: AppealContext, actor: Actor) -> str | None:
+    return None if ctx.extension_available else "this jurisdiction allows no extension of an appeal"
+
+
+def _appeal_not_yet_extended(ctx: AppealContext, actor: Actor) -> str | None:
+    return "the appeal was already extended" if ctx.extended else None
+
+
+def _within_appeal_period(ctx: AppealContext, actor: Actor) -> str | None:
+    if ctx.respond_by is None or ctx.today > ctx.respond_by:
+        return "the appeal's first period has ended"
+    return None
+
+
 def _not_original_decider(ctx: AppealContext, actor: Actor) -> str | None:
     if ctx.original_decider_id is not None and actor.id == ctx.original_decider_id:
         return "the person who made the original decision may not decide the appeal"
@@ -273,6 +291,9 @@ GUARDS: Mapping[str, Guard] = {
         _assignee_not_original_decider, InvalidInput, "assignee", on_input=True
     ),
     "not_original_decider": Guard(_not_original_decider, NotPermitted),
+    "appeal_extension_allowed": Guard(_appeal_extension_allowed),
+    "appeal_not_yet_extended": Guard(_appeal_not_yet_extended),
+    "within_appeal_period": Guard(_within_appeal_period),
 }
 
 # --- tables ------------------------------------------------------------------------------
@@ -328,6 +349,14 @@ APPEAL_TRANSITIONS: tuple[Transition, ...] = (
     _t("assign", {A.APPEAL_IN_REVIEW}, None, _REVIEW, _ROUTE, req="assignee"),
     _t("uphold", {A.APPEAL_IN_REVIEW}, A.APPEAL_UPHELD, _REVIEW, _DECIDER, req="explanation"),
     _t("overturn", {A.APPEAL_IN_REVIEW}, A.OVERTURNED, _REVIEW, _DECIDER, req="explanation"),
+    _t(
+        "extend",
+        {A.APPEALED, A.APPEAL_IN_REVIEW},
+        None,
+        _REVIEW,
+        "appeal_extension_allowed appeal_not_yet_extended within_appeal_period",
+        req="reason",
+    ),
 )
 
 

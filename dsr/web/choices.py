@@ -85,3 +85,10 @@ STATUS_LABELS = {
     "appeal_in_review": "Appeal being reviewed",
     "appeal_upheld": "Appeal decided: the refusal stands",
 }
+
+APPEAL_STATUS_LABELS = {
+    "appealed": "Received, waiting for a reviewer",
+    "appeal_in_review": "Being reviewed",
+    "appeal_upheld": "Decided: the original decision stands",
+    "overturned": "Decided: we changed our decision",
+}

@@ -5,18 +5,22 @@ scanner that follows links cannot confirm a request on someone's behalf."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from dsr.cases import intake
+from dsr.appeals import service as appeals
+from dsr.cases import actions, intake
+from dsr.cases.models import Case
 from dsr.cases.public_api import client_ip
 from dsr.cases.schemas import RequestIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
-from dsr.web.choices import JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
+from dsr.settings import Settings
+from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
 from dsr.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -185,8 +189,12 @@ async def status_page(
     case_id: uuid.UUID,
     token: Annotated[str, Query(min_length=1, max_length=200)],
     session: SessionDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
-    case = await intake.status_case(session, case_id, token, utcnow())
+    now = utcnow()
+    case = await intake.status_case(session, case_id, token, now)
+    appeal = await appeals.current_for_case(session, case.id)
+    can_appeal, _, _ = await _appeal_terms(session, settings, case, now)
     return templates.TemplateResponse(
         request,
         "public/status.html",
@@ -195,5 +203,106 @@ async def status_page(
             "token": token,
             "type_label": TYPE_LABELS.get(case.type, case.type),
             "status_label": STATUS_LABELS.get(case.status, case.status),
+            "appeal": appeal,
+            "appeal_status_label": APPEAL_STATUS_LABELS.get(appeal.status, appeal.status)
+            if appeal
+            else None,
+            "can_appeal": can_appeal,
         },
+    )
+
+
+async def _appeal_terms(
+    session: SessionDep, settings: Settings, case: Case, now: datetime
+) -> tuple[bool, Any, str]:
+    """Whether this requester may appeal now, until when, and if not, why (in plain words)."""
+    available, window_ends = actions.appeal_terms(case, settings)
+    if case.status not in ("denied", "partially_fulfilled"):
+        return False, window_ends, "Only a refused or partly refused request can be appealed."
+    if not available:
+        return False, window_ends, "No appeal is available for this request."
+    if window_ends is None or actions.today_in(settings, now) > window_ends:
+        return False, window_ends, "The time to appeal this decision has ended."
+    return True, window_ends, ""
+
+
+@router.get("/requests/{case_id}/appeal", response_class=HTMLResponse)
+async def appeal_page(
+    request: Request,
+    case_id: uuid.UUID,
+    token: Annotated[str, Query(min_length=1, max_length=200)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    now = utcnow()
+    case = await intake.status_case(session, case_id, token, now)
+    return await _appeal_form(request, session, settings, case, token, now)
+
+
+async def _appeal_form(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    case: Case,
+    token: str,
+    now: datetime,
+    *,
+    error: str | None = None,
+    reason: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    can_appeal, window_ends, not_available = await _appeal_terms(session, settings, case, now)
+    return templates.TemplateResponse(
+        request,
+        "public/appeal.html",
+        {
+            "case": case,
+            "token": token,
+            "can_appeal": can_appeal,
+            "window_ends": window_ends,
+            "not_available": not_available,
+            "statutory": case.policy.get("appeal") is not None,
+            "error": error,
+            "reason": reason,
+        },
+        status_code=status,
+    )
+
+
+@router.post("/requests/{case_id}/appeal", response_class=HTMLResponse)
+async def appeal_submit(
+    request: Request,
+    case_id: uuid.UUID,
+    token: Annotated[str, Form(min_length=1, max_length=200)],
+    session: SessionDep,
+    settings: SettingsDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> HTMLResponse:
+    await request.app.state.rate_limiter.check_ip(client_ip(request))
+    now = utcnow()
+    case = await intake.status_case(session, case_id, token, now)
+    if not reason.strip():
+        return await _appeal_form(
+            request,
+            session,
+            settings,
+            case,
+            token,
+            now,
+            error="Tell us why we should change our decision.",
+            status=422,
+        )
+    appeal = await appeals.file(session, settings, case_id, token, reason, now)
+    return templates.TemplateResponse(
+        request,
+        "public/message.html",
+        {
+            "title": "Your appeal is received",
+            "paragraphs": [
+                "Someone who did not make the original decision will review it.",
+                f"We will tell you the outcome in writing by {appeal.respond_by.strftime('%-d %B %Y')} at the latest.",
+            ],
+            "reference": case.reference,
+        },
+        status_code=201,
     )

@@ -114,6 +114,7 @@ APPEAL_EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     ),
     "uphold": ({"admin", "reviewer"}, {"appeal_in_review": "appeal_upheld"}),
     "overturn": ({"admin", "reviewer"}, {"appeal_in_review": "overturned"}),
+    "extend": ({"admin", "reviewer"}, {"appealed": SAME, "appeal_in_review": SAME}),
 }
 
 # Every field any action takes, valid; each action must pick what it needs.
@@ -153,6 +154,9 @@ def happy_appeal_ctx(status: str, **overrides: Any) -> AppealContext:
         "original_decider_id": "u-original",
         "assignee_id": "u-reviewer",
         "assignee_role": Role.REVIEWER,
+        "extension_available": True,
+        "extended": False,
+        "respond_by": TODAY + timedelta(days=10),
     }
     fields.update(overrides)
     return AppealContext(**fields)
@@ -638,8 +642,14 @@ def test_original_decider_may_not_decide_the_appeal(action: str) -> None:
 
 def test_original_decider_is_not_offered_the_decision() -> None:
     ctx = happy_appeal_ctx("appeal_in_review", original_decider_id="u-admin")
-    assert allowed_appeal_actions(ctx, ACTORS["admin"]) == ["assign"]
-    assert allowed_appeal_actions(ctx, ACTORS["reviewer"]) == ["assign", "uphold", "overturn"]
+    # Extending is procedural (Colorado's notice of more time), not a decision on the appeal.
+    assert allowed_appeal_actions(ctx, ACTORS["admin"]) == ["assign", "extend"]
+    assert allowed_appeal_actions(ctx, ACTORS["reviewer"]) == [
+        "assign",
+        "uphold",
+        "overturn",
+        "extend",
+    ]
 
 
 def test_unknown_original_decider_does_not_block() -> None:
@@ -841,3 +851,18 @@ def test_case_event_reason_prefers_reason_then_explanation_then_text() -> None:
     assert (event.reason, event.actor_kind, event.actor_id) == (None, "requester", None)
     extend = decide(happy_ctx("open"), "extend", ACTORS["admin"], EXTEND)
     assert not CaseEvent.from_decision(extend, ACTORS["admin"], AT).changes_status
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"extension_available": False}, "no extension of an appeal"),
+        ({"extended": True}, "already extended"),
+        ({"respond_by": TODAY - timedelta(days=1)}, "first period has ended"),
+    ],
+)
+def test_appeal_extension_guards(overrides: dict[str, Any], message: str) -> None:
+    ctx = happy_appeal_ctx("appeal_in_review", **overrides)
+    with pytest.raises(NotAllowed) as info:
+        decide_appeal(ctx, "extend", ACTORS["reviewer"], {"reason": "complex"})
+    assert message in info.value.message

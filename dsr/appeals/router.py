@@ -1,0 +1,107 @@
+"""Appeals: the requester's appeal (public, with the status token) and the reviewers' API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from dsr.appeals import repository, service, views
+from dsr.appeals.models import Appeal
+from dsr.appeals.schemas import AppealActionIn, AppealIn, AppealOut, AppealPage, PublicAppealOut
+from dsr.auth import repository as auth_repo
+from dsr.auth.principal import Principal
+from dsr.cases.actions import today_in
+from dsr.cases.public_api import client_ip
+from dsr.db.types import utcnow
+from dsr.deps import AnyStaff, SessionDep, SettingsDep, require_role
+from dsr.domain.workflow import AppealStatus, Role
+from dsr.errors import InvalidInput
+
+router = APIRouter(tags=["appeals"])
+Reviewer = Annotated[Principal, Depends(require_role(Role.REVIEWER))]
+
+
+@router.post(
+    "/api/v1/requests/{request_id}/appeal",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PublicAppealOut,
+    tags=["requests (public)"],
+)
+async def appeal_request(
+    request_id: uuid.UUID,
+    body: AppealIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> PublicAppealOut:
+    """Appeal a refusal with the status token from your e-mails. 404 for a wrong token (which
+    does not tell whether the request exists); 409 when nothing can be appealed, or too late."""
+    await request.app.state.rate_limiter.check_ip(client_ip(request))
+    appeal = await service.file(session, settings, request_id, body.token, body.reason, utcnow())
+    return views.public(appeal)
+
+
+@router.get("/api/v1/appeals", response_model=AppealPage)
+async def list_appeals(
+    principal: AnyStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+    status_: Annotated[list[AppealStatus] | None, Query(alias="status")] = None,
+    assignee: Annotated[str | None, Query(description="a staff user id, 'me' or 'none'")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AppealPage:
+    assignee_id = None
+    if assignee == "me":
+        assignee_id = principal.user_id
+    elif assignee not in (None, "none"):
+        try:
+            assignee_id = uuid.UUID(assignee)
+        except ValueError:
+            raise InvalidInput("assignee: a staff user id, 'me' or 'none'") from None
+    statuses = tuple(s.value for s in status_) if status_ else service.OPEN_APPEAL
+    rows, next_cursor = await repository.page(
+        session, statuses, assignee_id, assignee == "none", limit, cursor
+    )
+    emails = await auth_repo.emails_by_id(
+        session, {a.assignee_id for a, _ in rows if a.assignee_id}
+    )
+    today = today_in(settings, utcnow())
+    items = [
+        views.summary(a, c, today, emails.get(a.assignee_id) if a.assignee_id else None)
+        for a, c in rows
+    ]
+    return AppealPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/api/v1/appeals/{appeal_id}", response_model=AppealOut)
+async def get_appeal(appeal_id: uuid.UUID, principal: AnyStaff, session: SessionDep) -> AppealOut:
+    appeal, case = await service.load(session, appeal_id)
+    return await views.appeal_out(session, appeal, case)
+
+
+@router.post("/api/v1/appeals/{appeal_id}/actions", response_model=AppealOut)
+async def appeal_action(
+    appeal_id: uuid.UUID,
+    body: AppealActionIn,
+    principal: Reviewer,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> AppealOut:
+    """assign (to a reviewer), uphold or overturn (with an explanation), extend (Colorado).
+    The person who made the original decision may not decide the appeal (403)."""
+    appeal: Appeal = await service.run(
+        session,
+        settings,
+        appeal_id,
+        body.action,
+        body.params(),
+        principal,
+        utcnow(),
+        body.expected_version,
+    )
+    await session.flush()
+    appeal, case = await service.load(session, appeal.id)
+    return await views.appeal_out(session, appeal, case)

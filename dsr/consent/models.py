@@ -1,0 +1,117 @@
+"""The training-eligibility ledger (design §3.4, §3.5). History tables are append-only: a consent
+is never overwritten and an exclusion's life is a sequence of events. `consent_state` is derived
+(the latest record per subject, category and purpose) so that "now" answers are one index probe
+per key; `as_of` answers read the history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from dsr.db.columns import json_field, ts
+
+# SQLite only auto-numbers an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
+BIGINT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+SUBJECT_LEN = 241
+
+
+def _id_column() -> Any:
+    return Field(default=None, sa_column=sa.Column(BIGINT_ID, primary_key=True, autoincrement=True))
+
+
+class ConsentRecord(SQLModel, table=True):
+    """One grant or withdrawal as the source system reported it. `recorded_at` is when the person
+    decided (never later than `received_at`); `received_at` is when dsr learned of it, which is
+    what `as_of` filters on: a record received later was not in the ledger then."""
+
+    __tablename__ = "consent_record"
+    __table_args__ = (
+        # "The latest record as of T" for one key walks this index backwards from the newest.
+        sa.Index(
+            "ix_consent_record_lookup",
+            "subject",
+            "category",
+            "purpose",
+            "recorded_at",
+            "id",
+            postgresql_include=["received_at", "granted"],
+        ),
+    )
+
+    id: int | None = _id_column()
+    subject: str = Field(max_length=SUBJECT_LEN)
+    category: str = Field(max_length=20)
+    purpose: str = Field(max_length=30)
+    granted: bool
+    recorded_at: datetime = ts(nullable=False)
+    received_at: datetime = ts(nullable=False)
+    source: str | None = Field(default=None, max_length=100)
+
+
+class ConsentState(SQLModel, table=True):
+    """The latest consent record per (subject, category, purpose), by (recorded_at, record id)."""
+
+    __tablename__ = "consent_state"
+    __table_args__ = (sa.PrimaryKeyConstraint("category", "purpose", "subject"),)
+
+    category: str = Field(max_length=20)
+    purpose: str = Field(max_length=30)
+    subject: str = Field(max_length=SUBJECT_LEN)
+    granted: bool
+    recorded_at: datetime = ts(nullable=False)
+    record_id: int = Field(sa_column=sa.Column(BIGINT_ID, nullable=False))
+
+
+class Exclusion(SQLModel, table=True):
+    """An event in the life of one request's exclusion of one subject key: provisional when the
+    request is verified, permanent when fulfilled, lifted when denied as unverifiable or withdrawn.
+    `at` is the ledger clock (see ledger.py); the id orders events."""
+
+    __tablename__ = "exclusion"
+    __table_args__ = (sa.Index("ix_exclusion_subject", "subject", "id"),)
+
+    id: int | None = _id_column()
+    subject: str = Field(max_length=SUBJECT_LEN)
+    case_id: uuid.UUID = Field(foreign_key="case_record.id", index=True)
+    kind: str = Field(max_length=12)
+    at: datetime = ts(nullable=False)
+    reason: str | None = Field(default=None, max_length=40)
+
+
+class TrainingChange(SQLModel, table=True):
+    """The change feed pipelines poll: consent records that became a key's latest state, and
+    exclusion events with the subject's resulting state. Ids are the cursor; ledger.py makes them
+    commit in order."""
+
+    __tablename__ = "training_change"
+
+    id: int | None = _id_column()
+    at: datetime = ts(nullable=False)
+    subject: str = Field(max_length=SUBJECT_LEN)
+    kind: str = Field(max_length=10)  # consent | exclusion
+    category: str | None = Field(default=None, max_length=20)
+    purpose: str | None = Field(default=None, max_length=30)
+    granted: bool | None = None
+    exclusion: str | None = Field(default=None, max_length=12)
+    excluded: bool | None = None  # the subject's state after this event, over all requests
+
+
+class OutputSuppression(SQLModel, table=True):
+    """A rule for the serving guardrail, published by a fulfilled output-removal request. `seq`
+    is renumbered on every change (publish, withdraw), so the guardrail's cursor sees each rule
+    again when it changes."""
+
+    __tablename__ = "output_suppression"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case_record.id", sa_column_kwargs={"unique": True})
+    personal_data: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    models: list[str] = json_field(nullable=False, default=[])
+    status: str = Field(max_length=10)  # active | withdrawn
+    published_at: datetime = ts(nullable=False)
+    withdrawn_at: datetime | None = ts()
+    seq: int = Field(sa_column=sa.Column(BIGINT_ID, nullable=False, unique=True))

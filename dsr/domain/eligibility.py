@@ -1,0 +1,162 @@
+"""Training eligibility (design §3.4): consent records and request exclusions -> a decision with a
+reason. Pure: the caller fetches the facts as of a time and passes them in.
+
+Order of precedence, strongest first:
+1. an active exclusion from a verified deletion, objection or output-removal request wins over
+   everything, also over categories that need no consent (an objection covers every use);
+2. a category the policy does not gate on consent is eligible;
+3. otherwise the latest consent record decides; no record at all means not eligible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+CATEGORIES = ("prompts", "outputs", "customer_content", "public_web")
+PURPOSES = ("base_model_training", "model_evaluation")
+
+# Subject keys: `namespace:value`. `email_sha256:` values are exactly 64 lower-case hex digits
+# (sha256 of the trimmed, lower-cased address), so a mistyped key fails loudly instead of
+# silently matching nobody.
+SUBJECT_MAX_LENGTH = 241
+_SHAPE = r"[a-z][a-z0-9_.\-]{0,39}:[!-~]{1,200}"  # printable ASCII, no spaces
+SUBJECT_PATTERN = "^" + _SHAPE + "$"  # for schema validators (anchored, no trailing newline)
+EMAIL_PREFIX = "email_sha256:"
+_SUBJECT = re.compile(_SHAPE)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class Reason(StrEnum):
+    CONSENT_GRANTED = "consent_granted"
+    NO_CONSENT = "no_consent"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    EXCLUDED_BY_REQUEST = "excluded_by_request"
+    NOT_CONSENT_GATED = "not_consent_gated"
+
+
+class ExclusionKind(StrEnum):
+    PROVISIONAL = "provisional"  # the request is verified
+    PERMANENT = "permanent"  # the request is fulfilled
+    LIFTED = "lifted"  # the request was denied as unverifiable, or withdrawn
+
+
+ACTIVE_EXCLUSIONS = frozenset({ExclusionKind.PROVISIONAL, ExclusionKind.PERMANENT})
+
+
+def subject_problem(subject: str) -> str | None:
+    """Why a subject key is malformed, or None. Never repeats the key (it may be personal data)."""
+    if len(subject) > SUBJECT_MAX_LENGTH or not _SUBJECT.fullmatch(subject):
+        return "must be a key like account:<id> or email_sha256:<64 hex digits>"
+    if subject.startswith(EMAIL_PREFIX) and not _HEX64.fullmatch(subject, len(EMAIL_PREFIX)):
+        return "an email_sha256 key needs 64 lower-case hex digits"
+    return None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which categories need consent. `version` is returned with every answer so that a training
+    run can record under which rules it was allowed to use what."""
+
+    version: str
+    consent_gated: frozenset[str]
+
+    def gated(self, category: str) -> bool:
+        return category in self.consent_gated
+
+
+DEFAULT_POLICY = Policy(
+    version="2026-11-22.1",
+    consent_gated=frozenset({"prompts", "outputs", "customer_content"}),
+)
+
+
+def policy_from_config(config: Mapping[str, Any] | None) -> Policy:
+    """A deployment's policy: {"version": "...", "consent_gated": ["prompts", ...]}. Raises
+    ValueError on anything else, so a bad configuration stops start-up."""
+    if config is None:
+        return DEFAULT_POLICY
+    unknown_keys = set(config) - {"version", "consent_gated"}
+    if unknown_keys:
+        raise ValueError(f"training policy: unknown keys {sorted(unknown_keys)}")
+    version = config.get("version")
+    if not isinstance(version, str) or not version.strip() or len(version) > 40:
+        raise ValueError("training policy: 'version' must be a short non-empty string")
+    gated = config.get("consent_gated")
+    if not isinstance(gated, list) or not all(isinstance(c, str) for c in gated):
+        raise ValueError("training policy: 'consent_gated' must be a list of categories")
+    unknown = sorted(set(gated) - set(CATEGORIES))
+    if unknown:
+        raise ValueError(f"training policy: unknown categories {unknown}")
+    policy = Policy(version=version.strip(), consent_gated=frozenset(gated))
+    if policy.version == DEFAULT_POLICY.version and policy != DEFAULT_POLICY:
+        raise ValueError("training policy: a changed policy needs its own version")
+    return policy
+
+
+@dataclass(frozen=True)
+class ConsentFact:
+    """One consent record: `seq` orders records with the same recorded_at (arrival order)."""
+
+    recorded_at: Any  # datetime; any totally ordered value
+    seq: int
+    granted: bool
+
+
+def latest_consent(records: Iterable[ConsentFact]) -> bool | None:
+    """The latest record decides: True granted, False withdrawn, None no record."""
+    latest = max(records, key=lambda r: (r.recorded_at, r.seq), default=None)
+    return None if latest is None else latest.granted
+
+
+@dataclass(frozen=True)
+class ExclusionFact:
+    """One event in the life of one request's exclusion of one subject; `seq` orders events."""
+
+    subject: str
+    case_id: str
+    seq: int
+    kind: str
+
+
+def excluded_subjects(events: Iterable[ExclusionFact]) -> set[str]:
+    """Subjects with at least one request whose latest exclusion event is not a lift."""
+    latest: dict[tuple[str, str], ExclusionFact] = {}
+    for e in events:
+        key = (e.subject, e.case_id)
+        seen = latest.get(key)
+        if seen is None or e.seq > seen.seq:
+            latest[key] = e
+    return {e.subject for e in latest.values() if e.kind in ACTIVE_EXCLUSIONS}
+
+
+def decide(policy: Policy, category: str, consent: bool | None, excluded: bool) -> Reason:
+    if excluded:
+        return Reason.EXCLUDED_BY_REQUEST
+    if not policy.gated(category):
+        return Reason.NOT_CONSENT_GATED
+    if consent is None:
+        return Reason.NO_CONSENT
+    return Reason.CONSENT_GRANTED if consent else Reason.CONSENT_WITHDRAWN
+
+
+ELIGIBLE = frozenset({Reason.CONSENT_GRANTED, Reason.NOT_CONSENT_GATED})
+
+
+def decide_many(
+    policy: Policy,
+    category: str,
+    subjects: Sequence[str],
+    consents: Mapping[str, bool],
+    excluded: set[str] | frozenset[str],
+) -> list[tuple[str, bool, Reason]]:
+    """(subject, eligible, reason) for each subject, in input order (duplicates answered twice).
+    Subjects missing from `consents` have no consent record."""
+    out = []
+    for subject in subjects:
+        reason = decide(policy, category, consents.get(subject), subject in excluded)
+        out.append((subject, reason in ELIGIBLE, reason))
+    return out
