@@ -14,6 +14,9 @@ from dsr.settings import Settings
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
+    # Statement parameters are personal data (addresses, names): keep them out of exception
+    # messages and therefore out of logs and tracebacks.
+    kwargs.setdefault("hide_parameters", True)
     url = settings.database_url
     if settings.is_sqlite:
         path = settings.sqlite_path()
