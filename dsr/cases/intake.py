@@ -116,6 +116,10 @@ async def submit(
                 "type": case.type,
                 "full_name": case.full_name,
                 "expires_hours": settings.verification_ttl_hours,
+                # The verification e-mail also confirms receipt, explains verification and says
+                # when to expect an answer: 11 CCR 7021(a) wants that within 10 business days.
+                "received_date": case.received_date.isoformat(),
+                "respond_by": case.respond_by.isoformat(),
                 "tokens": {"verify": str(token.id)},
             },
         )
