@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["access", "correction", "deletion", "output_removal", "objection"],
     )
     dr.add_argument("--received", required=True, type=_date)
-    dl.add_parser("policies", help="the policies in force (with overrides), and their unconfirmed facts")
+    dl.add_parser(
+        "policies", help="the policies in force (with overrides), and their unconfirmed facts"
+    )
     da = dl.add_parser("appeal", help="deadlines of an appeal")
     da.add_argument("--jurisdiction", required=True)
     da.add_argument("--received", required=True, type=_date)
@@ -231,7 +233,11 @@ def cmd_deadlines(args: argparse.Namespace, settings: Settings) -> int:
     if args.dl_command == "policies":
         from dsr.cases.deadlines import policies, policy_snapshot
 
-        print(json.dumps({code: policy_snapshot(p) for code, p in policies(settings).items()}, indent=2))
+        print(
+            json.dumps(
+                {code: policy_snapshot(p) for code, p in policies(settings).items()}, indent=2
+            )
+        )
         return 0
     policy, known = policy_for(settings, args.jurisdiction)
     out: dict[str, Any]
