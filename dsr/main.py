@@ -18,6 +18,7 @@ from dsr.auth.router import router as auth_router
 from dsr.cases.actions_router import router as actions_router
 from dsr.cases.public_api import router as public_router
 from dsr.cases.router import router as cases_router
+from dsr.consent.router import router as consent_router
 from dsr.db.engine import make_engine, make_sessionmaker
 from dsr.middleware import BodySizeLimit, SecurityHeaders
 from dsr.notifications.router import router as notifications_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(cases_router)
     app.include_router(notifications_router)
     app.include_router(appeals_router)
+    app.include_router(consent_router)
     web_setup.install(app, settings)
 
     @app.get("/healthz", tags=["health"])

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     status_token_ttl_days: int = 730
     unverified_expiry_hours: int = 72
 
+    # Training-eligibility policy (design §3.4) as JSON, e.g. DSR_TRAINING_POLICY=
+    # '{"version": "2027-01-15.1", "consent_gated": ["prompts", "outputs", "customer_content"]}'.
+    # Unset: the default policy in dsr/domain/eligibility.py. See README "Training eligibility".
+    training_policy: dict[str, Any] | None = None
+
     max_body_bytes: int = 64 * 1024
     rate_limit_ip: str = "20/minute"
     rate_limit_email: str = "5/hour"
@@ -64,6 +69,14 @@ class Settings(BaseSettings):
     @classmethod
     def _known_timezone(cls, v: str) -> str:
         ZoneInfo(v)  # raises on an unknown zone: fail at start-up, not on the first request
+        return v
+
+    @field_validator("training_policy")
+    @classmethod
+    def _valid_policy(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        from dsr.domain.eligibility import policy_from_config
+
+        policy_from_config(v)  # raises on a bad policy: fail at start-up
         return v
 
     def model_post_init(self, __context: Any) -> None:

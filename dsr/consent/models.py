@@ -1,7 +1,9 @@
 """The training-eligibility ledger (design §3.4, §3.5). History tables are append-only: a consent
-is never overwritten and an exclusion's life is a sequence of events. `consent_state` is derived
-(the latest record per subject, category and purpose) so that "now" answers are one index probe
-per key; `as_of` answers read the history."""
+is never overwritten and an exclusion's life is a sequence of events.
+
+There is no separate current-state table: "the latest record as of T" is one backward probe of
+ix_consent_record_lookup per key, whatever T is, so "now" is simply "as of the ledger clock".
+A state table would make every write slower (an upsert per record) and each read no faster."""
 
 from __future__ import annotations
 
@@ -17,6 +19,13 @@ from dsr.db.columns import json_field, ts
 # SQLite only auto-numbers an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
 BIGINT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 SUBJECT_LEN = 241
+
+
+def _subject() -> Any:
+    """Subject keys compare byte by byte (collation "C" on PostgreSQL, SQLite's default): faster
+    index probes than a linguistic collation, and the same order as Python's sorted()."""
+    kind = sa.String(SUBJECT_LEN, collation="C").with_variant(sa.String(SUBJECT_LEN), "sqlite")
+    return Field(sa_column=sa.Column("subject", kind, nullable=False))
 
 
 def _id_column() -> Any:
@@ -43,27 +52,13 @@ class ConsentRecord(SQLModel, table=True):
     )
 
     id: int | None = _id_column()
-    subject: str = Field(max_length=SUBJECT_LEN)
+    subject: str = _subject()
     category: str = Field(max_length=20)
     purpose: str = Field(max_length=30)
     granted: bool
     recorded_at: datetime = ts(nullable=False)
     received_at: datetime = ts(nullable=False)
     source: str | None = Field(default=None, max_length=100)
-
-
-class ConsentState(SQLModel, table=True):
-    """The latest consent record per (subject, category, purpose), by (recorded_at, record id)."""
-
-    __tablename__ = "consent_state"
-    __table_args__ = (sa.PrimaryKeyConstraint("category", "purpose", "subject"),)
-
-    category: str = Field(max_length=20)
-    purpose: str = Field(max_length=30)
-    subject: str = Field(max_length=SUBJECT_LEN)
-    granted: bool
-    recorded_at: datetime = ts(nullable=False)
-    record_id: int = Field(sa_column=sa.Column(BIGINT_ID, nullable=False))
 
 
 class Exclusion(SQLModel, table=True):
@@ -75,7 +70,7 @@ class Exclusion(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_exclusion_subject", "subject", "id"),)
 
     id: int | None = _id_column()
-    subject: str = Field(max_length=SUBJECT_LEN)
+    subject: str = _subject()
     case_id: uuid.UUID = Field(foreign_key="case_record.id", index=True)
     kind: str = Field(max_length=12)
     at: datetime = ts(nullable=False)
@@ -83,9 +78,8 @@ class Exclusion(SQLModel, table=True):
 
 
 class TrainingChange(SQLModel, table=True):
-    """The change feed pipelines poll: consent records that became a key's latest state, and
-    exclusion events with the subject's resulting state. Ids are the cursor; ledger.py makes them
-    commit in order."""
+    """The change feed pipelines poll: every consent record appended, and every exclusion event
+    with the subject's resulting state. Ids are the cursor; ledger.py makes them commit in order."""
 
     __tablename__ = "training_change"
 

@@ -4,6 +4,7 @@ from dsr.appeals.models import Appeal
 from dsr.auth.models import ApiToken, StaffUser
 from dsr.cases.models import Case, CaseEvent, CaseToken
 from dsr.cases.tasks_models import CaseTask, DataSystem
+from dsr.consent.models import ConsentRecord, Exclusion, OutputSuppression, TrainingChange
 from dsr.db.base import metadata
 from dsr.notifications.models import OutboxMessage
 
@@ -14,8 +15,12 @@ __all__ = [
     "CaseEvent",
     "CaseTask",
     "CaseToken",
+    "ConsentRecord",
     "DataSystem",
+    "Exclusion",
     "OutboxMessage",
+    "OutputSuppression",
     "StaffUser",
+    "TrainingChange",
     "metadata",
 ]

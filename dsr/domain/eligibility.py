@@ -11,7 +11,7 @@ Order of precedence, strongest first:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -45,6 +45,23 @@ class ExclusionKind(StrEnum):
 
 
 ACTIVE_EXCLUSIONS = frozenset({ExclusionKind.PROVISIONAL, ExclusionKind.PERMANENT})
+
+
+_ALL_EMAIL_KEYS = re.compile(r"(?:email_sha256:[0-9a-f]{64}\n)*")
+
+
+def first_bad_email_key(subjects: Sequence[str]) -> int | None:
+    """The index of the first `email_sha256:` key without 64 lower-case hex digits, for keys
+    whose general shape (no whitespace) is already checked. One regular-expression pass over all
+    e-mail keys at once: 10,000 keys in about a millisecond."""
+    emails = [s for s in subjects if s.startswith(EMAIL_PREFIX)]
+    if _ALL_EMAIL_KEYS.fullmatch("\n".join(emails) + "\n" if emails else ""):
+        return None
+    n = len(EMAIL_PREFIX)
+    for i, s in enumerate(subjects):
+        if s.startswith(EMAIL_PREFIX) and (len(s) != n + 64 or not _HEX64.fullmatch(s, n)):
+            return i
+    return None  # pragma: no cover  (the joined check and this loop agree)
 
 
 def subject_problem(subject: str) -> str | None:
@@ -117,14 +134,14 @@ class ExclusionFact:
     """One event in the life of one request's exclusion of one subject; `seq` orders events."""
 
     subject: str
-    case_id: str
+    case_id: Hashable
     seq: int
     kind: str
 
 
 def excluded_subjects(events: Iterable[ExclusionFact]) -> set[str]:
     """Subjects with at least one request whose latest exclusion event is not a lift."""
-    latest: dict[tuple[str, str], ExclusionFact] = {}
+    latest: dict[tuple[str, Hashable], ExclusionFact] = {}
     for e in events:
         key = (e.subject, e.case_id)
         seen = latest.get(key)
@@ -154,9 +171,13 @@ def decide_many(
     excluded: set[str] | frozenset[str],
 ) -> list[tuple[str, bool, Reason]]:
     """(subject, eligible, reason) for each subject, in input order (duplicates answered twice).
-    Subjects missing from `consents` have no consent record."""
-    out = []
-    for subject in subjects:
-        reason = decide(policy, category, consents.get(subject), subject in excluded)
-        out.append((subject, reason in ELIGIBLE, reason))
-    return out
+    Subjects missing from `consents` have no consent record. The six possible outcomes are
+    decided once and looked up per subject: 10,000 subjects in a few milliseconds."""
+    outcome = {
+        (ex, consent): (reason in ELIGIBLE, reason)
+        for ex in (False, True)
+        for consent in (True, False, None)
+        for reason in (decide(policy, category, consent, ex),)
+    }
+    get = consents.get
+    return [(s, *outcome[(s in excluded, get(s))]) for s in subjects]

@@ -45,3 +45,15 @@ async def test_constraints_are_named_by_convention(database_url):
     for table, uniques in names.items():
         for name in uniques:
             assert name and name.startswith(f"uq_{table}_"), (table, name)
+
+
+def test_migrations_form_one_line():
+    """Work on two branches must be relinked before it lands: two heads would let a deployment
+    apply them in either order, and `dsr db upgrade` to one head would silently skip the other."""
+    from alembic.script import ScriptDirectory
+
+    from dsr.db.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1, script.get_heads()
+    assert len(list(script.walk_revisions())) >= 5

@@ -1,0 +1,109 @@
+"""JSON API for the consent ledger, training pipelines and the serving guardrail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from dsr.auth.principal import Principal
+from dsr.auth.roles import Scope
+from dsr.consent import service
+from dsr.consent.schemas import (
+    ChangesOut,
+    ConsentBatchIn,
+    ConsentBatchOut,
+    EligibilityIn,
+    EligibilityOut,
+    HistoryOut,
+    SubjectIn,
+    SuppressionsOut,
+)
+from dsr.deps import AnyStaff, SessionDep, SettingsDep, require_scope
+
+ConsentWriter = Annotated[Principal, Depends(require_scope(Scope.consent_write))]
+TrainingReader = Annotated[Principal, Depends(require_scope(Scope.training_read))]
+SuppressionReader = Annotated[Principal, Depends(require_scope(Scope.suppressions_read))]
+CursorParam = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[0-9]{1,18}$", description="next_cursor from the previous page; omit to start"
+    ),
+]
+LimitParam = Annotated[int, Query(ge=1, le=1000)]
+
+router = APIRouter(prefix="/api/v1", tags=["training eligibility"])
+
+
+@router.post("/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentBatchOut)
+async def record_consents(
+    body: ConsentBatchIn, principal: ConsentWriter, session: SessionDep
+) -> ConsentBatchOut:
+    """Append 1 to 10,000 consent records to the ledger, all or nothing. History is never
+    overwritten: the latest record (by recorded_at) decides."""
+    return await service.record_consents(session, body.records)
+
+
+@router.post("/consents/history", response_model=HistoryOut)
+async def consent_history(body: SubjectIn, principal: AnyStaff, session: SessionDep) -> HistoryOut:
+    """Staff: a subject's consent history and exclusions. The key goes in the body, not the URL,
+    because an e-mail hash is still personal data."""
+    return await service.history(session, body.subject)
+
+
+@router.post("/training/eligibility", response_model=EligibilityOut)
+async def eligibility(
+    body: EligibilityIn, principal: TrainingReader, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Who may be trained on: one answer per subject, in input order, with the reason, the
+    policy version and the `as_of` time to record with the training run."""
+    answer = await service.eligibility(
+        session,
+        service.training_policy(settings),
+        body.purpose,
+        body.category,
+        body.subjects,
+        body.as_of,
+    )
+    return Response(service.answer_json(answer), media_type="application/json")
+
+
+@router.get("/training/changes", response_model=ChangesOut)
+async def training_changes(
+    principal: TrainingReader,
+    session: SessionDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = 500,
+) -> ChangesOut:
+    """Consent and exclusion changes after `cursor`, oldest first, without gaps or repeats."""
+    return await service.changes(session, int(cursor or 0), limit)
+
+
+@router.get(
+    "/training/exclusions.ndjson",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+async def excluded_keys(
+    request: Request, principal: TrainingReader, session: SessionDep
+) -> StreamingResponse:
+    """Every currently excluded subject key, one JSON object per line. The `DSR-Changes-Cursor`
+    header is the feed position taken before the export: follow the feed from there."""
+    cursor = await service.latest_change_cursor(session)
+    return StreamingResponse(
+        service.excluded_snapshot(request.app.state.sessionmaker),
+        media_type="application/x-ndjson",
+        headers={"DSR-Changes-Cursor": cursor, "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/output-suppressions", response_model=SuppressionsOut, tags=["output suppression"])
+async def output_suppressions(
+    principal: SuppressionReader,
+    session: SessionDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = 500,
+) -> SuppressionsOut:
+    """Suppression rules in change order: each rule appears again when it is withdrawn."""
+    return await service.suppression_feed(session, int(cursor or 0), limit)

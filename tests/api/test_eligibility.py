@@ -1,0 +1,194 @@
+"""POST /api/v1/training/eligibility: reasons, order, policy, as_of reproducibility, limits."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dsr.consent.exclusions import on_request_verified
+from tests.helpers import auth, make_service_token, make_staff
+from tests.training import (
+    consent,
+    eligibility,
+    email_key,
+    post_consents,
+    reasons,
+    run_hook,
+    verified_case,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+GRANTED, WITHDRAWN, UNKNOWN = "account:granted", "account:withdrawn", "account:nobody"
+EXCLUDED = email_key("ada@example.org")
+
+
+@pytest.fixture
+async def tokens(app) -> tuple[str, str]:
+    writer = await make_service_token(app, "sync", "consent:write")
+    reader = await make_service_token(app, "trainer", "training:read")
+    return writer, reader
+
+
+async def test_every_reason_in_input_order(app, client, mailbox, tokens):
+    writer, reader = tokens
+    await post_consents(
+        client,
+        writer,
+        consent(GRANTED, True),
+        consent(WITHDRAWN, True, T0),
+        consent(WITHDRAWN, False, T0 + timedelta(days=1)),
+        consent(EXCLUDED, True),
+    )
+    case = await verified_case(client, app, mailbox, type="objection", email="ada@example.org")
+    await run_hook(app, on_request_verified, case)
+
+    asked = [UNKNOWN, GRANTED, EXCLUDED, WITHDRAWN, GRANTED]
+    r = await eligibility(client, reader, asked)
+    assert reasons(r) == [
+        (UNKNOWN, False, "no_consent"),
+        (GRANTED, True, "consent_granted"),
+        (EXCLUDED, False, "excluded_by_request"),
+        (WITHDRAWN, False, "consent_withdrawn"),
+        (GRANTED, True, "consent_granted"),
+    ]
+    body = r.json()
+    assert body["policy_version"] == "2026-11-22.1"
+    assert datetime.fromisoformat(body["as_of"]) <= datetime.now(UTC)
+
+    # public_web needs no consent, but a verified objection still excludes it.
+    r = await eligibility(client, reader, [UNKNOWN, EXCLUDED], category="public_web")
+    assert reasons(r) == [
+        (UNKNOWN, True, "not_consent_gated"),
+        (EXCLUDED, False, "excluded_by_request"),
+    ]
+
+
+async def test_consent_is_per_category_and_purpose(app, client, tokens):
+    writer, reader = tokens
+    await post_consents(client, writer, consent(GRANTED, True))
+    for body in ({"category": "outputs"}, {"purpose": "model_evaluation"}):
+        assert reasons(await eligibility(client, reader, [GRANTED], **body)) == [
+            (GRANTED, False, "no_consent")
+        ]
+
+
+async def test_the_answer_carries_only_the_callers_keys(app, client, mailbox, tokens):
+    writer, reader = tokens
+    await post_consents(
+        client, writer, consent(GRANTED, True, source="crm-export"), consent("account:other")
+    )
+    case = await verified_case(client, app, mailbox, account_id="acct-99", email="ada@example.org")
+    await run_hook(app, on_request_verified, case)
+    r = await eligibility(client, reader, [GRANTED, "account:acct-99"])
+    assert set(r.json()) == {"as_of", "policy_version", "results"}
+    assert all(set(x) == {"subject", "eligible", "reason"} for x in r.json()["results"])
+    for leak in ("account:other", "crm-export", "ada@example.org", EXCLUDED, str(case.id)):
+        assert leak not in r.text
+    assert reasons(r)[1] == ("account:acct-99", False, "excluded_by_request")
+
+
+async def test_as_of_answers_as_the_ledger_stood_then(app, client, mailbox, tokens):
+    writer, reader = tokens
+    before_anything = datetime.now(UTC)
+    await post_consents(client, writer, consent(GRANTED, True), consent(EXCLUDED, True))
+    first = await eligibility(client, reader, [GRANTED, EXCLUDED])
+    assert [x[2] for x in reasons(first)] == ["consent_granted", "consent_granted"]
+    then = first.json()["as_of"]
+
+    # The ledger moves on: a withdrawal, and a verified deletion request.
+    await asyncio.sleep(0.01)
+    await post_consents(client, writer, consent(GRANTED, False, datetime.now(UTC)))
+    case = await verified_case(client, app, mailbox, email="ada@example.org")
+    await run_hook(app, on_request_verified, case)
+    now = await eligibility(client, reader, [GRANTED, EXCLUDED])
+    assert [x[2] for x in reasons(now)] == ["consent_withdrawn", "excluded_by_request"]
+
+    # Asking again "as of" the first answer reproduces it exactly.
+    again = await eligibility(client, reader, [GRANTED, EXCLUDED], as_of=then)
+    assert again.json() == first.json()
+    # ... and before the first record, nobody had consented.
+    early = await eligibility(client, reader, [GRANTED], as_of=before_anything.isoformat())
+    assert reasons(early) == [(GRANTED, False, "no_consent")]
+
+
+async def test_a_record_received_later_does_not_change_a_past_answer(app, client, tokens):
+    writer, reader = tokens
+    await post_consents(client, writer, consent(GRANTED, True, T0))
+    first = await eligibility(client, reader, [GRANTED])
+    then = first.json()["as_of"]
+    # A back-dated withdrawal arrives: it decided before `then`, but the ledger did not know.
+    await post_consents(client, writer, consent(GRANTED, False, T0 + timedelta(days=1)))
+    assert (await eligibility(client, reader, [GRANTED], as_of=then)).json() == first.json()
+    assert reasons(await eligibility(client, reader, [GRANTED]))[0][2] == "consent_withdrawn"
+
+
+async def test_as_of_in_the_future_is_refused(client, tokens):
+    _, reader = tokens
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    r = await eligibility(client, reader, [GRANTED], as_of=later)
+    assert r.status_code == 422 and "as_of" in r.json()["detail"]
+    r = await eligibility(client, reader, [GRANTED], as_of="2026-01-01T00:00:00")  # no offset
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"training_policy": {"version": "2027-02-01.1", "consent_gated": ["public_web"]}}],
+)
+async def test_policy_comes_from_versioned_configuration(app, client, tokens):
+    _, reader = tokens
+    r = await eligibility(client, reader, [UNKNOWN], category="public_web")
+    assert reasons(r) == [(UNKNOWN, False, "no_consent")]
+    assert r.json()["policy_version"] == "2027-02-01.1"
+    r = await eligibility(client, reader, [UNKNOWN], category="prompts")
+    assert reasons(r) == [(UNKNOWN, True, "not_consent_gated")]
+
+
+async def test_ten_thousand_subjects_and_not_one_more(app, client, tokens):
+    writer, reader = tokens
+    await post_consents(client, writer, *(consent(f"account:{i}") for i in range(0, 10_000, 2)))
+    subjects = [f"account:{i}" for i in range(10_000)]
+    r = await eligibility(client, reader, subjects)
+    got = reasons(r)
+    assert [s for s, _, _ in got] == subjects
+    assert [e for _, e, _ in got] == [i % 2 == 0 for i in range(10_000)]
+    r = await eligibility(client, reader, [*subjects, "account:x"])
+    assert r.status_code == 422
+    assert "10000" in r.json()["detail"].replace(",", "")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"category": "emails"},
+        {"purpose": "advertising"},
+        {"subjects": []},
+        {"subjects": ["account:1", "not a key"]},
+        {"subjects": ["email_sha256:" + "F" * 64]},
+        {"subjects": "account:1"},
+        {"as_of": "soon"},
+        {"as_of": "9999-12-31T23:59:59-05:00"},  # past year 9999 in UTC
+        {"extra": True},
+    ],
+)
+async def test_bad_questions_are_422(client, tokens, body):
+    _, reader = tokens
+    args = {"subjects": ["account:1"], **body}
+    r = await eligibility(client, reader, args.pop("subjects"), **args)
+    assert r.status_code == 422, r.text
+    assert "not a key" not in r.text
+
+
+async def test_scopes(app, client):
+    r = await eligibility(client, "", ["account:1"])
+    assert r.status_code == 401
+    writer = await make_service_token(app, "sync", "consent:write", "suppressions:read")
+    r = await eligibility(client, writer, ["account:1"])
+    assert r.status_code == 403 and "training:read" in r.json()["detail"]
+    handler = await make_staff(app, "handler@example.com", "handler")
+    assert (await eligibility(client, handler, ["account:1"])).status_code == 403
+    for path in ("/api/v1/training/changes", "/api/v1/training/exclusions.ndjson"):
+        assert (await client.get(path)).status_code == 401
+        assert (await client.get(path, headers=auth(writer))).status_code == 403
