@@ -17,6 +17,7 @@ from dsr.auth.service import principal_for_token, staff_principal
 from dsr.db.types import utcnow
 from dsr.errors import DsrError, Forbidden, Unauthorized
 from dsr.settings import Settings
+from dsr.web.csrf import require_csrf_header
 
 
 def get_settings(request: Request) -> Settings:
@@ -64,6 +65,9 @@ async def get_principal(
     if user_id:
         user = await auth_repo.user_by_id(session, uuid.UUID(user_id))
         if user is not None and user.is_active:
+            # A browser sends the session cookie with any request to this site: unsafe methods
+            # also need the console's CSRF token in a header, which another site cannot read.
+            await require_csrf_header(request)
             return staff_principal(user)
     raise Unauthorized("authentication required")
 

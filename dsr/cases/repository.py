@@ -83,3 +83,15 @@ async def page(
 
 async def get(session: AsyncSession, case_id: uuid.UUID) -> Case | None:
     return await session.get(Case, case_id)
+
+
+async def by_subject(session: AsyncSession, email_sha256: str, limit: int = 100) -> list[Case]:
+    """A requester's cases, newest first: the console's search by e-mail (by hash, on the
+    subject index)."""
+    stmt = (
+        select(Case)
+        .where(col(Case.email_sha256) == email_sha256)
+        .order_by(col(Case.received_at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())

@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from dsr.settings import Settings
-from dsr.web import public
+from dsr.web import console, public
 from dsr.web.templating import templates
 
 TITLES = {
@@ -22,9 +22,12 @@ TITLES = {
 def install(app: FastAPI, settings: Settings) -> None:
     def render_error(request: Request, status: int, message: str) -> HTMLResponse:
         title = TITLES.get(status, "Something went wrong")
+        if request.url.path.startswith("/console"):
+            return console.render_error(request, status, title, message)
         return templates.TemplateResponse(
             request, "error.html", {"title": title, "message": message}, status_code=status
         )
 
     app.state.render_error = render_error
     app.include_router(public.router)
+    console.install(app, settings)

@@ -1,0 +1,132 @@
+"""Admin pages: the data-system registry (everyone sees it, admins change it) and notifications
+that could not be sent (admins list and retry them; recipients are not shown)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.auth.principal import Principal
+from dsr.cases import tasks
+from dsr.cases.action_schemas import DataSystemIn
+from dsr.cases.schemas import REQUEST_TYPES
+from dsr.deps import SessionDep
+from dsr.domain.workflow import Role
+from dsr.errors import DsrError
+from dsr.notifications import router as outbox_admin
+from dsr.web.console.render import flash, page
+from dsr.web.console.session import ConsoleUser, FormUser, require
+
+router = APIRouter()
+
+
+def _is_admin(principal: Principal) -> bool:
+    return principal.role is Role.ADMIN
+
+
+async def _systems_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    error: str | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        "data_systems.html",
+        {
+            "nav": "systems",
+            "systems": await tasks.list_systems(session),
+            "types": REQUEST_TYPES,
+            "error": error,
+            "values": values or {},
+        },
+        principal,
+        status=status,
+    )
+
+
+@router.get("/data-systems", response_class=HTMLResponse)
+async def data_systems(
+    request: Request, principal: ConsoleUser, session: SessionDep
+) -> HTMLResponse:
+    return await _systems_page(request, session, principal)
+
+
+@router.post("/data-systems", response_class=HTMLResponse)
+async def create_data_system(
+    request: Request, principal: FormUser, session: SessionDep
+) -> Response:
+    require(_is_admin(principal), "change the data-system registry")
+    form = await request.form()
+    values = {
+        "name": str(form.get("name") or "").strip(),
+        "owner_email": str(form.get("owner_email") or "").strip(),
+        "categories": [
+            c.strip() for c in str(form.get("categories") or "").split(",") if c.strip()
+        ],
+        "request_types": [str(t) for t in form.getlist("request_types")],
+    }
+    try:
+        body = DataSystemIn.model_validate(values)
+        async with session.begin_nested():
+            await tasks.create_system(
+                session,
+                name=body.name,
+                owner_email=str(body.owner_email),
+                categories=body.categories,
+                request_types=list(body.request_types),
+            )
+    except ValidationError as exc:
+        names = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+        message = "Check these fields: " + ", ".join(n.replace("_", " ") for n in names) + "."
+        return await _systems_page(
+            request, session, principal, error=message, values=values, status=422
+        )
+    except DsrError as exc:
+        return await _systems_page(
+            request, session, principal, error=exc.message, values=values, status=exc.status_code
+        )
+    flash(request, f"The data system {body.name} was added.")
+    return RedirectResponse("/console/data-systems", status_code=303)
+
+
+@router.post("/data-systems/{system_id}/deactivate", response_class=HTMLResponse)
+async def deactivate_data_system(
+    system_id: uuid.UUID, request: Request, principal: FormUser, session: SessionDep
+) -> Response:
+    require(_is_admin(principal), "change the data-system registry")
+    system = await tasks.set_system_active(session, system_id, False)
+    flash(request, f"The data system {system.name} was deactivated: new cases get no task for it.")
+    return RedirectResponse("/console/data-systems", status_code=303)
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+async def failed_notifications(
+    request: Request, principal: ConsoleUser, session: SessionDep
+) -> HTMLResponse:
+    require(_is_admin(principal), "see notifications")
+    messages = await outbox_admin.list_messages(session, "failed", 200)
+    return page(
+        request,
+        "notifications.html",
+        {"nav": "notifications", "messages": [outbox_admin.out(m) for m in messages]},
+        principal,
+    )
+
+
+@router.post("/notifications/{message_id}/retry", response_class=HTMLResponse)
+async def retry_notification(
+    message_id: int, request: Request, principal: FormUser, session: SessionDep
+) -> Response:
+    require(_is_admin(principal), "retry notifications")
+    await outbox_admin.retry(session, message_id)
+    flash(request, f"Notification {message_id} will be sent again shortly.")
+    return RedirectResponse("/console/notifications", status_code=303)

@@ -1,0 +1,173 @@
+"""What the case page shows: the request, its deadlines, tasks, notes, the timeline, and a form
+for each action the state machine allows this user now (with the reason when a guard, not the
+status, holds an action back)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.auth import repository as auth_repo
+from dsr.auth.principal import Principal
+from dsr.cases import actions, repository, tasks, timeline, views
+from dsr.cases.models import Case, CaseEvent
+from dsr.domain.workflow import (
+    CASE_TRANSITIONS,
+    CaseContext,
+    NotAllowed,
+    WorkflowError,
+    allowed_actions,
+    decide,
+)
+from dsr.settings import Settings
+from dsr.web.console import labels
+from dsr.web.console.session import can_handle
+
+# Actions whose guards (not their status) can hold them back: the page says why.
+_EXPLAINED = ("extend", "fulfil", "partially_fulfil")
+_PLACEHOLDERS = {"reason": "-", "explanation": "-", "text": "-"}
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+    details: list[str]
+
+
+def held_back(ctx: CaseContext, principal: Principal, allowed: list[str]) -> dict[str, str]:
+    actor = actions.actor_of(principal)
+    reasons: dict[str, str] = {}
+    for action in _EXPLAINED:
+        in_status = any(
+            tr.action == action and ctx.status.value in tr.sources for tr in CASE_TRANSITIONS
+        )
+        if action in allowed or not in_status:
+            continue
+        try:
+            decide(ctx, action, actor, _PLACEHOLDERS)
+        except NotAllowed as exc:
+            reasons[action] = exc.message
+        except WorkflowError:
+            continue
+    return reasons
+
+
+def _actor(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> str:
+    if ev.actor_kind == "staff" and ev.actor_id:
+        try:
+            return emails.get(uuid.UUID(ev.actor_id), "a former staff member")
+        except ValueError:
+            return ev.actor_id
+    if ev.actor_kind == "service":
+        return f"service token {ev.actor_id}" if ev.actor_id else "a service"
+    return {"requester": "the requester", "system": "the system"}.get(ev.actor_kind, ev.actor_kind)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _details(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> list[str]:
+    data = ev.data or {}
+    out = []
+    if ev.action == "assign" and (who := _uuid(data.get("assignee_id"))):
+        out.append(f"to {emails.get(who, 'a former staff member')}")
+    if ev.action in ("extend", "request_info", "info_received") and data.get("respond_by"):
+        out.append(f"respond by {data['respond_by']}")
+    if data.get("reason_code"):
+        out.append(
+            f"reason code: {labels.DENIAL_REASONS.get(data['reason_code'], data['reason_code'])}"
+        )
+    if data.get("system"):
+        out.append(f"system: {data['system']}")
+    if ev.action in ("mark_duplicate", "duplicate_linked") and data.get("reference"):
+        out.append(f"case {data['reference']}")
+    if ev.action == "submit" and data.get("channel"):
+        out.append(f"via {labels.CHANNEL.get(data['channel'], data['channel'])}")
+    return out
+
+
+def _staff_ids(case: Case, events: list[CaseEvent], task_rows: list[Any]) -> set[uuid.UUID]:
+    ids = {i for i in (case.assignee_id, case.decided_by_id) if i}
+    for ev in events:
+        if ev.actor_kind == "staff" and (i := _uuid(ev.actor_id)):
+            ids.add(i)
+        if i := _uuid((ev.data or {}).get("assignee_id")):
+            ids.add(i)
+    for task, _ in task_rows:
+        if i := _uuid(task.closed_by):
+            ids.add(i)
+    return ids
+
+
+async def case_context(
+    session: AsyncSession, settings: Settings, case: Case, principal: Principal, now: datetime
+) -> dict[str, Any]:
+    ctx = await actions.context_for(session, case, settings, now)
+    allowed = allowed_actions(ctx, actions.actor_of(principal))
+    events = await timeline.events_for(session, case.id)
+    task_rows = await tasks.tasks_for(session, case.id)
+    emails = await auth_repo.emails_by_id(session, _staff_ids(case, events, task_rows))
+    assignee = emails.get(case.assignee_id) if case.assignee_id else None
+    rows = [
+        TimelineRow(
+            seq=ev.seq,
+            at=ev.at,
+            actor=_actor(ev, emails),
+            action=labels.event(ev.action),
+            from_status=ev.from_status,
+            to_status=ev.to_status,
+            reason=ev.reason,
+            details=_details(ev, emails),
+        )
+        for ev in events
+    ]
+    duplicate_of = (
+        await repository.get(session, case.duplicate_of_id) if case.duplicate_of_id else None
+    )
+    duplicates = [
+        (_uuid(ev.data.get("duplicate")), ev.data.get("reference"))
+        for ev in events
+        if ev.action == "duplicate_linked"
+    ]
+    task_list = [
+        {
+            "id": t.id,
+            "system": s.name,
+            "status": t.status,
+            "note": t.note,
+            "closed_by": emails.get(u, t.closed_by) if (u := _uuid(t.closed_by)) else t.closed_by,
+            "closed_at": t.closed_at,
+        }
+        for t, s in task_rows
+    ]
+    return {
+        "nav": "queue",
+        "case": case,
+        "summary": views.summary(case, ctx.today, assignee),
+        "assignee": assignee,
+        "decided_by": emails.get(case.decided_by_id) if case.decided_by_id else None,
+        "forms": [a for a in labels.ACTIONS if a in allowed],
+        "held_back": held_back(ctx, principal, allowed),
+        "timeline": rows,
+        "notes": [r for r, ev in zip(rows, events, strict=True) if ev.action == "note"],
+        "tasks": task_list,
+        "can_close_tasks": can_handle(principal) and case.closed_at is None,
+        "duplicate_of": duplicate_of,
+        "duplicates": [(i, ref) for i, ref in duplicates if i],
+        "staff": await auth_repo.users_with_role(session, "admin", "handler"),
+        "deny_reasons": labels.DENIAL_REASONS,
+    }

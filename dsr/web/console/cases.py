@@ -1,0 +1,182 @@
+"""Case pages: the detail page, its action forms and task forms. A refused action re-renders the
+page with the reason in plain words and the matching status (403, 409, 422); nothing changes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.auth.principal import Principal
+from dsr.cases import actions, repository, tasks
+from dsr.cases.action_schemas import ActionIn
+from dsr.cases.models import Case
+from dsr.db.types import utcnow
+from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.workflow import WorkflowError
+from dsr.error_handlers import workflow_status
+from dsr.errors import Conflict, DsrError, NotFound
+from dsr.settings import Settings
+from dsr.web.console import labels
+from dsr.web.console.case_view import case_context
+from dsr.web.console.render import flash, page
+from dsr.web.console.session import ConsoleUser, FormUser, can_handle, can_work_cases, require
+
+router = APIRouter()
+
+STALE = (
+    "This case was changed by someone else since you opened it, so your change was not made. "
+    "Reload the page to see the latest version, then try again."
+)
+_PARAMS = ("assignee", "reason", "reason_code", "explanation", "text")
+
+
+async def _load(session: AsyncSession, case_id: uuid.UUID) -> Case:
+    case = await repository.get(session, case_id)
+    if case is None:
+        raise NotFound("There is no case with that id.")
+    return case
+
+
+async def case_page(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    case_id: uuid.UUID,
+    *,
+    error: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    case = await _load(session, case_id)
+    if error is not None:
+        await session.refresh(case)  # what is stored now, not what the refused action tried
+    context = await case_context(session, settings, case, principal, utcnow())
+    return page(request, "case.html", {**context, "error": error}, principal, status=status)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def case_detail(
+    case_id: uuid.UUID,
+    request: Request,
+    principal: ConsoleUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    return await case_page(request, session, settings, principal, case_id)
+
+
+def _refusal(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, Conflict) and "changed by someone else" in exc.message:
+        return 409, STALE
+    if isinstance(exc, StaleDataError | IntegrityError):
+        return 409, STALE
+    if isinstance(exc, WorkflowError):
+        return workflow_status(exc), exc.message[:1].upper() + exc.message[1:] + "."
+    if isinstance(exc, DsrError):
+        return exc.status_code, exc.message[:1].upper() + exc.message[1:]
+    raise exc
+
+
+def _version(raw: object) -> int | None:
+    try:
+        return int(str(raw))
+    except ValueError:
+        return None
+
+
+@router.post("/cases/{case_id}/actions", response_class=HTMLResponse)
+async def case_action(
+    case_id: uuid.UUID,
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    require(can_work_cases(principal), "change cases")
+    form = await request.form()
+    action = str(form.get("action") or "")
+    expected = _version(form.get("expected_version"))
+    error: dict[str, Any] | None = None
+    if expected is None:
+        error = {"status": 422, "message": "The form has no case version. Reload the page."}
+    else:
+        data = {k: str(form[k]) for k in _PARAMS if form.get(k) not in (None, "")}
+        try:
+            body = ActionIn.model_validate({"action": action, **data})
+        except ValidationError as exc:
+            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            error = {"status": 422, "message": f"Check the field '{field}': it is not valid."}
+        else:
+            try:
+                async with session.begin_nested():
+                    await actions.run(
+                        session,
+                        settings,
+                        case_id,
+                        action,
+                        body.params(),
+                        principal,
+                        utcnow(),
+                        expected,
+                    )
+            except (DsrError, WorkflowError, StaleDataError, IntegrityError) as exc:
+                if isinstance(exc, NotFound):
+                    raise
+                status, message = _refusal(exc)
+                error = {"status": status, "message": message}
+    if error is not None:
+        # The form opens again with what was typed, so nothing needs retyping.
+        error["code"] = action
+        error["typed"] = {k: str(form.get(k) or "")[:10_000] for k in _PARAMS}
+        error["action"] = labels.ACTIONS.get(action, action)
+        return await case_page(
+            request, session, settings, principal, case_id, error=error, status=error["status"]
+        )
+    flash(request, labels.DONE.get(action, "Done."))
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/tasks/{task_id}", response_class=HTMLResponse)
+async def close_task(
+    case_id: uuid.UUID,
+    task_id: uuid.UUID,
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Mark a data-system task done, or waive it with a reason."""
+    require(can_handle(principal), "close data-system tasks")
+    form = await request.form()
+    status = str(form.get("status") or "")
+    reason = str(form.get("reason") or "").strip()[:10_000] or None
+    try:
+        async with session.begin_nested():
+            case = await _load(session, case_id)
+            await tasks.close_task(
+                session,
+                case,
+                task_id,
+                status=status,
+                note=reason,
+                actor_kind="staff",
+                actor_id=str(principal.user_id),
+                now=utcnow(),
+            )
+    except (DsrError, StaleDataError, IntegrityError) as exc:
+        if isinstance(exc, NotFound) and "case" in exc.message:
+            raise
+        code, message = _refusal(exc)
+        error = {"status": code, "message": message, "action": "Close task"}
+        return await case_page(
+            request, session, settings, principal, case_id, error=error, status=code
+        )
+    flash(request, "The task was marked done." if status == "done" else "The task was waived.")
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)

@@ -1,0 +1,64 @@
+"""Console login and logout. The session is a signed cookie (SameSite=Strict); logging in starts
+a new one (cleared, then the user id set) with a new CSRF token, so nothing planted before the
+login survives it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dsr.auth import service
+from dsr.cases.public_api import client_ip
+from dsr.deps import SessionDep
+from dsr.errors import RateLimited, Unauthorized
+from dsr.web.console.render import flash, page
+from dsr.web.console.session import SESSION_USER, FormUser, after_login, csrf_of
+
+router = APIRouter()
+
+_FAILED = "The e-mail address or password is not right. Check them and try again."
+
+
+def _login_page(
+    request: Request, error: str | None = None, email: str = "", status: int = 200
+) -> HTMLResponse:
+    return page(request, "login.html", {"error": error, "email": email}, None, status=status)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> Response:
+    if request.session.get(SESSION_USER):
+        return RedirectResponse("/console", status_code=303)
+    return _login_page(request)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, session: SessionDep) -> Response:
+    await csrf_of(request).validate_form(request)
+    form = await request.form()
+    email = str(form.get("email") or "").strip()[:254]
+    password = str(form.get("password") or "")[:1024]
+    try:
+        await request.app.state.rate_limiter.check_ip(client_ip(request))
+        user = await service.authenticate(session, email, password)
+    except RateLimited as exc:
+        return _login_page(request, exc.message, email, status=429)
+    except Unauthorized:
+        return _login_page(request, _FAILED, email, status=401)
+    target = after_login(request)
+    request.session.clear()
+    request.session[SESSION_USER] = str(user.id)
+    csrf = csrf_of(request)
+    csrf.token(request, rotate=True)
+    response = RedirectResponse(target, status_code=303)
+    csrf.attach(request, response)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, principal: FormUser) -> Response:
+    request.session.clear()
+    flash(request, "You are logged out.")
+    response = RedirectResponse("/console/login", status_code=303)
+    csrf_of(request).clear(response)
+    return response

@@ -1,0 +1,150 @@
+"""Recording a request received by e-mail, post, phone or an agent, with its real receipt date:
+the console's POST /api/v1/cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from dsr.auth.principal import Principal
+from dsr.cases import actions, intake
+from dsr.cases.schemas import REQUEST_TYPES, StaffCaseIn
+from dsr.db.types import utcnow
+from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.workflow import Actor
+from dsr.web.choices import JURISDICTIONS
+from dsr.web.console import labels
+from dsr.web.console.render import flash, page
+from dsr.web.console.session import ConsoleUser, FormUser, can_handle, require
+
+router = APIRouter()
+
+FIELDS = (
+    "type",
+    "jurisdiction",
+    "email",
+    "full_name",
+    "account_id",
+    "details",
+    "received_at",
+    "channel",
+    "inaccurate_data",
+    "corrected_data",
+    "personal_data",
+    "examples",
+    "models",
+)
+_FRIENDLY = {
+    "type": "Choose the request type.",
+    "jurisdiction": "Choose where the requester lives.",
+    "email": "Enter a valid e-mail address.",
+    "full_name": "Enter the requester's name.",
+    "received_at": "Enter the date the request arrived (not in the future).",
+    "channel": "Choose how the request arrived.",
+}
+
+
+def _body(v: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        k: v[k] or None
+        for k in ("type", "jurisdiction", "email", "full_name", "account_id", "details")
+    }
+    body.update(
+        received_at=v["received_at"] or None,
+        channel=v["channel"] or None,
+        identity_verified=v.get("identity_verified") == "yes",
+    )
+    if v["type"] == "correction":
+        body["correction"] = {
+            "inaccurate_data": v["inaccurate_data"],
+            "corrected_data": v["corrected_data"],
+        }
+    elif v["type"] == "output_removal":
+        body["output_removal"] = {
+            "personal_data": v["personal_data"],
+            "examples": [x.strip() for x in v["examples"].splitlines() if x.strip()],
+            "models": [m.strip() for m in v["models"].split(",") if m.strip()],
+        }
+    return body
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for e in exc.errors():
+        loc = [str(p) for p in e["loc"] if not str(p).isdigit()]
+        name = next((p for p in reversed(loc) if p in FIELDS), loc[0] if loc else "type")
+        if name not in FIELDS:
+            name = "type"
+        message = _FRIENDLY.get(name) or str(e["msg"]).removeprefix("Value error, ")
+        errors.setdefault(name, message[:1].upper() + message[1:])
+    return errors
+
+
+def _form(
+    request: Request,
+    principal: Principal,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        "new_case.html",
+        {
+            "nav": "new",
+            "values": values,
+            "errors": errors,
+            "types": REQUEST_TYPES,
+            "jurisdictions": JURISDICTIONS,
+            "channels": labels.CHANNEL,
+        },
+        principal,
+        status=status,
+    )
+
+
+@router.get("/new", response_class=HTMLResponse)
+async def new_case_form(request: Request, principal: ConsoleUser) -> HTMLResponse:
+    require(can_handle(principal), "record requests")
+    return _form(request, principal, {"channel": "email"}, {})
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def new_case(
+    request: Request, principal: FormUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    require(can_handle(principal), "record requests")
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in FIELDS}
+    values["identity_verified"] = "yes" if form.get("identity_verified") == "yes" else ""
+    now = utcnow()
+    errors: dict[str, str] = {}
+    try:
+        body = StaffCaseIn.model_validate(_body(values))
+    except ValidationError as exc:
+        errors = _errors(exc)
+    else:
+        received = body.received_at
+        received_at, received_date = intake.received_moment(settings, received, now)
+        if received_date > actions.today_in(settings, now) or (
+            isinstance(received, datetime) and received_at > now
+        ):
+            errors["received_at"] = _FRIENDLY["received_at"]
+    if errors:
+        return _form(request, principal, values, errors, status=422)
+    case = await intake.submit(
+        session,
+        settings,
+        body,
+        now,
+        channel=body.channel,
+        received=body.received_at,
+        identity_verified=body.identity_verified,
+        actor=Actor(kind="staff", id=str(principal.user_id), role=principal.role),
+    )
+    flash(request, f"Request {case.reference} was recorded.")
+    return RedirectResponse(f"/console/cases/{case.id}", status_code=303)

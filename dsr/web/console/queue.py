@@ -1,0 +1,259 @@
+"""The queue: cases sorted by the deadline in force, filters in the query string (codes and ids
+only, never personal data), keyset pages, bulk assign and deny, and search by e-mail (a POST, so
+the address never reaches a URL or an access log)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.auth import repository as auth_repo
+from dsr.auth.principal import Principal
+from dsr.cases import actions, repository, views
+from dsr.cases.action_schemas import BulkIn
+from dsr.cases.actions_router import bulk_action
+from dsr.cases.deadlines import policies
+from dsr.cases.models import Case
+from dsr.cases.schemas import REQUEST_TYPES
+from dsr.db.types import utcnow
+from dsr.deps import SessionDep, SettingsDep
+from dsr.errors import InvalidInput
+from dsr.security import email_sha256
+from dsr.settings import Settings
+from dsr.web.console import labels
+from dsr.web.console.render import page
+from dsr.web.console.session import (
+    ConsoleUser,
+    FormUser,
+    can_handle,
+    can_work_cases,
+    require,
+)
+
+router = APIRouter()
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue's filters as they travel in the URL."""
+
+    status: str = ""  # "" = open work, "all", or one status
+    type: str = ""
+    jurisdiction: str = ""
+    assignee: str = ""  # "", "me", "none" or a staff user id
+    due_before: str = ""
+    cursor: str = ""
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str], codes: set[str]) -> tuple[QueueQuery, list[str]]:
+        """Unknown values are dropped with a message, so a bad link still shows a queue."""
+        errors: list[str] = []
+        values = {f.name: str(params.get(f.name, "")).strip()[:200] for f in fields(cls)}
+        if values["status"] not in ("", "all", *labels.STATUS):
+            errors.append("Unknown status filter; showing open work.")
+            values["status"] = ""
+        if values["type"] and values["type"] not in REQUEST_TYPES:
+            errors.append("Unknown request type filter; showing all types.")
+            values["type"] = ""
+        values["jurisdiction"] = values["jurisdiction"].upper()
+        if values["jurisdiction"] and values["jurisdiction"] not in codes:
+            errors.append("Unknown jurisdiction filter; showing all jurisdictions.")
+            values["jurisdiction"] = ""
+        if values["assignee"] not in ("", "me", "none"):
+            try:
+                uuid.UUID(values["assignee"])
+            except ValueError:
+                errors.append("Unknown assignee filter; showing everyone's cases.")
+                values["assignee"] = ""
+        if values["due_before"]:
+            try:
+                date.fromisoformat(values["due_before"])
+            except ValueError:
+                errors.append("The 'due before' date is not a date; it was ignored.")
+                values["due_before"] = ""
+        return cls(**values), errors
+
+    def case_filter(self, principal: Principal) -> repository.CaseFilter:
+        statuses: tuple[str, ...] = labels.OPEN_WORK
+        if self.status == "all":
+            statuses = ()
+        elif self.status:
+            statuses = (self.status,)
+        assignee_id = None
+        if self.assignee == "me":
+            assignee_id = principal.user_id
+        elif self.assignee not in ("", "none"):
+            assignee_id = uuid.UUID(self.assignee)
+        return repository.CaseFilter(
+            statuses=statuses,
+            types=(self.type,) if self.type else (),
+            jurisdictions=(self.jurisdiction,) if self.jurisdiction else (),
+            assignee_id=assignee_id,
+            unassigned=self.assignee == "none",
+            due_before=date.fromisoformat(self.due_before) if self.due_before else None,
+        )
+
+    def query(self, **changes: str) -> str:
+        """The query string of this view with some values changed ('' drops a value)."""
+        q = replace(self, **changes)
+        return urlencode({f.name: getattr(q, f.name) for f in fields(q) if getattr(q, f.name)})
+
+    @property
+    def filtered(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self) if f.name != "cursor")
+
+
+def jurisdiction_codes(settings: Settings) -> list[str]:
+    return sorted(policies(settings))
+
+
+async def summaries(session: AsyncSession, settings: Settings, cases: list[Case]) -> list[Any]:
+    emails = await auth_repo.emails_by_id(session, {c.assignee_id for c in cases if c.assignee_id})
+    today = actions.today_in(settings, utcnow())
+    return [
+        views.summary(c, today, emails.get(c.assignee_id) if c.assignee_id else None) for c in cases
+    ]
+
+
+async def queue_page(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    codes = jurisdiction_codes(settings)
+    q, errors = QueueQuery.parse(request.query_params, set(codes))
+    f = q.case_filter(principal)
+    try:
+        rows, next_cursor = await repository.page(session, f, PAGE_SIZE, q.cursor or None)
+    except InvalidInput:
+        errors.append("That page link is not valid; showing the first page.")
+        q = replace(q, cursor="")
+        rows, next_cursor = await repository.page(session, f, PAGE_SIZE, None)
+    context = {
+        "nav": "queue",
+        "q": q,
+        "filter_errors": errors,
+        "items": await summaries(session, settings, rows),
+        "next_query": q.query(cursor=next_cursor) if next_cursor else None,
+        "first_query": q.query(cursor="") if q.cursor else None,
+        "this_query": q.query(),
+        "codes": codes,
+        "types": REQUEST_TYPES,
+        "staff": await auth_repo.users_with_role(session, "admin", "handler"),
+        # Bulk assign and deny are handler work: the controls are shown to those who may.
+        "can_bulk": can_handle(principal),
+        **(extra or {}),
+    }
+    return page(request, "queue.html", context, principal, status=status)
+
+
+@router.get("", response_class=HTMLResponse)
+@router.get("/cases", response_class=HTMLResponse)
+async def queue(
+    request: Request, principal: ConsoleUser, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    return await queue_page(request, session, settings, principal)
+
+
+def _bulk_problem(action: str, form: Mapping[str, Any], ids: list[str]) -> str | None:
+    if not ids:
+        return "Select at least one case with the checkboxes in the table."
+    if len(ids) > 200:
+        return "Select at most 200 cases at a time."
+    if action == "assign" and not form.get("assignee"):
+        return "Choose who to assign the selected cases to."
+    if action == "deny" and not (
+        form.get("reason_code") and str(form.get("explanation", "")).strip()
+    ):
+        return "To deny the selected cases, choose a reason code and write an explanation."
+    if action not in ("assign", "deny"):
+        return "Choose assign or deny."
+    return None
+
+
+@router.post("/cases/bulk", response_class=HTMLResponse)
+async def bulk(
+    request: Request, principal: FormUser, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """Bulk assign or deny: each case succeeds or fails on its own, and the page lists each."""
+    require(can_work_cases(principal), "change cases")
+    form = await request.form()
+    action = str(form.get("action") or "")
+    ids = [str(v) for v in form.getlist("case_id")]
+    problem = _bulk_problem(action, form, ids)
+    body = None
+    if problem is None:
+        data: dict[str, Any] = {"case_ids": ids, "action": action}
+        if action == "assign":
+            data["assignee"] = str(form.get("assignee"))
+        else:
+            data["reason_code"] = str(form.get("reason_code"))
+            data["explanation"] = str(form.get("explanation"))
+        try:
+            body = BulkIn.model_validate(data)
+        except ValidationError:
+            problem = "Some of the values are not valid (an explanation may be too long)."
+    if body is None:
+        kept = {k: str(form.get(k) or "") for k in ("assignee", "reason_code", "explanation")}
+        extra: dict[str, Any] = {
+            "bulk_error": problem,
+            "bulk_values": {**kept, "case_ids": set(ids)},
+            "bulk_action": action,
+        }
+        return await queue_page(request, session, settings, principal, extra, status=422)
+    out = await bulk_action(body, principal, session, settings)
+    refs = {}
+    for item in out.results:
+        case = await repository.get(session, item.case_id)
+        refs[item.case_id] = case.reference if case else str(item.case_id)
+    results = [
+        {
+            "case_id": r.case_id,
+            "reference": refs[r.case_id],
+            "ok": r.ok,
+            "detail": r.detail,
+            "new_status": r.new_status,
+        }
+        for r in out.results
+    ]
+    extra = {
+        "bulk_results": results,
+        "bulk_summary": {"action": action, "succeeded": out.succeeded, "failed": out.failed},
+    }
+    return await queue_page(request, session, settings, principal, extra)
+
+
+@router.post("/search", response_class=HTMLResponse)
+async def search(
+    request: Request, principal: FormUser, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    form = await request.form()
+    email = str(form.get("email") or "").strip()[:254]
+    error = None
+    items: list[Any] = []
+    if "@" not in email:
+        error = "Enter the requester's full e-mail address, like name@example.org."
+    else:
+        items = await summaries(
+            session, settings, await repository.by_subject(session, email_sha256(email))
+        )
+    return page(
+        request,
+        "search.html",
+        {"nav": "queue", "email": email, "error": error, "items": items, "searched": error is None},
+        principal,
+        status=422 if error else 200,
+    )

@@ -1,0 +1,248 @@
+"""A handler works the staff console in a real Chromium on a 1366 by 768 laptop screen: log in, the
+queue sorted by deadline with an overdue flag, a filter, a case worked from assignment to denial
+with each step on the timeline, a stale form refused with the message focused, a bulk
+assignment, and axe-core on the queue and case pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.conftest import serious_violations
+from tests.helpers import auth, make_staff, open_case
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct horse battery"
+LAPTOP = {"width": 1366, "height": 768}
+
+
+async def reference(client: Any, token: str, case_id: str) -> str:
+    r = await client.get(f"/api/v1/cases/{case_id}", headers=auth(token))
+    return str(r.json()["reference"])
+
+
+@pytest.fixture
+async def cases(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
+    """Staff, and four open cases: one overdue, one to work, two for the bulk assignment."""
+    admin = await make_staff(app, "admin@example.com", "admin", PASSWORD)
+    await make_staff(app, "handler@example.com", "handler", PASSWORD)
+    await make_staff(app, "handler2@example.com", "handler", PASSWORD)
+    ids = {
+        "late": await open_case(client, app, mailbox, jurisdiction="US-VA", email="l@example.org"),
+        "work": await open_case(client, app, mailbox, jurisdiction="US-CA", email="w@example.org"),
+        "bulk1": await open_case(client, app, mailbox, jurisdiction="BR", email="b1@example.org"),
+        "bulk2": await open_case(client, app, mailbox, jurisdiction="GB", email="b2@example.org"),
+    }
+    refs = {name: await reference(client, admin, cid) for name, cid in ids.items()}
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            sa.text("UPDATE case_record SET respond_by = '2020-03-02' WHERE reference = :r"),
+            {"r": refs["late"]},
+        )
+    return {**ids, **{f"{k}_ref": v for k, v in refs.items()}}
+
+
+async def log_in(page: Any) -> None:
+    await page.set_viewport_size(LAPTOP)
+    await page.goto("/console")
+    assert page.url.endswith("/console/login")
+    await page.get_by_label("E-mail address").fill("handler@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Log in").click()
+    assert page.url.endswith("/console")
+
+
+async def queue_refs(page: Any) -> list[str]:
+    return [t.strip() for t in await page.locator("#queue tbody th[scope=row] a").all_inner_texts()]
+
+
+async def run_action(page: Any, summary: str, fields: dict[str, str], button: str) -> None:
+    await page.locator("summary", has_text=summary).click()
+    details = page.locator("details[open]")
+    for label, value in fields.items():
+        field = details.get_by_label(label, exact=True)
+        if await field.evaluate("el => el.tagName") == "SELECT":
+            await field.select_option(value)
+        else:
+            await field.fill(value)
+    async with page.expect_navigation():
+        await details.get_by_role("button", name=button, exact=True).click()
+    assert await page.locator("#messages .result").count() == 1, await page.content()
+
+
+async def test_handler_works_cases_in_the_console(page, cases, axe_source, dialogs):
+    await log_in(page)
+
+    # The queue: soonest deadline first, the overdue case flagged.
+    refs = await queue_refs(page)
+    assert set(refs) == {cases[k] for k in ("late_ref", "work_ref", "bulk1_ref", "bulk2_ref")}
+    assert refs[0] == cases["late_ref"]
+    first_row = page.locator("#queue tbody tr").first
+    assert "Overdue" in await first_row.inner_text()
+    assert await serious_violations(page, axe_source) == []
+    # Usable on a laptop: the table fits the width, nothing scrolls sideways.
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # Filter by jurisdiction (a GET form: codes in the URL, never personal data).
+    await page.get_by_label("Jurisdiction").select_option("BR")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Filter").click()
+    assert "jurisdiction=BR" in page.url and "@" not in page.url
+    assert await queue_refs(page) == [cases["bulk1_ref"]]
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Clear").click()
+
+    # Open a case and work it.
+    async with page.expect_navigation():
+        await page.get_by_role("link", name=cases["work_ref"]).click()
+    assert page.url.endswith(f"/console/cases/{cases['work']}")
+    assert await page.get_by_role("heading", level=1).inner_text() == (
+        f"Case {cases['work_ref']} Open"
+    )
+    assert "w@example.org" in await page.locator("main").inner_text()
+    assert await serious_violations(page, axe_source) == []
+
+    await run_action(page, "Assign", {"Assign to": "handler2@example.com"}, "Assign")
+    await run_action(
+        page,
+        "Request information",
+        {"What do you need from the requester?": "Please confirm your account id."},
+        "Request information",
+    )
+    await run_action(page, "Add a note", {"Note": "Called the requester."}, "Add a note")
+    await run_action(
+        page,
+        "Extend the deadline",
+        {"Reason for the extension": "Data is spread over many systems."},
+        "Extend the deadline",
+    )
+    await run_action(
+        page,
+        "Deny",
+        {"Reason code": "exception_applies", "Explanation": "A legal hold applies."},
+        "Deny",
+    )
+    assert "Denied" in await page.get_by_role("heading", level=1).inner_text()
+
+    timeline = page.locator("#timeline tbody tr")
+    steps = await timeline.locator("th").all_inner_texts()
+    assert steps == [
+        "Request received",
+        "Identity verified",
+        "Assigned",
+        "Information requested",
+        "Note",
+        "Deadline extended",
+        "Denied",
+    ]
+    text = await page.locator("#timeline").inner_text()
+    for expected in (
+        "to handler2@example.com",
+        "Please confirm your account id.",
+        "Called the requester.",
+        "Data is spread over many systems.",
+        "A legal hold applies.",
+        "In progress → Awaiting information",
+        "Awaiting information → Denied",
+    ):
+        assert expected in text, expected
+    assert "handler@example.com" in text  # who did it
+    assert await serious_violations(page, axe_source) == []
+
+    # A stale form: someone else changes the case while this page is open.
+    other = await page.context.new_page()
+    await other.goto(f"/console/cases/{cases['bulk2']}")
+    await page.goto(f"/console/cases/{cases['bulk2']}")
+    await run_action(other, "Add a note", {"Note": "First."}, "Add a note")
+    await page.locator("summary", has_text="Add a note").click()
+    await page.locator("details[open]").get_by_label("Note").fill("Second.")
+    async with page.expect_navigation():
+        await page.locator("details[open]").get_by_role("button", name="Add a note").click()
+    summary = page.locator("#error-summary")
+    assert "changed by someone else" in await summary.inner_text()
+    assert await page.evaluate("document.activeElement.id") == "error-summary"
+    assert "Second." not in await page.locator("#timeline").inner_text()
+    await other.close()
+
+    # Bulk-assign two cases from the queue.
+    await page.goto("/console")
+    await page.get_by_label(f"Select {cases['bulk1_ref']}").check()
+    await page.get_by_label(f"Select {cases['bulk2_ref']}").check()
+    await page.get_by_label("To", exact=True).select_option("handler@example.com")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Assign selected").click()
+    results = page.locator("#bulk-summary")
+    assert "2 done, 0 not done" in await results.inner_text()
+    assert await page.evaluate("document.activeElement.id") == "bulk-summary"
+    for ref in (cases["bulk1_ref"], cases["bulk2_ref"]):
+        row = page.locator("#queue tbody tr", has_text=ref)
+        assert "handler@example.com" in await row.inner_text()
+        assert "In progress" in await row.inner_text()
+    assert await serious_violations(page, axe_source) == []
+
+    # Log out.
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Log out").click()
+    assert page.url.endswith("/console/login")
+    assert dialogs == []
+
+
+async def test_search_by_email_keeps_the_address_out_of_the_url(page, cases, axe_source):
+    await log_in(page)
+    await page.get_by_label("Find by requester e-mail").fill("w@example.org")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Find", exact=True).click()
+    assert page.url.endswith("/console/search") and "@" not in page.url
+    assert cases["work_ref"] in await page.locator("#results").inner_text()
+    assert await serious_violations(page, axe_source) == []
+
+
+async def test_admin_records_a_posted_request_and_manages_systems(page, cases, axe_source):
+    await page.set_viewport_size(LAPTOP)
+    await page.goto("/console/login")
+    await page.get_by_label("E-mail address").fill("admin@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Log in").click()
+
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Data systems").click()
+    await page.get_by_label("Name", exact=True).fill("CRM")
+    await page.get_by_label("Owner's e-mail").fill("crm-owner@example.com")
+    await page.get_by_label("Data categories").fill("prompts, outputs")
+    await page.get_by_label("Access").check()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Add data system").click()
+    assert "The data system CRM was added." in await page.locator("#messages").inner_text()
+    assert await serious_violations(page, axe_source) == []
+
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Record a request").click()
+    async with page.expect_navigation():  # nothing filled in: the errors, focused
+        await page.get_by_role("button", name="Record the request").click()
+    assert await page.evaluate("document.activeElement.id") == "error-summary"
+    assert await serious_violations(page, axe_source) == []
+    await page.get_by_label("Request type").select_option("access")
+    await page.get_by_label("Where the requester lives").select_option("US-CA")
+    await page.get_by_label("Requester's e-mail").fill("posted@example.org")
+    await page.get_by_label("Requester's full name").fill("Pat Posted")
+    await page.get_by_label("Date received").fill("2026-01-05")
+    await page.get_by_label("Received by").select_option("post")
+    await page.get_by_label("I have verified the requester's identity").check()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Record the request").click()
+    assert "/console/cases/" in page.url and "@" not in page.url
+    main = await page.locator("main").inner_text()
+    assert "was recorded" in main and "Pat Posted" in main and "via Post" in main
+    tasks = await page.locator("section", has_text="Data-system tasks").inner_text()
+    assert "CRM" in tasks and "Open" in tasks
+    assert await serious_violations(page, axe_source) == []
+
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Failed notifications").click()
+    assert "No failed notifications." in await page.locator("main").inner_text()
+    assert await serious_violations(page, axe_source) == []
