@@ -1,0 +1,324 @@
+"""The real `dsr` console script (design §4), run as a subprocess against the test databases."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from dsr.cases.models import CaseEvent
+from tests.conftest import _create_pg_database, _drop_pg_database
+from tests.helpers import act, auth, make_staff, open_case
+
+DSR = Path(sys.executable).with_name("dsr")
+VECTORS = Path(__file__).parent.parent / "data" / "deadline-vectors.csv"
+PASSWORD = "correct horse battery staple"
+
+
+def run_dsr(
+    database_url: str, cwd: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DSR_DATABASE_URL": database_url,
+        "DSR_SECRET_KEY": "cli-test-secret",
+        "DSR_VAR_DIR": str(cwd),
+    }
+    return subprocess.run(
+        [str(DSR), *args],
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def dsr(app: Any, tmp_path: Path):
+    """`dsr …` against the (emptied) test database the `app` fixture uses."""
+    url = app.state.settings.database_url
+
+    def call(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return run_dsr(url, tmp_path, *args, stdin=stdin)
+
+    return call
+
+
+async def table_count(app: Any, table: str, where: str = "") -> int:
+    async with app.state.engine.connect() as conn:
+        sql = f'SELECT count(*) FROM "{table}" {where}'
+        return int((await conn.execute(sa.text(sql))).scalar_one())
+
+
+# --- dsr db upgrade -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def empty_database(database_url: str, tmp_path: Path):
+    """A database with no tables at all, of the backend under test."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    name, url = await _create_pg_database()
+    yield url
+    await _drop_pg_database(name)
+
+
+async def test_db_upgrade_creates_the_schema_and_is_idempotent(empty_database, tmp_path):
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    first = run_dsr(empty_database, tmp_path, "db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    assert "up to date" in first.stdout
+    engine = create_async_engine(empty_database)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
+            version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
+    finally:
+        await engine.dispose()
+    assert {"case_record", "case_event", "outbox_message", "staff_user", "api_token"} <= tables
+    assert len(version) >= 1
+    again = run_dsr(empty_database, tmp_path, "db", "upgrade")
+    assert again.returncode == 0, again.stderr
+
+
+# --- dsr users create -----------------------------------------------------------------------
+
+
+async def test_users_create_with_password_option_and_stdin(app, client, dsr):
+    r = dsr("users", "create", "--email", "Admin@Example.com", "--role", "admin", "--password",
+            PASSWORD)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("created admin ")
+    uuid.UUID(r.stdout.split()[-1])  # the new user's id
+
+    r = dsr("users", "create", "--email", "handler@example.com", "--role", "handler",
+            stdin=PASSWORD + "\n")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert PASSWORD not in r.stdout + r.stderr
+
+    for username in ("admin@example.com", "handler@example.com"):
+        tok = await client.post(
+            "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+        )
+        assert tok.status_code == 200, tok.text
+    # The trailing newline from stdin is not part of the password.
+    tok = await client.post(
+        "/api/v1/auth/token", data={"username": "handler@example.com", "password": PASSWORD + "\n"}
+    )
+    assert tok.status_code == 401
+
+
+async def test_users_create_refuses_duplicates_and_weak_passwords(app, dsr):
+    assert dsr("users", "create", "--email", "h@example.com", "--role", "handler",
+               "--password", PASSWORD).returncode == 0  # fmt: skip
+
+    dup = dsr("users", "create", "--email", "H@EXAMPLE.COM", "--role", "reviewer",
+              "--password", PASSWORD)  # fmt: skip
+    assert dup.returncode != 0
+    assert "already exists" in dup.stderr
+    assert "Traceback" not in dup.stderr
+
+    weak = dsr("users", "create", "--email", "w@example.com", "--role", "handler",
+               "--password", "short")  # fmt: skip
+    assert weak.returncode != 0
+    assert "at least 12 characters" in weak.stderr and "Traceback" not in weak.stderr
+
+    empty = dsr("users", "create", "--email", "e@example.com", "--role", "handler", stdin="")
+    assert empty.returncode != 0 and "Traceback" not in empty.stderr
+
+    bad_role = dsr("users", "create", "--email", "r@example.com", "--role", "root",
+                   "--password", PASSWORD)  # fmt: skip
+    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+
+    assert await table_count(app, "staff_user") == 1
+
+
+# --- dsr tokens create ----------------------------------------------------------------------
+
+
+async def test_tokens_create_prints_a_working_scoped_token(app, client, dsr):
+    r = dsr("tokens", "create", "--name", "owner-crm", "--scope", "tasks:write")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.rstrip("\n").split("\n")
+    token = lines[-1]
+    assert token == token.strip() and " " not in token and len(token) >= 32
+    assert token not in "\n".join(lines[:-1])
+
+    # Stored only as a hash.
+    async with app.state.engine.connect() as conn:
+        stored = [
+            str(v)
+            for row in (await conn.execute(sa.text("SELECT * FROM api_token"))).all()
+            for v in row
+        ]
+    assert all(token not in v for v in stored)
+
+    task = f"/api/v1/tasks/{uuid.uuid4()}"
+    # Its scope lets it in (the task does not exist: 404, not 401/403) ...
+    assert (await client.get(task, headers=auth(token))).status_code == 404
+    # ... but it is no staff token, and it opens nothing beyond its scope.
+    assert (await client.get("/api/v1/cases", headers=auth(token))).status_code == 403
+    other = dsr("tokens", "create", "--name", "trainer", "--scope", "training:read")
+    assert other.returncode == 0, other.stderr
+    other_token = other.stdout.rstrip("\n").split("\n")[-1]
+    assert other_token != token
+    assert (await client.get(task, headers=auth(other_token))).status_code == 403
+    assert (await client.get(task, headers=auth(token + "x"))).status_code == 401
+
+    bad = dsr("tokens", "create", "--name", "x", "--scope", "everything")
+    assert bad.returncode != 0 and "scopes must be among" in bad.stderr
+
+
+# --- dsr deadlines ----------------------------------------------------------------------------
+
+
+def vectors(jurisdiction: str, request_type: str, received: str) -> dict[str, str]:
+    """The CSV's expected dates for one request, on the default calendars (US federal holidays,
+    Irish public holidays for the EU)."""
+    with VECTORS.open(newline="") as f:
+        return {
+            row["event"].removeprefix("appeal_"): row["expected_date"]
+            for row in csv.DictReader(f)
+            if (row["jurisdiction"], row["request_type"], row["received_date"])
+            == (jurisdiction, request_type, received)
+            and row["calendar"] in ("US", "IE", "")
+        }
+
+
+def deadlines(*args: str) -> dict[str, Any]:
+    r = run_dsr("sqlite+aiosqlite:///:memory:", Path.cwd(), "deadlines", *args)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert {"acknowledge_by", "respond_by", "extended_respond_by"} <= set(out)
+    return dict(out)
+
+
+def test_deadlines_request_california():
+    out = deadlines("request", "--jurisdiction", "US-CA", "--type", "deletion",
+                    "--received", "2026-11-23")  # fmt: skip
+    # 10 business days, Thanksgiving skipped (11 CCR 7021(a)); 45 and 90 calendar days.
+    assert vectors("US-CA", "deletion", "2026-11-23") == {"acknowledge_by": "2026-12-08"}
+    assert out["acknowledge_by"] == "2026-12-08"
+    assert out["respond_by"] == "2027-01-07"
+    assert out["extended_respond_by"] == "2027-02-21"
+
+    # The CSV's 45/90-day rows are for the day before.
+    expected = vectors("US-CA", "deletion", "2026-11-22")
+    assert expected == {"respond_by": "2027-01-06", "extended_respond_by": "2027-02-20"}
+    out = deadlines("request", "--jurisdiction", "US-CA", "--type", "deletion",
+                    "--received", "2026-11-22")  # fmt: skip
+    for key, value in expected.items():
+        assert out[key] == value, key
+
+
+@pytest.mark.parametrize(
+    ("kind", "jurisdiction", "request_type", "received"),
+    [
+        ("request", "US-VA", "access", "2026-01-15"),
+        ("request", "EU", "access", "2027-03-05"),
+        ("request", "EU", "deletion", "2026-08-31"),
+        ("appeal", "US-VA", "appeal", "2026-05-01"),
+    ],
+)
+def test_deadlines_match_the_vectors(kind, jurisdiction, request_type, received):
+    expected = vectors(jurisdiction, request_type, received)
+    assert expected
+    args = [kind, "--jurisdiction", jurisdiction, "--received", received]
+    if kind == "request":
+        args += ["--type", request_type]
+    out = deadlines(*args)
+    for key, value in expected.items():
+        assert out[key] == value, key
+
+
+def test_deadlines_appeal_virginia():
+    out = deadlines("appeal", "--jurisdiction", "US-VA", "--received", "2026-05-01")
+    assert out["respond_by"] == "2026-06-30"
+    assert out["acknowledge_by"] is None
+
+
+def test_deadlines_refuses_a_bad_date():
+    r = run_dsr("sqlite+aiosqlite:///:memory:", Path.cwd(), "deadlines", "request",
+                "--jurisdiction", "GB", "--type", "access", "--received", "2026-02-30")  # fmt: skip
+    assert r.returncode == 2 and "not a date" in r.stderr
+
+
+# --- dsr audit verify -----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def two_cases(app, client, mailbox):
+    """Two open cases with several events each; the second has notes and an extension."""
+    handler = await make_staff(app, "handler@example.com", "handler")
+    first = await open_case(client, app, mailbox, jurisdiction="GB")
+    second = await open_case(
+        client, app, mailbox, jurisdiction="US-CA", email="second@example.org", type="deletion"
+    )
+    r = await act(client, handler, second, "note", text="Called the requester")
+    assert r.status_code == 200, r.text
+    r = await act(client, handler, second, "extend", reason="Records are in many systems")
+    assert r.status_code == 200, r.text
+    r = await act(client, handler, second, "note", text="Waiting for the CRM team")
+    assert r.status_code == 200, r.text
+    return first, second
+
+
+async def events_of(app: Any, case_id: str) -> list[CaseEvent]:
+    from sqlmodel import col, select
+
+    async with app.state.sessionmaker() as session:
+        stmt = (
+            select(CaseEvent)
+            .where(col(CaseEvent.case_id) == uuid.UUID(case_id))
+            .order_by(col(CaseEvent.seq))
+        )
+        return list((await session.exec(stmt)).all())
+
+
+async def test_audit_verify_intact(two_cases, dsr):
+    r = dsr("audit", "verify")
+    assert r.returncode == 0, r.stderr
+    assert "intact" in r.stdout and "2 case timelines" in r.stdout
+
+
+async def test_audit_verify_names_a_changed_reason(app, two_cases, dsr):
+    _, second = two_cases
+    events = await events_of(app, second)
+    changed = next(e for e in events if e.action == "extend")
+    assert changed.reason == "Records are in many systems"
+    table = CaseEvent.__table__  # type: ignore[attr-defined]
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            sa.update(table).where(table.c.id == changed.id).values(reason="No reason at all")
+        )
+    r = dsr("audit", "verify")
+    assert r.returncode != 0
+    assert f"case {second}, event {changed.seq}" in r.stderr
+    assert "changed" in r.stderr
+
+
+async def test_audit_verify_names_a_deleted_event(app, two_cases, dsr):
+    first, second = two_cases
+    events = await events_of(app, second)
+    assert len(events) >= 4
+    middle = events[len(events) // 2]
+    table = CaseEvent.__table__  # type: ignore[attr-defined]
+    async with app.state.engine.begin() as conn:
+        await conn.execute(sa.delete(table).where(table.c.id == middle.id))
+    r = dsr("audit", "verify")
+    assert r.returncode != 0
+    assert f"case {second}, event {middle.seq + 1}" in r.stderr
+    assert "missing" in r.stderr
+    assert first not in r.stderr
