@@ -20,6 +20,8 @@ class Case(SQLModel, table=True):
         # The queue: open work sorted by the deadline in force, then id for a stable cursor.
         sa.Index("ix_case_record_queue", "status", "respond_by", "id"),
         sa.Index("ix_case_record_due", "respond_by", "id"),
+        # A staff member's own queue ("assignee=me"): one ordered range per status.
+        sa.Index("ix_case_record_assignee_queue", "assignee_id", "status", "respond_by", "id"),
         sa.Index("ix_case_record_subject", "email_sha256", "type", "status"),
     )
 

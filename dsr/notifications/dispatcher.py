@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiosmtplib
 from sqlalchemy import or_, update
@@ -39,8 +39,10 @@ def describe_error(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-async def claim(factory: async_sessionmaker[AsyncSession], batch: int) -> list[OutboxMessage]:
-    now = utcnow()
+async def claim(
+    factory: async_sessionmaker[AsyncSession], batch: int, now: datetime | None = None
+) -> list[OutboxMessage]:
+    now = now or utcnow()
     async with factory() as session, session.begin():
         stmt = (
             select(OutboxMessage)
@@ -67,8 +69,9 @@ async def _record(
     msg: OutboxMessage,
     error: BaseException | None,
     settings: Settings,
+    now: datetime | None = None,
 ) -> None:
-    now = utcnow()
+    now = now or utcnow()
     values: dict[str, object]
     if error is None:
         values = {
@@ -94,11 +97,14 @@ async def _record(
 
 
 async def dispatch_once(
-    factory: async_sessionmaker[AsyncSession], settings: Settings, batch: int = 50
+    factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    batch: int = 50,
+    now: datetime | None = None,
 ) -> tuple[int, int]:
-    """Send what is due now. Returns (sent, failed)."""
+    """Send what is due now (or at `now`: tests step over the backoff). Returns (sent, failed)."""
     sent = failed = 0
-    for msg in await claim(factory, batch):
+    for msg in await claim(factory, batch, now):
         try:
             await send(render(msg, settings), settings)
         except Exception as exc:  # any failure is retried later; the message is never dropped
@@ -109,10 +115,10 @@ async def dispatch_once(
                 msg.attempts + 1,
                 describe_error(exc),
             )
-            await _record(factory, msg, exc, settings)
+            await _record(factory, msg, exc, settings, now)
         else:
             sent += 1
-            await _record(factory, msg, None, settings)
+            await _record(factory, msg, None, settings, now)
     if sent or failed:
         log.info("outbox: sent %s, failed %s", sent, failed)
     return sent, failed

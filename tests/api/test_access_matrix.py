@@ -72,6 +72,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "GET /api/v1/appeals": ALL_STAFF,
     "GET /api/v1/appeals/{appeal_id}": ALL_STAFF,
     "POST /api/v1/appeals/{appeal_id}/actions": allow("admin", "reviewer"),
+    # training eligibility and output suppression (service tokens; admins hold every scope)
+    "POST /api/v1/consents": allow("admin", "consent:write"),
+    "POST /api/v1/consents/history": ALL_STAFF,
+    "POST /api/v1/training/eligibility": allow("admin", "training:read"),
+    "GET /api/v1/training/changes": allow("admin", "training:read"),
+    "GET /api/v1/training/exclusions.ndjson": allow("admin", "training:read"),
+    "GET /api/v1/output-suppressions": allow("admin", "suppressions:read"),
 }
 
 # Syntactically valid requests, so that what is tested is authorization and not validation.
@@ -116,6 +123,27 @@ CALLS: dict[str, dict[str, Any]] = {
     "GET /api/v1/appeals": {"params": {"limit": 5}},
     "POST /api/v1/appeals/{appeal_id}/actions": {
         "json": {"action": "uphold", "explanation": "The refusal was right."}
+    },
+    "POST /api/v1/consents": {
+        "json": {
+            "records": [
+                {
+                    "subject": "account:matrix",
+                    "category": "prompts",
+                    "purpose": "base_model_training",
+                    "granted": True,
+                    "recorded_at": "2026-01-01T00:00:00Z",
+                }
+            ]
+        }
+    },
+    "POST /api/v1/consents/history": {"json": {"subject": "account:matrix"}},
+    "POST /api/v1/training/eligibility": {
+        "json": {
+            "purpose": "base_model_training",
+            "category": "prompts",
+            "subjects": ["account:matrix"],
+        }
     },
 }
 
