@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.cases.models import CaseEvent
+from dsr.cases.models import Case, CaseEvent
 from dsr.cases.timeline import event_payload
 from dsr.domain.events import GENESIS_HASH, event_hash
 
@@ -54,4 +56,51 @@ async def verify_all(engine: AsyncEngine, progress_every: int = 100_000) -> Audi
                 )
                 return result
             expected_prev, expected_seq = ev.hash, expected_seq + 1
+        await _check_heads(session, result)
     return result
+
+
+async def _check_heads(session: AsyncSession, result: AuditResult) -> None:
+    """Every chain must end where its case says it ends. A chain whose last events were deleted
+    is still a valid chain; only the case row's anchor (seq and hash of the last event appended)
+    shows that it was cut short, or that an event was added behind the service's back."""
+    last = (
+        select(CaseEvent.case_id, sa.func.max(CaseEvent.seq).label("seq"))
+        .group_by(col(CaseEvent.case_id))
+        .subquery()
+    )
+    head = sa.orm.aliased(CaseEvent)
+    stmt = (
+        select(Case.id, Case.timeline_seq, last.c.seq)
+        .outerjoin(last, last.c.case_id == col(Case.id))
+        .outerjoin(
+            head,
+            sa.and_(col(head.case_id) == col(Case.id), col(head.seq) == col(Case.timeline_seq)),
+        )
+        .where(
+            sa.or_(
+                sa.func.coalesce(last.c.seq, 0) != col(Case.timeline_seq),
+                sa.and_(col(Case.timeline_seq) > 0, col(head.hash) != col(Case.timeline_head)),
+            )
+        )
+        .order_by(col(Case.id))
+        .limit(1)
+    )
+    row = (await session.exec(stmt)).first()
+    if row is None:
+        return
+    case_id, anchored, found = row
+    found = found or 0
+    if found < anchored:
+        result.broken_seq = found + 1
+        result.problem = (
+            f"the case records {anchored} events but its timeline ends at {found} "
+            "(events were removed from its end)"
+        )
+    elif found > anchored:
+        result.broken_seq = anchored + 1
+        result.problem = f"events after {anchored} were not appended by dsr"
+    else:
+        result.broken_seq = anchored
+        result.problem = "the last event is not the one the case records"
+    result.broken_case = str(case_id)

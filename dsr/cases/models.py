@@ -75,6 +75,11 @@ class Case(SQLModel, table=True):
     )
     closed_at: datetime | None = ts()
 
+    # The last event of the timeline (its seq and hash): the chain proves each event's content
+    # and order, this anchor proves none was cut off its end (dsr audit verify checks both).
+    timeline_seq: int = 0
+    timeline_head: str | None = Field(default=None, max_length=64)
+
     # Optimistic lock: SQLAlchemy issues UPDATE ... WHERE version = :seen and raises
     # StaleDataError (-> 409) when another transaction changed the row first.
     version: int = Field(default=1, sa_column=_VERSION)

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.cases.models import CaseEvent
+from dsr.cases.models import Case, CaseEvent
 from dsr.domain.events import GENESIS_HASH, event_hash
 
 
@@ -72,7 +73,27 @@ async def append(
     )
     ev.hash = event_hash(ev.prev_hash, event_payload(ev))
     session.add(ev)
+    await _move_head(session, case_id, ev)
     return ev
+
+
+_CASE: sa.Table = Case.__table__  # type: ignore[attr-defined]
+
+
+async def _move_head(session: AsyncSession, case_id: uuid.UUID, ev: CaseEvent) -> None:
+    """Record the new last event on the case row. A case not yet inserted carries it in its
+    INSERT; otherwise a plain UPDATE of the two columns, which leaves the case's optimistic-lock
+    version alone (a note is not a change to the case that should turn away another action)."""
+    pending = next((o for o in session.new if isinstance(o, Case) and o.id == case_id), None)
+    if pending is not None:
+        pending.timeline_seq, pending.timeline_head = ev.seq, ev.hash
+        return
+    conn = await session.connection()  # Core, not ORM: no autoflush, no version bump
+    await conn.execute(
+        sa.update(_CASE)
+        .where(_CASE.c.id == case_id)
+        .values(timeline_seq=ev.seq, timeline_head=ev.hash)
+    )
 
 
 async def events_for(session: AsyncSession, case_id: uuid.UUID) -> list[CaseEvent]:

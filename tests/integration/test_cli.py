@@ -322,3 +322,46 @@ async def test_audit_verify_names_a_deleted_event(app, two_cases, dsr):
     assert f"case {second}, event {middle.seq + 1}" in r.stderr
     assert "missing" in r.stderr
     assert first not in r.stderr
+
+
+async def test_audit_verify_names_events_cut_off_the_end(app, two_cases, dsr):
+    """Deleting the last events leaves a valid chain; the case row's anchor shows the cut."""
+    first, second = two_cases
+    events = await events_of(app, second)
+    table = CaseEvent.__table__  # type: ignore[attr-defined]
+    async with app.state.engine.begin() as conn:
+        await conn.execute(sa.delete(table).where(table.c.id.in_([e.id for e in events[-2:]])))
+    r = dsr("audit", "verify")
+    assert r.returncode != 0
+    assert f"case {second}, event {events[-2].seq}" in r.stderr
+    assert "removed from its end" in r.stderr
+    assert first not in r.stderr
+
+
+async def test_audit_verify_names_an_event_added_behind_the_services_back(app, two_cases, dsr):
+    """A well-formed event appended straight into the table (valid link and hash) is caught."""
+    from dsr.cases.timeline import event_payload
+    from dsr.domain.events import event_hash
+
+    first, _ = two_cases
+    last = (await events_of(app, first))[-1]
+    forged = CaseEvent(
+        case_id=last.case_id,
+        seq=last.seq + 1,
+        at=last.at,
+        actor_kind="staff",
+        actor_id=None,
+        action="note",
+        from_status=last.to_status,
+        to_status=last.to_status,
+        data={},
+        prev_hash=last.hash,
+        hash="",
+    )
+    forged.hash = event_hash(forged.prev_hash, event_payload(forged))
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(forged)
+    r = dsr("audit", "verify")
+    assert r.returncode != 0
+    assert f"case {first}, event {forged.seq}" in r.stderr
+    assert "not appended by dsr" in r.stderr
