@@ -13,7 +13,7 @@ For each backend:
    so the client's JSON encoding is not counted against the server.
 3. PostgreSQL: VACUUM (ANALYZE) of the ledger, as autovacuum would soon after a bulk load.
    Exclusions: 1,000 deletion requests entered as staff would (identity verified) through the
-   case service, and the exclusion hook run for each: 2,000 excluded keys.
+   case service, which excludes each request's two keys as it opens it: 2,000 excluded keys.
 4. Ask POST /api/v1/training/eligibility in batches of 10,000 keys (90% known, 10% unknown,
    shuffled): "now", then `as_of` a time before the withdrawals (so the history is read).
 
@@ -167,12 +167,14 @@ class Server:
 # --- load -------------------------------------------------------------------------------------
 
 
-def consent_bodies(n: int) -> tuple[list[bytes], int]:
-    """Request bodies of 10,000 records: a grant per subject, then a withdrawal for every tenth."""
-    records: list[dict[str, Any]] = []
+def consent_bodies(n: int) -> tuple[list[bytes], list[bytes]]:
+    """Request bodies of up to 10,000 records: a grant per subject, then (in bodies of their own,
+    so that they arrive after every grant) a withdrawal for every tenth."""
+    grants: list[dict[str, Any]] = []
+    withdrawals: list[dict[str, Any]] = []
     for i in range(n):
         at = T0 + timedelta(seconds=i % 86_400)
-        records.append(
+        grants.append(
             {
                 "subject": subject(i),
                 "category": "prompts",
@@ -183,7 +185,7 @@ def consent_bodies(n: int) -> tuple[list[bytes], int]:
             }
         )
     for i in range(0, n, 10):
-        records.append(
+        withdrawals.append(
             {
                 "subject": subject(i),
                 "category": "prompts",
@@ -193,10 +195,13 @@ def consent_bodies(n: int) -> tuple[list[bytes], int]:
                 "source": "settings",
             }
         )
-    bodies = [
+    return _batches(grants), _batches(withdrawals)
+
+
+def _batches(records: list[dict[str, Any]]) -> list[bytes]:
+    return [
         orjson.dumps({"records": records[i : i + BATCH]}) for i in range(0, len(records), BATCH)
     ]
-    return bodies, len(records)
 
 
 async def post_all(
@@ -219,10 +224,10 @@ async def post_all(
 
 
 async def exclude(url: str, n_cases: int, first_subject: int) -> float:
-    """Deletion requests entered by staff with identity verified, and the exclusion hook."""
+    """Deletion requests entered by staff with identity verified: opening one excludes its keys
+    (dsr/cases/effects.py)."""
     from dsr.cases import intake
     from dsr.cases.schemas import RequestIn
-    from dsr.consent.exclusions import on_request_verified
     from dsr.db.engine import make_engine, make_sessionmaker
     from dsr.db.types import utcnow
     from dsr.settings import Settings
@@ -243,8 +248,7 @@ async def exclude(url: str, n_cases: int, first_subject: int) -> float:
             )
             async with factory() as session, session.begin():
                 now = utcnow()
-                case = await intake.submit(session, settings, body, now, identity_verified=True)
-                await on_request_verified(session, case, now)
+                await intake.submit(session, settings, body, now, identity_verified=True)
     finally:
         await engine.dispose()
     return time.perf_counter() - t0
@@ -321,18 +325,18 @@ async def run_backend(backend: str, n: int, batches: int, concurrency: int, keep
         server.wait()
         writer = server.token("consent:write")
         reader = server.token("training:read")
-        bodies, n_records = consent_bodies(n)
+        grant_bodies, withdrawal_bodies = consent_bodies(n)
+        n_records = n + len(range(0, n, 10))
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(base_url=server.base, timeout=600, limits=limits) as client:
             client.headers["Authorization"] = f"Bearer {writer}"
-            grants = -(-n // BATCH)
             t0 = time.perf_counter()
-            timed = await post_all(client, "/api/v1/consents", bodies[:grants], concurrency)
+            timed = await post_all(client, "/api/v1/consents", grant_bodies, concurrency)
             t_grants = time.perf_counter() - t0
             before_withdrawals = datetime.now(UTC).isoformat()
             await asyncio.sleep(0.01)
             t1 = time.perf_counter()
-            timed += await post_all(client, "/api/v1/consents", bodies[grants:], concurrency)
+            timed += await post_all(client, "/api/v1/consents", withdrawal_bodies, concurrency)
             t_load = time.perf_counter() - t0
             ms = [t for t, _ in timed]
             print(

@@ -1,4 +1,6 @@
-"""Helpers for the training-eligibility tests: verified cases and the exclusion hooks."""
+"""Helpers for the training-eligibility tests: consent records, verified cases (verifying a
+deletion, objection or output-removal request excludes its subject), eligibility questions, and
+running an exclusion hook directly (only for what no API call reaches)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.appeals.models import Appeal
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
-from dsr.cases import actions, timeline, tokens
+from dsr.cases import actions, effects, timeline, tokens
 from dsr.cases.deadlines import compute_appeal, policy_from_snapshot, refresh
 from dsr.cases.intake import INVALID_LINK, REQUESTER, SYSTEM, received_moment
 from dsr.cases.models import Case
@@ -228,6 +228,7 @@ async def _apply(
             case.decided_at = case.decided_by_id = None
             case.respond_by_override = appeal.respond_by
             refresh(case)
+            await effects.after_overturn(session, case, now)
         else:
             case.closed_at = now
     appeal.status = decision.to_status

@@ -1,5 +1,5 @@
-"""Effects of case transitions beyond the case itself (training exclusions, suppressions).
-Kept apart so the actions module stays about the workflow."""
+"""Effects of case transitions beyond the case itself: training exclusions and output
+suppressions (design §3.4, §3.5). Kept apart so the actions module stays about the workflow."""
 
 from __future__ import annotations
 
@@ -8,14 +8,32 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases.models import Case
-from dsr.domain.workflow import Decision
+from dsr.consent import exclusions
+from dsr.domain.workflow import CaseStatus, Decision
 
 
 async def after_opening(session: AsyncSession, case: Case, now: datetime) -> None:
-    """Called when a case opens (verified)."""
+    """A request was verified (or entered by staff, who verified it): a deletion, objection or
+    output-removal request excludes its subject from training at once, provisionally."""
+    await exclusions.on_request_verified(session, case, now)
 
 
 async def after_transition(
     session: AsyncSession, case: Case, decision: Decision, now: datetime
 ) -> None:
-    """Called after every staff transition has been applied."""
+    """Fulfilment makes the exclusion permanent (and publishes an output-removal request's
+    suppression rule); a denial as unverifiable or a withdrawal lifts it; any other denial
+    leaves it standing (design §3.4)."""
+    if decision.to_status == CaseStatus.FULFILLED.value:
+        await exclusions.on_request_fulfilled(session, case, now)
+    elif decision.to_status == CaseStatus.DENIED.value:
+        reason = str(decision.params.get("reason_code") or "")
+        await exclusions.on_request_lifted(session, case, now, reason)
+    elif decision.to_status == CaseStatus.WITHDRAWN.value:
+        await exclusions.on_request_lifted(session, case, now, "withdrawn")
+
+
+async def after_overturn(session: AsyncSession, case: Case, now: datetime) -> None:
+    """An appeal overturned a refusal: the request is live again, so a lifted exclusion (denied
+    as unverifiable) is provisional again until the request is decided anew."""
+    await exclusions.on_request_verified(session, case, now)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dsr.consent.exclusions import on_request_verified
+from dsr.main import BULK_BODY_LIMIT
 from tests.helpers import auth, make_service_token, make_staff
 from tests.training import (
     consent,
@@ -15,7 +16,6 @@ from tests.training import (
     email_key,
     post_consents,
     reasons,
-    run_hook,
     verified_case,
 )
 
@@ -41,8 +41,7 @@ async def test_every_reason_in_input_order(app, client, mailbox, tokens):
         consent(WITHDRAWN, False, T0 + timedelta(days=1)),
         consent(EXCLUDED, True),
     )
-    case = await verified_case(client, app, mailbox, type="objection", email="ada@example.org")
-    await run_hook(app, on_request_verified, case)
+    await verified_case(client, app, mailbox, type="objection", email="ada@example.org")
 
     asked = [UNKNOWN, GRANTED, EXCLUDED, WITHDRAWN, GRANTED]
     r = await eligibility(client, reader, asked)
@@ -80,7 +79,6 @@ async def test_the_answer_carries_only_the_callers_keys(app, client, mailbox, to
         client, writer, consent(GRANTED, True, source="crm-export"), consent("account:other")
     )
     case = await verified_case(client, app, mailbox, account_id="acct-99", email="ada@example.org")
-    await run_hook(app, on_request_verified, case)
     r = await eligibility(client, reader, [GRANTED, "account:acct-99"])
     assert set(r.json()) == {"as_of", "policy_version", "results"}
     assert all(set(x) == {"subject", "eligible", "reason"} for x in r.json()["results"])
@@ -100,8 +98,7 @@ async def test_as_of_answers_as_the_ledger_stood_then(app, client, mailbox, toke
     # The ledger moves on: a withdrawal, and a verified deletion request.
     await asyncio.sleep(0.01)
     await post_consents(client, writer, consent(GRANTED, False, datetime.now(UTC)))
-    case = await verified_case(client, app, mailbox, email="ada@example.org")
-    await run_hook(app, on_request_verified, case)
+    await verified_case(client, app, mailbox, email="ada@example.org")  # verified: excluded
     now = await eligibility(client, reader, [GRANTED, EXCLUDED])
     assert [x[2] for x in reasons(now)] == ["consent_withdrawn", "excluded_by_request"]
 
@@ -159,6 +156,31 @@ async def test_ten_thousand_subjects_and_not_one_more(app, client, tokens):
     assert "10000" in r.json()["detail"].replace(",", "")
 
 
+@pytest.mark.parametrize("as_of", [False, True])
+@pytest.mark.parametrize("purpose", ["base_model_training", "model_evaluation"])
+@pytest.mark.parametrize("category", ["prompts", "outputs", "customer_content"])
+async def test_unknown_subjects_are_never_eligible_for_gated_categories(
+    app, client, tokens, category, purpose, as_of
+):
+    """Deny by default (design §3.4): no record for this (category, purpose) means no, also when
+    the subject consented to something else, and also for an answer as of the past."""
+    writer, reader = tokens
+    others = [
+        consent(GRANTED, True, category=c, purpose=p)
+        for c in ("prompts", "outputs", "customer_content", "public_web")
+        for p in ("base_model_training", "model_evaluation")
+        if (c, p) != (category, purpose)
+    ]
+    await post_consents(client, writer, *others)
+    body: dict = {"category": category, "purpose": purpose}
+    if as_of:
+        body["as_of"] = (await eligibility(client, reader, [UNKNOWN])).json()["as_of"]
+    r = await eligibility(client, reader, [UNKNOWN, GRANTED, "email_sha256:" + "0" * 64], **body)
+    assert [(e, why) for _, e, why in reasons(r)] == [(False, "no_consent")] * 3
+    r = await eligibility(client, reader, [UNKNOWN], category="public_web", purpose=purpose)
+    assert reasons(r) == [(UNKNOWN, True, "not_consent_gated")]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -173,12 +195,31 @@ async def test_ten_thousand_subjects_and_not_one_more(app, client, tokens):
         {"extra": True},
     ],
 )
-async def test_bad_questions_are_422(client, tokens, body):
+async def test_bad_questions_are_422_and_echo_no_subject(client, tokens, body):
     _, reader = tokens
-    args = {"subjects": ["account:1"], **body}
+    args = {"subjects": ["account:ada-lovelace-1815"], **body}
     r = await eligibility(client, reader, args.pop("subjects"), **args)
     assert r.status_code == 422, r.text
-    assert "not a key" not in r.text
+    for sent in ("not a key", "ada-lovelace", "F" * 64, "emails", "advertising"):
+        assert sent not in r.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/training/eligibility", "/api/v1/consents"])
+async def test_a_body_over_the_bulk_limit_is_413_naming_the_limit(app, client, tokens, path):
+    writer, reader = tokens
+    filler = "account:" + "x" * 190
+    body = json.dumps(
+        {"purpose": "base_model_training", "category": "prompts", "subjects": [filler]}
+    )
+    body = body.replace(f'"{filler}"', ",".join([f'"{filler}"'] * (BULK_BODY_LIMIT // 190)))
+    assert len(body) > BULK_BODY_LIMIT
+    token = reader if "training" in path else writer
+    r = await client.post(
+        path, content=body, headers={**auth(token), "content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert f"{BULK_BODY_LIMIT // 1024} KB" in r.json()["detail"]
+    assert filler not in r.text
 
 
 async def test_scopes(app, client):
