@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,6 +19,10 @@ from dsr.errors import Conflict, DsrError, Forbidden, InvalidInput, RateLimited
 log = logging.getLogger("dsr.errors")
 
 CONCURRENT_CHANGE = "the case was changed by someone else at the same time; reload it and try again"
+UNSTORABLE_TEXT = "the input contains characters that cannot be stored (such as a NUL byte)"
+# PostgreSQL's "character not in repertoire" (a NUL in text) and "untranslatable character" (a
+# \u0000 escape in JSON): always caused by the input, never by the server.
+_UNSTORABLE_SQLSTATES = frozenset({"22021", "22P05"})
 
 
 def _wants_html(request: Request) -> bool:
@@ -31,12 +35,17 @@ def _respond(
     headers = {}
     if status == 429 and extra and "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
+    response: Response
     if _wants_html(request) and hasattr(request.app.state, "render_error"):
-        return request.app.state.render_error(request, status, message)
-    body: dict[str, Any] = {"detail": message, "code": code}
-    if extra and "errors" in extra:
-        body["errors"] = extra["errors"]
-    return JSONResponse(body, status_code=status, headers=headers)
+        response = request.app.state.render_error(request, status, message)
+    else:
+        body: dict[str, Any] = {"detail": message, "code": code}
+        if extra and "errors" in extra:
+            body["errors"] = extra["errors"]
+        response = JSONResponse(body, status_code=status)
+    # A person's browser or script needs Retry-After as much as an API client does.
+    response.headers.update(headers)
+    return response
 
 
 def _clean_errors(errors: list[Any]) -> list[dict[str, Any]]:
@@ -91,12 +100,25 @@ def install(app: FastAPI) -> None:
         log.info("integrity conflict on %s", request.url.path)
         return _respond(request, 409, CONCURRENT_CHANGE, "conflict")
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        # A safety net behind the schemas' control-character checks, so text that reaches the
+        # database without passing one is a 422, not a 500. Never log str(exc): it carries the
+        # statement's parameters, which may be personal data.
+        if getattr(exc.orig, "sqlstate", None) not in _UNSTORABLE_SQLSTATES:
+            raise exc
+        log.warning("unstorable text refused on %s", request.url.path)
+        return _respond(request, 422, UNSTORABLE_TEXT, "invalid")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = str(exc.detail) if exc.detail else "error"
         if exc.status_code == 404 and message == "Not Found":
             message = "not found"
-        resp = _respond(request, exc.status_code, message, "http_error")
+        # 413 from the streamed-body limit (dsr.middleware.BodyTooLarge) keeps the code the
+        # Content-Length check answers with, so clients see one shape for both.
+        code = "payload_too_large" if exc.status_code == 413 else "http_error"
+        resp = _respond(request, exc.status_code, message, code)
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
         return resp

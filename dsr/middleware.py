@@ -5,11 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _TooLarge(Exception):
-    pass
+def _too_large_message(limit: int) -> str:
+    return f"request body too large: the limit is {limit // 1024} KB"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from receive() once a streamed body passes the limit. An HTTPException on purpose
+    (as Starlette's own body limit does): FastAPI's body parser turns any other exception into
+    a 400 "error parsing the body", but re-raises HTTPException, so the app's handler answers
+    413 in the format the client expects."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=_too_large_message(limit))
 
 
 class BodySizeLimit:
@@ -48,7 +59,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -59,7 +70,8 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
+        except BodyTooLarge:
+            # Only reached when nothing inside handled it (e.g. an app without the handler).
             if not started:
                 await _reject(send, limit)
 
@@ -67,7 +79,7 @@ class BodySizeLimit:
 async def _reject(send: Send, limit: int) -> None:
     body = json.dumps(
         {
-            "detail": f"request body too large: the limit is {limit // 1024} KB",
+            "detail": _too_large_message(limit),
             "code": "payload_too_large",
         }
     ).encode()

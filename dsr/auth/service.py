@@ -15,6 +15,9 @@ from dsr.auth.principal import Principal
 from dsr.auth.roles import ROLES, SCOPES, Role
 from dsr.errors import Conflict, InvalidInput, Unauthorized
 from dsr.security import new_api_token, sha256_hex
+from dsr.text import has_control_characters
+
+LOGIN_FAILED = "incorrect email or password"
 
 
 def normalise_staff_email(email: str) -> str:
@@ -39,10 +42,14 @@ async def create_user(session: AsyncSession, email: str, role: str, password: st
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> StaffUser:
+    if has_control_characters(email):
+        # No staff address can contain one (create_user validates it), and PostgreSQL refuses
+        # a NUL outright: answer as for any unknown address, which reveals nothing.
+        raise Unauthorized(LOGIN_FAILED)
     user = await repository.user_by_email(session, email)
     ok = verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
-        raise Unauthorized("incorrect email or password")
+        raise Unauthorized(LOGIN_FAILED)
     return user
 
 

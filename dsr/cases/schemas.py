@@ -3,7 +3,6 @@ hostile input gets a 422 before anything is written."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -18,20 +17,13 @@ from pydantic import (
     model_validator,
 )
 
+from dsr.text import no_control_characters
+
 RequestType = Literal["access", "correction", "deletion", "output_removal", "objection"]
 REQUEST_TYPES: tuple[str, ...] = ("access", "correction", "deletion", "output_removal", "objection")
 Channel = Literal["web", "email", "post", "phone", "agent"]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-_clean = AfterValidator(_no_control)
+_clean = AfterValidator(no_control_characters)
 
 
 def _bounded(max_length: int, min_length: int = 1) -> StringConstraints:

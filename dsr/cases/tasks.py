@@ -13,6 +13,7 @@ from dsr.cases.models import Case
 from dsr.cases.tasks_models import CaseTask, DataSystem
 from dsr.errors import Conflict, InvalidInput, NotFound
 from dsr.notifications.outbox import enqueue
+from dsr.text import CONTROL_MESSAGE, has_control_characters
 
 
 async def create_system(
@@ -114,6 +115,9 @@ async def close_task(
         raise InvalidInput("status: must be done or waived")
     if status == "waived" and not (note and note.strip()):
         raise InvalidInput("reason: waiving a task needs a reason")
+    if note and has_control_characters(note):
+        # The console passes its form text straight here, without a schema in between.
+        raise InvalidInput(f"reason: {CONTROL_MESSAGE}")
     task = await session.get(CaseTask, task_id)
     if task is None or task.case_id != case.id:
         raise NotFound("no such task on this case")

@@ -20,6 +20,7 @@ from dsr.cases.schemas import RequestIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.settings import Settings
+from dsr.text import CONTROL_CHARACTERS, has_control_characters
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
 from dsr.web.templating import templates
 
@@ -290,6 +291,21 @@ async def appeal_submit(
             token,
             now,
             error="Tell us why we should change our decision.",
+            status=422,
+        )
+    if has_control_characters(reason):
+        # The API refuses these through AppealIn; the page does too, and gives the text back
+        # without them so nothing needs retyping.
+        return await _appeal_form(
+            request,
+            session,
+            settings,
+            case,
+            token,
+            now,
+            error="Your reason contains control characters we cannot accept. "
+            "We removed them: check the text and send it again.",
+            reason=CONTROL_CHARACTERS.sub("", reason),
             status=422,
         )
     appeal = await appeals.file(session, settings, case_id, token, reason, now)

@@ -52,17 +52,6 @@ STAFF = {("GET", "/api/v1/cases"), ("POST", "/api/v1/cases")}
 # Staff see the requester's address by design (CaseOut.email); the echo rule is for the public.
 ECHO_ALLOWED = STAFF
 EMAIL_IN = re.compile(r"[^@\s\"']+@[^@\s\"']+")
-# Failures these tests found that are not fixed yet: (backend, "METHOD path", field) -> the bug.
-# Strict xfail: once fixed, the test passes, pytest reports XPASS as a failure, the line goes.
-KNOWN_BUGS: dict[tuple[str, str, str], str] = {
-    ("postgresql", "POST /api/v1/auth/token", "username"): (
-        "a NUL byte in the username reaches PostgreSQL, which refuses it (invalid byte sequence "
-        "for encoding UTF8: 0x00) -> 500; dsr.auth should refuse control characters"
-    ),
-    ("postgresql", "GET /api/v1/cases", "jurisdiction"): (
-        "the jurisdiction filter is not validated; a NUL byte reaches PostgreSQL -> 500"
-    ),
-}
 
 T = TypeVar("T")
 
@@ -255,11 +244,7 @@ def test_hostile_strings_get_a_4xx(
     path: str,
     req: dict[str, Any],
     staff: bool,
-    request: pytest.FixtureRequest,
 ) -> None:
-    bug = KNOWN_BUGS.get((target.backend, f"{method} {path}", label.split("=")[0]))
-    if bug:
-        request.applymarker(pytest.mark.xfail(reason=bug, strict=True))
     operation = target.schema[path][method]
     params = {"request_id": ID} if "{request_id}" in path else None
     case = operation.Case(path_parameters=params, **req)

@@ -79,11 +79,6 @@ async def test_per_ip_limit_also_covers_the_html_form(app):
         assert "Too many requests" in r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dsr/error_handlers.py _respond returns the HTML error page before adding the "
-    "Retry-After header, so HTML 429s lack it",
-)
 async def test_html_429_has_retry_after(app):
     async with client_from(app, "198.51.100.4") as c:
         for n in range(IP_LIMIT):
@@ -160,8 +155,8 @@ async def test_oversized_chunked_body_is_refused_and_writes_nothing(app, client)
     )
     assert "content-length" not in req.headers
     r = await client.send(req)
-    assert 400 <= r.status_code < 500
-    # The HTML form reads its body itself: there the middleware's 413 comes through.
+    assert r.status_code == 413
+    # The HTML form reads its body itself; it gets the 413 as an HTML page.
     form = client.build_request(
         "POST",
         "/requests",
@@ -180,16 +175,6 @@ async def _form_chunks(total: int, size: int = 8192) -> AsyncIterator[bytes]:
         yield b"x" * size
 
 
-CHUNKED_400 = pytest.mark.xfail(
-    strict=True,
-    reason="dsr/middleware.py BodySizeLimit raises _TooLarge from receive(); FastAPI's body "
-    "parser catches any Exception while reading a JSON body and answers 400 'There was an "
-    "error parsing the body', so the middleware never sees it (fix: make _TooLarge a "
-    "starlette HTTPException(413), which FastAPI re-raises)",
-)
-
-
-@CHUNKED_400
 async def test_413_for_a_chunked_body_without_content_length(app, client):
     req = client.build_request(
         "POST",
@@ -200,7 +185,12 @@ async def test_413_for_a_chunked_body_without_content_length(app, client):
     assert "content-length" not in req.headers
     assert req.headers.get("transfer-encoding") == "chunked"
     r = await client.send(req)
-    assert r.status_code == 413
+    assert r.status_code == 413, r.text
+    # The same JSON shape and message as the refusal by Content-Length.
+    assert r.json() == {
+        "detail": "request body too large: the limit is 64 KB",
+        "code": "payload_too_large",
+    }
     # Under the limit, the same streamed body is accepted.
     ok = client.build_request(
         "POST",
@@ -212,7 +202,6 @@ async def test_413_for_a_chunked_body_without_content_length(app, client):
     assert await count(app, "case_record") == 1
 
 
-@CHUNKED_400
 async def test_413_over_a_real_socket(app):
     """The same through uvicorn and a raw socket: the server answers 413 without waiting for
     the rest of an endless chunked body."""

@@ -171,17 +171,38 @@ async def test_validation_errors_keep_values_escaped_and_link_to_fields(
         assert (await conn.execute(text("SELECT count(*) FROM case_record"))).scalar_one() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/public/form.html does not put the 'details' value back after a "
-    "validation error: the person loses what they typed",
-)
 async def test_validation_error_keeps_details(page):
     await fill_form(page, type_="access", jurisdiction="DE", email="bad", name="Ada")
     await page.fill("#details", "Please include my chat history from 2025.")
     await submit(page)
     await page.locator("#error-summary").wait_for()
     assert await page.input_value("#details") == "Please include my chat history from 2025."
+
+
+@pytest.mark.parametrize(
+    ("type_", "jurisdiction", "extra"),
+    [t for t in TYPES if t[2]],
+    ids=[t[0] for t in TYPES if t[2]],
+)
+async def test_validation_error_keeps_every_field(page, type_, jurisdiction, extra):
+    """One invalid field must not cost the person anything else they typed, the type's own
+    fields included."""
+    typed = {
+        **extra,
+        "account_id": "acct-12345",
+        "details": "Line one\nLine two & <b>three</b>",
+    }
+    await fill_form(
+        page, type_=type_, jurisdiction=jurisdiction, email="bad", name="Ada", extra=typed
+    )
+    await submit(page)
+    await page.locator("#error-summary").wait_for()
+    assert await page.is_checked(f"#type-{type_}")
+    assert await page.locator("#jurisdiction").input_value() == jurisdiction
+    assert await page.input_value("#email") == "bad"
+    assert await page.input_value("#full_name") == "Ada"
+    for field, value in typed.items():
+        assert await page.input_value(f"#{field}") == value, field
 
 
 async def test_type_specific_error_names_the_field(page):
