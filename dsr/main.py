@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.outbox_wakeup = asyncio.Event()
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_ip, settings.rate_limit_email)
+    app.state.rate_limiter = RateLimiter(
+        settings.rate_limit_ip, settings.rate_limit_email, settings.rate_limit_login
+    )
 
     error_handlers.install(app)
     app.include_router(auth_router)
@@ -95,7 +97,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         secret_key=settings.secret_key,
         session_cookie="dsr_session",
         max_age=settings.session_max_age_seconds,
-        same_site="strict",
+        # Lax, not strict: a link in a staff e-mail must arrive with the session (strict drops it
+        # and the login page then replaces the session). Unsafe methods still need the CSRF token.
+        same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
     app.add_middleware(

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     rate_limit_ip: str = "20/minute"
     rate_limit_email: str = "5/hour"
+    # Staff login (console and POST /api/v1/auth/token), per client IP: its own bucket.
+    rate_limit_login: str = "10/minute"
 
     reminder_days_ahead: int = 3
     worker_poll_seconds: float = 1.0

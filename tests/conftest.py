@@ -155,6 +155,7 @@ def make_settings(database_url: str, smtp_port: int, tmp_path: Path, **overrides
         "mail_from": "privacy@example.com",
         "rate_limit_ip": "100000/minute",
         "rate_limit_email": "100000/minute",
+        "rate_limit_login": "100000/minute",
         "var_dir": tmp_path,
     }
     values.update(overrides)

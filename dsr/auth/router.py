@@ -29,7 +29,7 @@ async def token(
     settings: SettingsDep,
 ) -> TokenOut:
     """OAuth2 password flow: a bearer token acting with the user's role."""
-    await request.app.state.rate_limiter.check_ip(client_ip(request))
+    await request.app.state.rate_limiter.check_login(client_ip(request))
     user = await service.authenticate(session, form.username, form.password)
     ttl = timedelta(minutes=settings.access_token_ttl_minutes)
     access = await service.issue_access_token(session, user, utcnow(), ttl)

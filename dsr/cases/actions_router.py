@@ -6,8 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Scope
@@ -15,7 +13,6 @@ from dsr.cases import actions, repository, tasks, views
 from dsr.cases.action_schemas import (
     ActionIn,
     BulkIn,
-    BulkItem,
     BulkOut,
     DataSystemIn,
     DataSystemOut,
@@ -23,14 +20,14 @@ from dsr.cases.action_schemas import (
     TaskCloseIn,
     TaskOut,
 )
+from dsr.cases.bulk import run_bulk
 from dsr.cases.models import Case
 from dsr.cases.schemas import CaseOut
 from dsr.cases.tasks_models import CaseTask
 from dsr.db.types import utcnow
-from dsr.deps import AnyStaff, SessionDep, SettingsDep, require_role, require_scope
-from dsr.domain.workflow import Role, WorkflowError
-from dsr.error_handlers import CONCURRENT_CHANGE, workflow_status
-from dsr.errors import DsrError, NotFound
+from dsr.deps import AnyStaff, Handler, SessionDep, SettingsDep, require_role, require_scope
+from dsr.domain.workflow import Role
+from dsr.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["case work (staff)"])
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
@@ -67,30 +64,7 @@ async def bulk_action(
     body: BulkIn, principal: CaseWorker, session: SessionDep, settings: SettingsDep
 ) -> BulkOut:
     """Assign or deny many cases; each case succeeds or fails on its own (per-item results)."""
-    params = body.model_dump(exclude_none=True, exclude={"case_ids", "action"})
-    results: list[BulkItem] = []
-    now = utcnow()
-    for case_id in dict.fromkeys(body.case_ids):
-        try:
-            async with session.begin_nested():
-                case = await actions.run(
-                    session, settings, case_id, body.action, dict(params), principal, now
-                )
-            results.append(BulkItem(case_id=case_id, ok=True, status=200, new_status=case.status))
-        except DsrError as exc:
-            results.append(
-                BulkItem(case_id=case_id, ok=False, status=exc.status_code, detail=exc.message)
-            )
-        except WorkflowError as exc:
-            results.append(
-                BulkItem(case_id=case_id, ok=False, status=workflow_status(exc), detail=exc.message)
-            )
-        except (StaleDataError, IntegrityError):
-            results.append(
-                BulkItem(case_id=case_id, ok=False, status=409, detail=CONCURRENT_CHANGE)
-            )
-    ok = sum(r.ok for r in results)
-    return BulkOut(results=results, succeeded=ok, failed=len(results) - ok)
+    return await run_bulk(session, settings, body, principal, utcnow())
 
 
 def _task_out(task: CaseTask, system_name: str) -> TaskOut:
@@ -111,9 +85,11 @@ async def close_task_as_staff(
     case_id: uuid.UUID,
     task_id: uuid.UUID,
     body: TaskCloseIn,
-    principal: CaseWorker,
+    principal: Handler,
     session: SessionDep,
 ) -> TaskOut:
+    """Staff mark a task done or waive it: handlers' work (reviewers decide appeals, not tasks).
+    Data-system owners close their tasks with a tasks:write token at /tasks/{id}/complete."""
     case = await repository.get(session, case_id)
     if case is None:
         raise NotFound("no case with that id")

@@ -38,8 +38,19 @@ def received_moment(
         at = received if received.tzinfo else received.replace(tzinfo=settings.tz)
     else:
         at = datetime.combine(received, time(12, 0), tzinfo=settings.tz)
+        if received == now.astimezone(settings.tz).date():
+            at = min(at, now)  # today's date, entered in the morning: not received in the future
     at = at.astimezone(UTC)
     return at, at.astimezone(settings.tz).date()
+
+
+def received_in_future(settings: Settings, received: date | datetime, now: datetime) -> bool:
+    """A staff-entered receipt after today in the controller's time zone (design §3.2), or a
+    time after now. Compared in DSR_TIMEZONE, not UTC, so staff east of UTC can enter today."""
+    at, day = received_moment(settings, received, now)
+    if day > now.astimezone(settings.tz).date():
+        return True
+    return isinstance(received, datetime) and at > now
 
 
 async def submit(

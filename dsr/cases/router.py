@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from pydantic import StringConstraints
 
 from dsr.auth import repository as auth_repo
 from dsr.cases import intake, repository, timeline, views
-from dsr.cases.schemas import REQUEST_TYPES, CaseOut, CasePage, EventOut, StaffCaseIn
+from dsr.cases.schemas import (
+    REQUEST_TYPES,
+    CaseOut,
+    CasePage,
+    EventOut,
+    StaffCaseIn,
+)
 from dsr.db.types import utcnow
 from dsr.deps import AnyStaff, Handler, SessionDep, SettingsDep
 from dsr.domain.workflow import Actor, CaseStatus
 from dsr.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases (staff)"])
+
+# What cases store in `jurisdiction` (design §3.2 codes and DEFAULT); anything else, a NUL byte
+# included, is a 422 rather than a query the database may refuse.
+PolicyCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
+]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut)
@@ -25,8 +38,7 @@ async def create_case(
 ) -> CaseOut:
     now = utcnow()
     received = body.received_at
-    received_at, _ = intake.received_moment(settings, received, now)
-    if received_at.date() > now.date() or (isinstance(received, datetime) and received_at > now):
+    if intake.received_in_future(settings, received, now):
         raise InvalidInput("received_at: must not be in the future")
     case = await intake.submit(
         session,
@@ -48,7 +60,9 @@ async def list_cases(
     settings: SettingsDep,
     status_: Annotated[list[CaseStatus] | None, Query(alias="status")] = None,
     type_: Annotated[list[str] | None, Query(alias="type")] = None,
-    jurisdiction: Annotated[list[str] | None, Query()] = None,
+    jurisdiction: Annotated[
+        list[PolicyCode] | None, Query(description="a policy code: EU, GB, US-CA, DEFAULT, …")
+    ] = None,
     assignee: Annotated[str | None, Query(description="a staff user id, 'me' or 'none'")] = None,
     due_before: date | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -47,7 +47,9 @@ class Csrf:
         config = [
             ("secret_key", settings.secret_key),
             ("cookie_key", COOKIE),
-            ("cookie_samesite", "strict"),
+            # As the session cookie: lax, so arriving from an e-mail link keeps the token (and
+            # other tabs' forms) valid; a cross-site POST still carries neither cookie.
+            ("cookie_samesite", "lax"),
             ("cookie_secure", settings.base_url.startswith("https://")),
             ("httponly", True),
             ("max_age", self.max_age),

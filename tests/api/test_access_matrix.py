@@ -57,7 +57,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/cases/{case_id}/actions": allow("admin", "handler", "reviewer"),
     "POST /api/v1/cases/bulk": allow("admin", "handler", "reviewer"),
     "GET /api/v1/cases/{case_id}/tasks": ALL_STAFF,
-    "POST /api/v1/cases/{case_id}/tasks/{task_id}": allow("admin", "handler", "reviewer"),
+    # Closing data-system tasks is handlers' work; owners use /tasks/{task_id}/complete.
+    "POST /api/v1/cases/{case_id}/tasks/{task_id}": allow("admin", "handler"),
     # data-system owners (service tokens)
     "GET /api/v1/tasks/{task_id}": allow("admin", "tasks:write"),
     "POST /api/v1/tasks/{task_id}/complete": allow("admin", "tasks:write"),

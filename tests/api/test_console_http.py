@@ -189,7 +189,7 @@ async def test_login_needs_csrf_and_is_rate_limited(app, browser_for, team):
     assert (await c.get("/console")).status_code == 303
     from dsr.ratelimit import RateLimiter
 
-    app.state.rate_limiter = RateLimiter("2/minute", "100/minute")
+    app.state.rate_limiter = RateLimiter("100/minute", "100/minute", "2/minute")
     assert (await login(c, "handler@example.com", "wrong password!")).status_code == 401
     assert (await login(c, "handler@example.com", "wrong password!")).status_code == 401
     r = await login(c, "handler@example.com")
@@ -693,6 +693,7 @@ async def test_duplicates_are_linked_both_ways(app, client, mailbox, browser_for
 STAFF = frozenset({"admin", "handler", "reviewer", "auditor"})
 WORKERS = frozenset({"admin", "handler", "reviewer"})  # as POST /api/v1/cases/{id}/actions
 HANDLERS = frozenset({"admin", "handler"})
+REVIEWERS = frozenset({"admin", "reviewer"})  # as POST /api/v1/appeals/{id}/actions
 ADMIN = frozenset({"admin"})
 PUBLIC_ROUTES = {"GET /console/login", "POST /console/login"}
 CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
@@ -700,9 +701,14 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "GET /console/cases": STAFF,
     "GET /console/cases/{case_id}": STAFF,
     "POST /console/search": STAFF,
+    "GET /console/subjects": STAFF,
+    "POST /console/subjects": STAFF,
     "POST /console/cases/bulk": WORKERS,
     "POST /console/cases/{case_id}/actions": WORKERS,
     "POST /console/cases/{case_id}/tasks/{task_id}": HANDLERS,
+    "GET /console/appeals": STAFF,
+    "GET /console/appeals/{appeal_id}": STAFF,
+    "POST /console/appeals/{appeal_id}/actions": REVIEWERS,
     "GET /console/new": HANDLERS,
     "POST /console/new": HANDLERS,
     "GET /console/data-systems": STAFF,

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.e2e.conftest import serious_violations
-from tests.helpers import auth, make_staff, open_case
+from tests.helpers import auth, deliver, link_in, make_staff, open_case
 
 pytestmark = pytest.mark.browser
 
@@ -246,3 +246,83 @@ async def test_admin_records_a_posted_request_and_manages_systems(page, cases, a
         await page.get_by_role("link", name="Failed notifications").click()
     assert "No failed notifications." in await page.locator("main").inner_text()
     assert await serious_violations(page, axe_source) == []
+
+
+@pytest.fixture
+async def appeal(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
+    """A Virginia request refused by an admin and appealed by the requester; a reviewer."""
+    from tests.api.test_appeals import file_appeal, refused_case
+
+    staff = {"decider": await make_staff(app, "decider@example.com", "admin", PASSWORD)}
+    await make_staff(app, "reviewer@example.com", "reviewer", PASSWORD)
+    case_id, token = await refused_case(client, app, mailbox, staff, "US-VA")
+    r = await file_appeal(client, case_id, token)
+    assert r.status_code == 201, r.text
+    await deliver(app)
+    link = link_in(mailbox.last_to("reviewer@example.com"), "/console/appeals/")
+    return {
+        "id": str(r.json()["id"]),
+        "case_id": case_id,
+        "ref": await reference(client, staff["decider"], case_id),
+        "link": link,
+    }
+
+
+async def test_reviewer_overturns_an_appeal_in_the_console(page, appeal, axe_source, dialogs):
+    await page.set_viewport_size(LAPTOP)
+    await page.goto("/console/login")
+    await page.get_by_label("E-mail address").fill("reviewer@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Log in").click()
+
+    # The link in the reviewer's e-mail, followed from another site (a webmail): the session
+    # cookie (SameSite=Lax) comes along, so the appeal opens without logging in again.
+    await page.goto("about:blank")
+    await page.set_content(f'<a href="{appeal["link"]}">Open the appeal</a>')
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Open the appeal").click()
+    assert page.url == appeal["link"], page.url
+
+    # The appeals queue, from the console's navigation.
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Appeals", exact=True).click()
+    assert page.url.endswith("/console/appeals")
+    row = page.locator("#appeals tbody tr", has_text=appeal["ref"])
+    assert "Waiting for a reviewer" in await row.inner_text()
+    assert await serious_violations(page, axe_source) == []
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # The appeal beside the original case and its timeline.
+    async with page.expect_navigation():
+        await page.get_by_role("link", name=appeal["ref"]).click()
+    assert page.url.endswith(f"/console/appeals/{appeal['id']}") and "@" not in page.url
+    assert await page.get_by_role("heading", level=1).inner_text() == (
+        f"Appeal on case {appeal['ref']} Waiting for a reviewer"
+    )
+    decision = await page.locator("#decision").inner_text()
+    assert "A legal exception applies" in decision and "legal hold" in decision
+    assert "I was never told about any legal hold." in await page.locator("main").inner_text()
+    assert await serious_violations(page, axe_source) == []
+
+    await run_action(
+        page, "Assign the appeal", {"Assign to": "reviewer@example.com"}, "Assign the appeal"
+    )
+    await run_action(
+        page,
+        "Overturn the refusal",
+        {"Why the refusal was wrong": "The legal hold ended in March."},
+        "Overturn the refusal",
+    )
+    assert "Overturned" in await page.get_by_role("heading", level=1).inner_text()
+    assert "back in progress" in await page.locator("#messages").inner_text()
+    steps = await page.locator("#timeline tbody tr th").all_inner_texts()
+    assert steps[-4:] == [
+        "Denied",
+        "Appealed",
+        "Appeal assigned",
+        "Appeal decided: refusal overturned",
+    ]
+    assert "The legal hold ended in March." in await page.locator("#timeline").inner_text()
+    assert await serious_violations(page, axe_source) == []
+    assert dialogs == []

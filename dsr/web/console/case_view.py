@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.appeals.service import current_for_case
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.cases import actions, repository, tasks, timeline, views
@@ -83,8 +84,10 @@ def _uuid(value: Any) -> uuid.UUID | None:
 def _details(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> list[str]:
     data = ev.data or {}
     out = []
-    if ev.action == "assign" and (who := _uuid(data.get("assignee_id"))):
+    if ev.action in ("assign", "appeal_assign") and (who := _uuid(data.get("assignee_id"))):
         out.append(f"to {emails.get(who, 'a former staff member')}")
+    if ev.action in ("appeal", "appeal_extend") and data.get("appeal_respond_by"):
+        out.append(f"appeal to be decided by {data['appeal_respond_by']}")
     if ev.action in ("extend", "request_info", "info_received") and data.get("respond_by"):
         out.append(f"respond by {data['respond_by']}")
     if data.get("reason_code"):
@@ -100,7 +103,24 @@ def _details(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> list[str]:
     return out
 
 
-def _staff_ids(case: Case, events: list[CaseEvent], task_rows: list[Any]) -> set[uuid.UUID]:
+def timeline_rows(events: list[CaseEvent], emails: dict[uuid.UUID, str]) -> list[TimelineRow]:
+    """The case's events as the timeline table shows them (the case and appeal pages)."""
+    return [
+        TimelineRow(
+            seq=ev.seq,
+            at=ev.at,
+            actor=_actor(ev, emails),
+            action=labels.event(ev.action),
+            from_status=ev.from_status,
+            to_status=ev.to_status,
+            reason=ev.reason,
+            details=_details(ev, emails),
+        )
+        for ev in events
+    ]
+
+
+def staff_ids(case: Case, events: list[CaseEvent], task_rows: list[Any]) -> set[uuid.UUID]:
     ids = {i for i in (case.assignee_id, case.decided_by_id) if i}
     for ev in events:
         if ev.actor_kind == "staff" and (i := _uuid(ev.actor_id)):
@@ -120,21 +140,9 @@ async def case_context(
     allowed = allowed_actions(ctx, actions.actor_of(principal))
     events = await timeline.events_for(session, case.id)
     task_rows = await tasks.tasks_for(session, case.id)
-    emails = await auth_repo.emails_by_id(session, _staff_ids(case, events, task_rows))
+    emails = await auth_repo.emails_by_id(session, staff_ids(case, events, task_rows))
     assignee = emails.get(case.assignee_id) if case.assignee_id else None
-    rows = [
-        TimelineRow(
-            seq=ev.seq,
-            at=ev.at,
-            actor=_actor(ev, emails),
-            action=labels.event(ev.action),
-            from_status=ev.from_status,
-            to_status=ev.to_status,
-            reason=ev.reason,
-            details=_details(ev, emails),
-        )
-        for ev in events
-    ]
+    rows = timeline_rows(events, emails)
     duplicate_of = (
         await repository.get(session, case.duplicate_of_id) if case.duplicate_of_id else None
     )
@@ -167,6 +175,7 @@ async def case_context(
         "tasks": task_list,
         "can_close_tasks": can_handle(principal) and case.closed_at is None,
         "duplicate_of": duplicate_of,
+        "appeal": await current_for_case(session, case.id),
         "duplicates": [(i, ref) for i, ref in duplicates if i],
         "staff": await auth_repo.users_with_role(session, "admin", "handler"),
         "deny_reasons": labels.DENIAL_REASONS,

@@ -71,6 +71,11 @@ EVENTS = {
     "appeal_assigned": "Appeal assigned",
     "appeal_upheld": "Appeal upheld",
     "appeal_overturned": "Appeal overturned",
+    # The appeals service records appeal steps on the case as appeal_<action>.
+    "appeal_assign": "Appeal assigned",
+    "appeal_uphold": "Appeal decided: refusal upheld",
+    "appeal_overturn": "Appeal decided: refusal overturned",
+    "appeal_extend": "Appeal deadline extended",
     "task_done": "Task done",
     "task_waived": "Task waived",
     "assign": "Assigned",
@@ -101,3 +106,31 @@ def status(code: str) -> str:
 
 def event(code: str) -> str:
     return EVENTS.get(code, code.replace("_", " ").capitalize())
+
+
+APPEAL_STATUS = {
+    "appealed": "Waiting for a reviewer",
+    "appeal_in_review": "In review",
+    "appeal_upheld": "Upheld (refusal stands)",
+    "overturned": "Overturned",
+}
+OPEN_APPEALS = ("appealed", "appeal_in_review")
+
+APPEAL_ACTIONS = {
+    "assign": "Assign the appeal",
+    "extend": "Extend the appeal deadline",
+    "overturn": "Overturn the refusal",
+    "uphold": "Uphold the refusal",
+}
+
+APPEAL_DONE = {
+    "assign": "The appeal was assigned.",
+    "extend": "The appeal deadline was extended and the requester will be told why.",
+    "overturn": "The refusal was overturned: the case is back in progress, due by the appeal "
+    "deadline. The requester will be told.",
+    "uphold": "The refusal was upheld; the outcome notice is on its way to the requester.",
+}
+
+
+def appeal_status(code: str) -> str:
+    return APPEAL_STATUS.get(code, code.replace("_", " ").capitalize())

@@ -1,6 +1,7 @@
-"""Console login and logout. The session is a signed cookie (SameSite=Strict); logging in starts
-a new one (cleared, then the user id set) with a new CSRF token, so nothing planted before the
-login survives it."""
+"""Console login and logout. The session is a signed cookie (SameSite=Lax, so links in staff
+e-mails arrive logged in; CSRF tokens guard every form); logging in starts a new one (cleared,
+then the user id set) with a new CSRF token, so nothing planted before the login survives it.
+Login has its own rate-limit bucket, apart from public intake's."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ async def login(request: Request, session: SessionDep) -> Response:
     email = str(form.get("email") or "").strip()[:254]
     password = str(form.get("password") or "")[:1024]
     try:
-        await request.app.state.rate_limiter.check_ip(client_ip(request))
+        await request.app.state.rate_limiter.check_login(client_ip(request))
         user = await service.authenticate(session, email, password)
     except RateLimited as exc:
         return _login_page(request, exc.message, email, status=429)

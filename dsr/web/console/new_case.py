@@ -3,7 +3,6 @@ the console's POST /api/v1/cases."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from dsr.auth.principal import Principal
-from dsr.cases import actions, intake
+from dsr.cases import intake
 from dsr.cases.schemas import REQUEST_TYPES, StaffCaseIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
@@ -128,11 +127,7 @@ async def new_case(
     except ValidationError as exc:
         errors = _errors(exc)
     else:
-        received = body.received_at
-        received_at, received_date = intake.received_moment(settings, received, now)
-        if received_date > actions.today_in(settings, now) or (
-            isinstance(received, datetime) and received_at > now
-        ):
+        if intake.received_in_future(settings, body.received_at, now):
             errors["received_at"] = _FRIENDLY["received_at"]
     if errors:
         return _form(request, principal, values, errors, status=422)

@@ -20,7 +20,7 @@ from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.cases import actions, repository, views
 from dsr.cases.action_schemas import BulkIn
-from dsr.cases.actions_router import bulk_action
+from dsr.cases.bulk import run_bulk
 from dsr.cases.deadlines import policies
 from dsr.cases.models import Case
 from dsr.cases.schemas import REQUEST_TYPES
@@ -214,7 +214,7 @@ async def bulk(
             "bulk_action": action,
         }
         return await queue_page(request, session, settings, principal, extra, status=422)
-    out = await bulk_action(body, principal, session, settings)
+    out = await run_bulk(session, settings, body, principal, utcnow())
     refs = {}
     for item in out.results:
         case = await repository.get(session, item.case_id)

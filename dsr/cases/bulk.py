@@ -1,0 +1,51 @@
+"""Bulk case actions (assign or deny many cases): each case runs in its own savepoint, so one
+refusal or conflict does not undo the others, and the caller gets a result per case. The staff
+API and the console both call run_bulk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.auth.principal import Principal
+from dsr.cases import actions
+from dsr.cases.action_schemas import BulkIn, BulkItem, BulkOut
+from dsr.domain.workflow import WorkflowError
+from dsr.error_handlers import CONCURRENT_CHANGE, workflow_status
+from dsr.errors import DsrError
+from dsr.settings import Settings
+
+
+async def run_bulk(
+    session: AsyncSession,
+    settings: Settings,
+    body: BulkIn,
+    principal: Principal,
+    now: datetime,
+) -> BulkOut:
+    params = body.model_dump(exclude_none=True, exclude={"case_ids", "action"})
+    results: list[BulkItem] = []
+    for case_id in dict.fromkeys(body.case_ids):  # a case listed twice is acted on once
+        try:
+            async with session.begin_nested():
+                case = await actions.run(
+                    session, settings, case_id, body.action, dict(params), principal, now
+                )
+            results.append(BulkItem(case_id=case_id, ok=True, status=200, new_status=case.status))
+        except DsrError as exc:
+            results.append(
+                BulkItem(case_id=case_id, ok=False, status=exc.status_code, detail=exc.message)
+            )
+        except WorkflowError as exc:
+            results.append(
+                BulkItem(case_id=case_id, ok=False, status=workflow_status(exc), detail=exc.message)
+            )
+        except (StaleDataError, IntegrityError):
+            results.append(
+                BulkItem(case_id=case_id, ok=False, status=409, detail=CONCURRENT_CHANGE)
+            )
+    ok = sum(r.ok for r in results)
+    return BulkOut(results=results, succeeded=ok, failed=len(results) - ok)

@@ -1,0 +1,243 @@
+"""Appeals in the console (issue 4): the queue sorted by the appeal deadline, the appeal page
+beside the case it contests, and the reviewers' action forms. Actions go through the appeals
+service, as POST /api/v1/appeals/{id}/actions does; a refusal re-renders the page with the reason
+in plain words and the matching status (403, 409, 422), and nothing changes. URLs carry ids and
+codes only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.appeals import repository, service, views
+from dsr.appeals.schemas import AppealActionIn
+from dsr.auth import repository as auth_repo
+from dsr.auth.principal import Principal
+from dsr.cases.actions import today_in
+from dsr.db.types import utcnow
+from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.workflow import NotPermitted, WorkflowError
+from dsr.error_handlers import workflow_status
+from dsr.errors import Conflict, DsrError, InvalidInput, NotFound
+from dsr.settings import Settings
+from dsr.web.console import labels
+from dsr.web.console.appeal_view import appeal_page_context, can_review
+from dsr.web.console.render import flash, page
+from dsr.web.console.session import ConsoleUser, FormUser, require
+
+router = APIRouter()
+PAGE_SIZE = 50
+
+STALE = (
+    "This appeal was changed by someone else since you opened it, so your change was not made. "
+    "Reload the page to see the latest version, then try again."
+)
+ORIGINAL_DECIDER = (
+    "You made the original decision on this case, so you may not decide its appeal. "
+    "Assign it to another reviewer."
+)
+_PARAMS = ("assignee", "explanation", "reason")
+
+
+@dataclass(frozen=True)
+class AppealQuery:
+    """The appeals queue's filters as they travel in the URL (codes and ids only)."""
+
+    status: str = ""  # "" = open appeals, "all", or one appeal status
+    assignee: str = ""  # "", "me", "none" or a staff user id
+    cursor: str = ""
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str]) -> tuple[AppealQuery, list[str]]:
+        """Unknown values are dropped with a message, so a bad link still shows a queue."""
+        errors: list[str] = []
+        values = {f.name: str(params.get(f.name, "")).strip()[:200] for f in fields(cls)}
+        if values["status"] not in ("", "all", *labels.APPEAL_STATUS):
+            errors.append("Unknown status filter; showing open appeals.")
+            values["status"] = ""
+        if values["assignee"] not in ("", "me", "none"):
+            try:
+                uuid.UUID(values["assignee"])
+            except ValueError:
+                errors.append("Unknown assignee filter; showing everyone's appeals.")
+                values["assignee"] = ""
+        return cls(**values), errors
+
+    def statuses(self) -> tuple[str, ...]:
+        if self.status == "all":
+            return ()
+        return (self.status,) if self.status else labels.OPEN_APPEALS
+
+    def assignee_id(self, principal: Principal) -> uuid.UUID | None:
+        if self.assignee == "me":
+            return principal.user_id
+        return uuid.UUID(self.assignee) if self.assignee not in ("", "none") else None
+
+    def query(self, **changes: str) -> str:
+        q = replace(self, **changes)
+        return urlencode({f.name: getattr(q, f.name) for f in fields(q) if getattr(q, f.name)})
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.status or self.assignee)
+
+
+async def _rows(
+    session: AsyncSession, settings: Settings, q: AppealQuery, principal: Principal
+) -> tuple[list[dict[str, Any]], str | None, list[str]]:
+    errors: list[str] = []
+    args = (session, q.statuses(), q.assignee_id(principal), q.assignee == "none", PAGE_SIZE)
+    try:
+        rows, next_cursor = await repository.page(*args, q.cursor or None)
+    except InvalidInput:
+        errors.append("That page link is not valid; showing the first page.")
+        rows, next_cursor = await repository.page(*args, None)
+    emails = await auth_repo.emails_by_id(
+        session, {a.assignee_id for a, _ in rows if a.assignee_id}
+    )
+    today = today_in(settings, utcnow())
+    items = [
+        {
+            "summary": views.summary(
+                a, c, today, emails.get(a.assignee_id) if a.assignee_id else None
+            ),
+            "type": c.type,
+            "received": a.received_date,
+            "statutory": a.statutory,
+            "extended": a.extended,
+        }
+        for a, c in rows
+    ]
+    return items, next_cursor, errors
+
+
+@router.get("/appeals", response_class=HTMLResponse)
+async def appeals_queue(
+    request: Request, principal: ConsoleUser, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    q, errors = AppealQuery.parse(request.query_params)
+    items, next_cursor, more_errors = await _rows(session, settings, q, principal)
+    if more_errors:
+        q = replace(q, cursor="")
+    context = {
+        "nav": "appeals",
+        "q": q,
+        "filter_errors": errors + more_errors,
+        "items": items,
+        "next_query": q.query(cursor=next_cursor) if next_cursor else None,
+        "first_query": q.query(cursor="") if q.cursor else None,
+        "reviewers": await auth_repo.users_with_role(session, "admin", "reviewer"),
+    }
+    return page(request, "appeals.html", context, principal)
+
+
+async def appeal_page(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    appeal_id: uuid.UUID,
+    *,
+    error: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    appeal, case = await service.load(session, appeal_id)
+    if error is not None:  # what is stored now, not what the refused action tried
+        await session.refresh(appeal)
+        await session.refresh(case)
+    context = await appeal_page_context(session, settings, appeal, case, principal, utcnow())
+    return page(request, "appeal.html", {**context, "error": error}, principal, status=status)
+
+
+@router.get("/appeals/{appeal_id}", response_class=HTMLResponse)
+async def appeal_detail(
+    appeal_id: uuid.UUID,
+    request: Request,
+    principal: ConsoleUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    return await appeal_page(request, session, settings, principal, appeal_id)
+
+
+def _refusal(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, Conflict) and "changed by someone else" in exc.message:
+        return 409, STALE
+    if isinstance(exc, StaleDataError | IntegrityError):
+        return 409, STALE
+    if isinstance(exc, NotPermitted) and "original decision" in exc.message:
+        return 403, ORIGINAL_DECIDER
+    if isinstance(exc, WorkflowError):
+        return workflow_status(exc), exc.message[:1].upper() + exc.message[1:] + "."
+    if isinstance(exc, DsrError):
+        return exc.status_code, exc.message[:1].upper() + exc.message[1:]
+    raise exc
+
+
+def _version(raw: object) -> int | None:
+    try:
+        return int(str(raw))
+    except ValueError:
+        return None
+
+
+@router.post("/appeals/{appeal_id}/actions", response_class=HTMLResponse)
+async def appeal_action(
+    appeal_id: uuid.UUID,
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    require(can_review(principal), "assign or decide appeals")
+    form = await request.form()
+    action = str(form.get("action") or "")
+    expected = _version(form.get("expected_version"))
+    error: dict[str, Any] | None = None
+    if expected is None:
+        error = {"status": 422, "message": "The form has no appeal version. Reload the page."}
+    else:
+        data = {k: str(form[k]) for k in _PARAMS if form.get(k) not in (None, "")}
+        try:
+            body = AppealActionIn.model_validate({"action": action, **data})
+        except ValidationError as exc:
+            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            error = {"status": 422, "message": f"Check the field '{field}': it is not valid."}
+        else:
+            try:
+                async with session.begin_nested():
+                    await service.run(
+                        session,
+                        settings,
+                        appeal_id,
+                        body.action,
+                        body.params(),
+                        principal,
+                        utcnow(),
+                        expected,
+                    )
+            except (DsrError, WorkflowError, StaleDataError, IntegrityError) as exc:
+                if isinstance(exc, NotFound):
+                    raise
+                status, message = _refusal(exc)
+                error = {"status": status, "message": message}
+    if error is not None:
+        # The form opens again with what was typed, so nothing needs retyping.
+        error["code"] = action
+        error["typed"] = {k: str(form.get(k) or "")[:10_000] for k in _PARAMS}
+        error["action"] = labels.APPEAL_ACTIONS.get(action, "Appeal action")
+        return await appeal_page(
+            request, session, settings, principal, appeal_id, error=error, status=error["status"]
+        )
+    flash(request, labels.APPEAL_DONE.get(action, "Done."))
+    return RedirectResponse(f"/console/appeals/{appeal_id}", status_code=303)

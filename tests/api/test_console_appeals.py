@@ -1,0 +1,285 @@
+"""Appeals in the staff console over HTTP (issue 4 item 4): the queue by appeal deadline with
+filters, the appeal page beside the original case and its timeline, reviewer actions through the
+appeals service with CSRF, 403 for handlers and for the original decider, 409 on a stale form,
+and the link in the reviewers' e-mail."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.api.test_appeals import file_appeal, refused_case
+from tests.api.test_console_http import HREF, PASSWORD, csrf_in, events, login, token_of_page
+from tests.helpers import auth, body_text, deliver, link_in, make_staff
+
+LEGAL_HOLD = "The data is under a legal hold."  # the refusal's explanation in refused_case
+
+
+@pytest.fixture
+async def staff(app: Any) -> dict[str, str]:
+    """Bearer tokens; the console users log in with the same e-mail and password."""
+    return {
+        "decider": await make_staff(app, "decider@example.com", "admin", PASSWORD),
+        "handler": await make_staff(app, "handler@example.com", "handler", PASSWORD),
+        "rev1": await make_staff(app, "rev1@example.com", "reviewer", PASSWORD),
+        "rev2": await make_staff(app, "rev2@example.com", "reviewer", PASSWORD),
+        "auditor": await make_staff(app, "auditor@example.com", "auditor", PASSWORD),
+    }
+
+
+@pytest.fixture
+async def browser_for(app: Any) -> AsyncIterator[Any]:
+    """A separate cookie jar per staff member, logged in through the console's form."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(email: str | None = None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50002))
+        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(c)
+        if email:
+            assert (await login(c, email)).status_code == 303
+        return c
+
+    yield make
+    for c in clients:
+        await c.aclose()
+
+
+async def appealed(client, app, mailbox, staff, jurisdiction="US-VA", **fields) -> tuple[str, str]:
+    """(case id, appeal id): refused by decider@example.com, then appealed by the requester."""
+    case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction, **fields)
+    r = await file_appeal(client, case_id, token)
+    assert r.status_code == 201, r.text
+    return case_id, str(r.json()["id"])
+
+
+async def appeal_page(c: httpx.AsyncClient, appeal_id: str) -> tuple[str, int, str]:
+    """(html, the version the forms carry, csrf token)."""
+    r = await c.get(f"/console/appeals/{appeal_id}")
+    assert r.status_code == 200, r.text
+    found = re.search(r'name="expected_version" value="(\d+)"', r.text)
+    return r.text, int(found.group(1)) if found else 0, csrf_in(r.text)
+
+
+async def post_appeal(
+    c: httpx.AsyncClient, appeal_id: str, action: str, **fields: Any
+) -> httpx.Response:
+    _, version, token = await appeal_page(c, appeal_id)
+    data = {"action": action, "expected_version": str(version), "csrf_token": token, **fields}
+    return await c.post(f"/console/appeals/{appeal_id}/actions", data=data)
+
+
+async def appeal_json(client: httpx.AsyncClient, token: str, appeal_id: str) -> dict[str, Any]:
+    r = await client.get(f"/api/v1/appeals/{appeal_id}", headers=auth(token))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def forms_on(html: str) -> set[str]:
+    return set(re.findall(r'name="action" value="([a-z_]+)"', html))
+
+
+async def test_pages_need_a_login_and_the_email_link_leads_to_the_appeal(
+    app, client, mailbox, browser_for, staff
+):
+    for path in ("/console/appeals", f"/console/appeals/{uuid.uuid4()}"):
+        r = await client.get(path)
+        assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    r = await client.post(f"/console/appeals/{uuid.uuid4()}/actions", data={"action": "assign"})
+    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+
+    _, appeal_id = await appealed(client, app, mailbox, staff)
+    await deliver(app)
+    link = link_in(mailbox.last_to("rev1@example.com"), "/console/appeals/")
+    path = link.split("testserver", 1)[1]
+    assert path == f"/console/appeals/{appeal_id}"
+    c = await browser_for()
+    r = await c.get(path)
+    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    r = await login(c, "rev1@example.com")
+    assert r.status_code == 303 and r.headers["location"] == path
+    r = await c.get(path)
+    assert r.status_code == 200 and "I was never told about any legal hold." in r.text
+    r = await c.get(f"/console/appeals/{uuid.uuid4()}")
+    assert r.status_code == 404
+
+
+async def test_queue_sorted_by_appeal_deadline_with_filters(
+    app, client, mailbox, browser_for, staff
+):
+    va_case, va = await appealed(client, app, mailbox, staff, "US-VA", email="va@example.org")
+    or_case, oregon = await appealed(client, app, mailbox, staff, "US-OR", email="or@example.org")
+    late_case, _ = await appealed(client, app, mailbox, staff, "US-CT", email="ct@example.org")
+    refs = {}
+    for cid in (va_case, or_case, late_case):
+        r = await client.get(f"/api/v1/cases/{cid}", headers=auth(staff["rev1"]))
+        refs[cid] = r.json()["reference"]
+    async with app.state.engine.begin() as conn:  # an overdue appeal
+        await conn.execute(
+            sa.text("UPDATE appeal SET respond_by = '2020-01-10' WHERE case_id = :c"),
+            {"c": uuid.UUID(late_case).hex if app.state.settings.is_sqlite else late_case},
+        )
+    c = await browser_for("rev1@example.com")
+    r = await c.get("/console/appeals")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    html = r.text
+    assert '<a href="/console/appeals" aria-current="page">Appeals</a>' in html
+    order = [html.index(refs[x]) for x in (late_case, or_case, va_case)]
+    assert order == sorted(order), "soonest appeal deadline first (CT overdue, OR +45, VA +60)"
+    assert "Overdue" in html and 'class="is-overdue"' in html
+    assert f'href="/console/appeals/{oregon}"' in html
+    assert "<caption" in html and "Waiting for a reviewer" in html
+
+    assert (await post_appeal(c, va, "assign", assignee="rev1@example.com")).status_code == 303
+    r = await c.get("/console/appeals", params={"status": "appeal_in_review"})
+    assert refs[va_case] in r.text and refs[or_case] not in r.text
+    r = await c.get("/console/appeals", params={"assignee": "me"})
+    assert refs[va_case] in r.text and refs[late_case] not in r.text
+    r = await c.get("/console/appeals", params={"assignee": "none"})
+    assert refs[va_case] not in r.text and refs[or_case] in r.text
+    rev2 = await browser_for("rev2@example.com")
+    r = await rev2.get("/console/appeals", params={"assignee": "me"})
+    assert "No appeals match" in r.text
+    r = await c.get("/console/appeals", params={"status": "nonsense", "assignee": "x"})
+    assert r.status_code == 200 and "Unknown status filter" in r.text
+    assert refs[va_case] in r.text
+    r = await c.get("/console/appeals", params={"cursor": "garbage"})
+    assert r.status_code == 200 and "not valid" in r.text
+    for page in (html, (await appeal_page(c, va))[0]):
+        for url in HREF.findall(page):
+            assert "@" not in url and "example.org" not in url, url
+
+
+async def test_reviewer_assigns_and_overturns_beside_the_case(
+    app, client, mailbox, browser_for, staff
+):
+    case_id, appeal_id = await appealed(client, app, mailbox, staff, "US-OR")
+    c = await browser_for("rev1@example.com")
+    html, _, _ = await appeal_page(c, appeal_id)
+    # The appeal beside the case: the reason, the refusal it contests, the timeline.
+    assert "I was never told about any legal hold." in html
+    assert "A legal exception applies" in html and LEGAL_HOLD in html
+    assert "decider@example.com" in html and "statutory appeal" in html
+    assert f'href="/console/cases/{case_id}"' in html and 'id="timeline"' in html
+    assert forms_on(html) == {"assign"}
+    assert "assign the appeal first" in html and "allows no extension" in html
+
+    r = await post_appeal(c, appeal_id, "overturn", explanation="Too early")
+    assert r.status_code == 409 and "not allowed while the appeal is appealed" in r.text
+    r = await post_appeal(c, appeal_id, "assign", assignee="rev1@example.com")
+    assert r.status_code == 303 and r.headers["location"] == f"/console/appeals/{appeal_id}"
+    html, _, _ = await appeal_page(c, appeal_id)
+    assert "The appeal was assigned." in html and forms_on(html) == {"assign", "uphold", "overturn"}
+    assert "Appeal assigned" in html and "to rev1@example.com" in html
+
+    r = await post_appeal(c, appeal_id, "overturn", explanation="   ")
+    assert r.status_code == 422 and "xplanation" in r.text
+    assert '<details class="action" id="action-overturn" open>' in r.text
+    r = await post_appeal(c, appeal_id, "overturn", explanation="The hold ended last month.")
+    assert r.status_code == 303
+    html, _, _ = await appeal_page(c, appeal_id)
+    assert "The refusal was overturned" in html and "Overturned" in html
+    assert "The hold ended last month." in html and "rev1@example.com" in html
+    assert "Appeal decided: refusal overturned" in html
+    # The case's own decision fields are cleared by the overturn; the refusal stays on show.
+    assert "A legal exception applies" in html and LEGAL_HOLD in html
+    assert forms_on(html) == set() and "the appeal is decided" in html
+    appeal = await appeal_json(client, staff["rev1"], appeal_id)
+    assert appeal["status"] == "overturned" and appeal["case"]["status"] == "in_progress"
+    assert (await events(app, case_id))[-3:] == ["appeal", "appeal_assign", "appeal_overturn"]
+    case_html = (await c.get(f"/console/cases/{case_id}")).text
+    assert f'href="/console/appeals/{appeal_id}"' in case_html
+    await deliver(app)
+    assert "changed our decision" in body_text(mailbox.last_to("requester@example.org"))
+
+
+async def test_the_original_decider_may_not_decide_and_handlers_may_not_act(
+    app, client, mailbox, browser_for, staff
+):
+    case_id, appeal_id = await appealed(client, app, mailbox, staff)
+    rev1 = await browser_for("rev1@example.com")
+    html, _, _ = await appeal_page(rev1, appeal_id)
+    assert 'value="decider@example.com"' not in html  # not offered as a reviewer
+    r = await post_appeal(rev1, appeal_id, "assign", assignee="decider@example.com")
+    assert r.status_code == 422 and "made the original decision" in r.text
+    assert (await post_appeal(rev1, appeal_id, "assign", assignee="rev2@example.com")).is_redirect
+
+    decider = await browser_for("decider@example.com")  # an admin, who refused the request
+    html, _, _ = await appeal_page(decider, appeal_id)
+    assert "you may not decide its appeal" in html
+    assert "uphold" not in forms_on(html) and "overturn" not in forms_on(html)
+    before = await events(app, case_id)
+    r = await post_appeal(decider, appeal_id, "uphold", explanation="I was right.")
+    assert r.status_code == 403
+    assert "You made the original decision on this case" in r.text
+    assert 'id="error-summary" role="alert"' in r.text
+
+    for who in ("handler@example.com", "auditor@example.com"):
+        c = await browser_for(who)
+        html, _, token = await appeal_page(c, appeal_id)
+        assert "can see this appeal but not act" in html and forms_on(html) == set()
+        r = await c.post(
+            f"/console/appeals/{appeal_id}/actions",
+            data={"action": "overturn", "explanation": "x", "expected_version": "2",
+                  "csrf_token": token},
+        )  # fmt: skip
+        assert r.status_code == 403, who
+    assert await events(app, case_id) == before
+
+    r = await post_appeal(rev1, appeal_id, "uphold", explanation="The hold is real.")
+    assert r.status_code == 303
+    assert (await appeal_json(client, staff["rev1"], appeal_id))["status"] == "appeal_upheld"
+
+
+async def test_stale_form_is_409_and_forms_need_the_csrf_token(
+    app, client, mailbox, browser_for, staff
+):
+    case_id, appeal_id = await appealed(client, app, mailbox, staff)
+    c = await browser_for("rev1@example.com")
+    _, version, token = await appeal_page(c, appeal_id)
+    url = f"/console/appeals/{appeal_id}/actions"
+    form = {"action": "assign", "assignee": "rev1@example.com", "expected_version": str(version)}
+    before = await events(app, case_id)
+    assert (await c.post(url, data=form)).status_code == 403
+    r = await c.post(url, data={**form, "csrf_token": "0" * 40})
+    assert r.status_code == 403 and "nothing was changed" in r.text
+    other = await browser_for("rev2@example.com")
+    assert (
+        await c.post(url, data={**form, "csrf_token": await token_of_page(other)})
+    ).status_code == 403
+    assert await events(app, case_id) == before
+
+    r = await client.post(
+        f"/api/v1/appeals/{appeal_id}/actions",
+        json={"action": "assign", "assignee": "rev2@example.com"},
+        headers=auth(staff["rev2"]),
+    )
+    assert r.status_code == 200
+    r = await c.post(url, data={**form, "csrf_token": token})
+    assert r.status_code == 409
+    assert "changed by someone else" in r.text and "Reload the appeal" in r.text
+    assert (await appeal_json(client, staff["rev1"], appeal_id))["assignee"] == "rev2@example.com"
+    r = await c.post(url, data={"action": "assign", "csrf_token": token})
+    assert r.status_code == 422 and "version" in r.text
+
+
+async def test_colorado_appeals_can_be_extended_once(app, client, mailbox, browser_for, staff):
+    _, appeal_id = await appealed(client, app, mailbox, staff, "US-CO")
+    c = await browser_for("rev1@example.com")
+    html, _, _ = await appeal_page(c, appeal_id)
+    assert "extend" in forms_on(html) and "Allowed, to" in html
+    r = await post_appeal(c, appeal_id, "extend", reason="")
+    assert r.status_code == 422
+    r = await post_appeal(c, appeal_id, "extend", reason="Many systems to check.")
+    assert r.status_code == 303
+    html, _, _ = await appeal_page(c, appeal_id)
+    assert "The appeal deadline was extended" in html and "Appeal deadline extended" in html
+    assert "extend" not in forms_on(html) and "already extended" in html
+    appeal = await appeal_json(client, staff["rev1"], appeal_id)
+    assert appeal["deadlines"]["extended"] is True
