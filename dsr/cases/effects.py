@@ -7,9 +7,13 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.cases import repository
 from dsr.cases.models import Case
 from dsr.consent import exclusions
 from dsr.domain.workflow import CaseStatus, Decision
+
+_FULFILLED = frozenset({CaseStatus.FULFILLED.value, CaseStatus.PARTIALLY_FULFILLED.value})
+_DECIDED = _FULFILLED | {CaseStatus.DENIED.value, CaseStatus.WITHDRAWN.value}
 
 
 async def after_opening(session: AsyncSession, case: Case, now: datetime) -> None:
@@ -21,10 +25,18 @@ async def after_opening(session: AsyncSession, case: Case, now: datetime) -> Non
 async def after_transition(
     session: AsyncSession, case: Case, decision: Decision, now: datetime
 ) -> None:
-    """Fulfilment makes the exclusion permanent (and publishes an output-removal request's
-    suppression rule); a denial as unverifiable or a withdrawal lifts it; any other denial
-    leaves it standing (design §3.4)."""
-    if decision.to_status == CaseStatus.FULFILLED.value:
+    """Fulfilment, in full or in part, makes the exclusion permanent (and publishes an
+    output-removal request's suppression rule): the request was verified and acted on, and only
+    an unverifiable denial or a withdrawal may lift it; any other denial leaves it standing
+    (design §3.4). Requests closed as duplicates of this one follow its outcome: they were never
+    worked on their own, so their exclusions would otherwise stay provisional for ever."""
+    if decision.to_status in _DECIDED:
+        for each in [case, *await repository.duplicates_of(session, case.id)]:
+            await _apply(session, each, decision, now)
+
+
+async def _apply(session: AsyncSession, case: Case, decision: Decision, now: datetime) -> None:
+    if decision.to_status in _FULFILLED:
         await exclusions.on_request_fulfilled(session, case, now)
     elif decision.to_status == CaseStatus.DENIED.value:
         reason = str(decision.params.get("reason_code") or "")
@@ -35,5 +47,7 @@ async def after_transition(
 
 async def after_overturn(session: AsyncSession, case: Case, now: datetime) -> None:
     """An appeal overturned a refusal: the request is live again, so a lifted exclusion (denied
-    as unverifiable) is provisional again until the request is decided anew."""
-    await exclusions.on_request_verified(session, case, now)
+    as unverifiable) is provisional again until the request is decided anew, for its
+    duplicates too."""
+    for each in [case, *await repository.duplicates_of(session, case.id)]:
+        await exclusions.on_request_verified(session, case=each, now=now)

@@ -95,3 +95,9 @@ async def by_subject(session: AsyncSession, email_sha256: str, limit: int = 100)
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
+
+
+async def duplicates_of(session: AsyncSession, case_id: uuid.UUID) -> list[Case]:
+    """Requests closed as duplicates of this one: they share its outcome."""
+    stmt = select(Case).where(col(Case.duplicate_of_id) == case_id).order_by(col(Case.received_at))
+    return list((await session.exec(stmt)).all())

@@ -671,3 +671,64 @@ async def test_a_now_answer_waits_for_a_writer_in_flight(app, client, tokens):
         answer = await asyncio.wait_for(asking, 10)
     assert reasons(answer) == [("account:w", True, "consent_granted")]
     assert datetime.fromisoformat(answer.json()["as_of"]) >= now
+
+
+# --- partial fulfilment and duplicates ----------------------------------------------------------
+
+
+async def test_partial_fulfilment_makes_it_permanent_and_publishes_the_rule(
+    app, client, mailbox, tokens, staff
+):
+    """A request fulfilled in part was verified and acted on: nothing lifts its exclusion, and the
+    guardrail gets the suppression rule (over-suppressing protects the person; staff narrow it)."""
+    _, reader, guardrail = tokens
+    key = email_key(ADA)
+    case_id = await opened(client, app, mailbox, "output_removal")
+    await work(client, staff["handler"], case_id, "assign", assignee="handler@example.com")
+    await work(
+        client, staff["handler"], case_id, "partially_fulfil", reason_code="exception_applies",
+        explanation="Suppressed in chat-1; chat-0 is retired.",
+    )  # fmt: skip
+    assert await events(client, staff, key) == [
+        (case_id, "provisional", None),
+        (case_id, "permanent", None),
+    ]
+    rules = (await suppressions(client, guardrail))["suppressions"]
+    assert [(r["case_id"], r["status"]) for r in rules] == [(case_id, "active")]
+    assert await why(client, reader, key) == "excluded_by_request"
+
+
+async def test_a_duplicate_follows_the_request_it_duplicates(app, client, mailbox, tokens, staff):
+    """The second deletion request (another account id) is closed as a duplicate; its keys are
+    excluded at verification and share the first request's fate: lifted when it is withdrawn."""
+    writer, reader, _ = tokens
+    keys = ["account:acct-1", "account:acct-2", email_key(ADA)]
+    await post_consents(client, writer, *(consent(k, True) for k in keys))
+    first = await opened(client, app, mailbox, "deletion", account_id="acct-1")
+    second = await opened(client, app, mailbox, "deletion", account_id="acct-2")
+    r = await client.get(f"/api/v1/cases/{second}", headers=auth(staff["handler"]))
+    assert (r.json()["status"], r.json()["duplicate_of"]) == ("duplicate", first)
+    assert {x[2] for x in reasons(await eligibility(client, reader, keys))} == {
+        "excluded_by_request"
+    }
+
+    await work(client, staff["handler"], first, "withdraw", reason="Sent by mistake")
+    assert await events(client, staff, "account:acct-2") == [
+        (second, "provisional", None),
+        (second, "lifted", "withdrawn"),
+    ]
+    assert reasons(await eligibility(client, reader, keys)) == [
+        (k, True, "consent_granted") for k in keys
+    ]
+
+
+async def test_a_duplicate_is_made_permanent_with_its_original(app, client, mailbox, tokens, staff):
+    _, reader, _ = tokens
+    first = await opened(client, app, mailbox, "objection", account_id="acct-1")
+    second = await opened(client, app, mailbox, "objection", account_id="acct-2")
+    await fulfil(client, staff, first)
+    assert await events(client, staff, "account:acct-2") == [
+        (second, "provisional", None),
+        (second, "permanent", None),
+    ]
+    assert await why(client, reader, "account:acct-2") == "excluded_by_request"
