@@ -14,9 +14,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.appeals import repository, service, views
@@ -26,11 +23,11 @@ from dsr.auth.principal import Principal
 from dsr.cases.actions import today_in
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
-from dsr.domain.workflow import NotPermitted, WorkflowError
-from dsr.error_handlers import workflow_status
-from dsr.errors import Conflict, DsrError, InvalidInput, NotFound
+from dsr.domain.workflow import NotPermitted
+from dsr.errors import InvalidInput
 from dsr.settings import Settings
 from dsr.web.console import labels
+from dsr.web.console.action_forms import run_form_action
 from dsr.web.console.appeal_view import appeal_page_context, can_review
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
@@ -38,10 +35,6 @@ from dsr.web.console.session import ConsoleUser, FormUser, require
 router = APIRouter()
 PAGE_SIZE = 50
 
-STALE = (
-    "This appeal was changed by someone else since you opened it, so your change was not made. "
-    "Reload the page to see the latest version, then try again."
-)
 ORIGINAL_DECIDER = (
     "You made the original decision on this case, so you may not decide its appeal. "
     "Assign it to another reviewer."
@@ -170,25 +163,10 @@ async def appeal_detail(
     return await appeal_page(request, session, settings, principal, appeal_id)
 
 
-def _refusal(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, Conflict) and "changed by someone else" in exc.message:
-        return 409, STALE
-    if isinstance(exc, StaleDataError | IntegrityError):
-        return 409, STALE
+def _explain(exc: Exception) -> tuple[int, str] | None:
     if isinstance(exc, NotPermitted) and "original decision" in exc.message:
         return 403, ORIGINAL_DECIDER
-    if isinstance(exc, WorkflowError):
-        return workflow_status(exc), exc.message[:1].upper() + exc.message[1:] + "."
-    if isinstance(exc, DsrError):
-        return exc.status_code, exc.message[:1].upper() + exc.message[1:]
-    raise exc
-
-
-def _version(raw: object) -> int | None:
-    try:
-        return int(str(raw))
-    except ValueError:
-        return None
+    return None
 
 
 @router.post("/appeals/{appeal_id}/actions", response_class=HTMLResponse)
@@ -202,39 +180,17 @@ async def appeal_action(
     require(can_review(principal), "assign or decide appeals")
     form = await request.form()
     action = str(form.get("action") or "")
-    expected = _version(form.get("expected_version"))
-    error: dict[str, Any] | None = None
-    if expected is None:
-        error = {"status": 422, "message": "The form has no appeal version. Reload the page."}
-    else:
-        data = {k: str(form[k]) for k in _PARAMS if form.get(k) not in (None, "")}
-        try:
-            body = AppealActionIn.model_validate({"action": action, **data})
-        except ValidationError as exc:
-            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            error = {"status": 422, "message": f"Check the field '{field}': it is not valid."}
-        else:
-            try:
-                async with session.begin_nested():
-                    await service.run(
-                        session,
-                        settings,
-                        appeal_id,
-                        body.action,
-                        body.params(),
-                        principal,
-                        utcnow(),
-                        expected,
-                    )
-            except (DsrError, WorkflowError, StaleDataError, IntegrityError) as exc:
-                if isinstance(exc, NotFound):
-                    raise
-                status, message = _refusal(exc)
-                error = {"status": status, "message": message}
+
+    async def run(body: AppealActionIn, expected: int) -> None:
+        await service.run(
+            session, settings, appeal_id, body.action, body.params(), principal, utcnow(), expected
+        )
+
+    error = await run_form_action(
+        session, form, _PARAMS, AppealActionIn, run, noun="appeal", explain=_explain
+    )
     if error is not None:
         # The form opens again with what was typed, so nothing needs retyping.
-        error["code"] = action
-        error["typed"] = {k: str(form.get(k) or "")[:10_000] for k in _PARAMS}
         error["action"] = labels.APPEAL_ACTIONS.get(action, "Appeal action")
         return await appeal_page(
             request, session, settings, principal, appeal_id, error=error, status=error["status"]

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,21 +18,16 @@ from dsr.cases.action_schemas import ActionIn
 from dsr.cases.models import Case
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
-from dsr.domain.workflow import WorkflowError
-from dsr.error_handlers import workflow_status
-from dsr.errors import Conflict, DsrError, NotFound
+from dsr.errors import DsrError, NotFound
 from dsr.settings import Settings
 from dsr.web.console import labels
+from dsr.web.console.action_forms import refusal, run_form_action
 from dsr.web.console.case_view import case_context
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, can_handle, can_work_cases, require
 
 router = APIRouter()
 
-STALE = (
-    "This case was changed by someone else since you opened it, so your change was not made. "
-    "Reload the page to see the latest version, then try again."
-)
 _PARAMS = ("assignee", "reason", "reason_code", "explanation", "text")
 
 
@@ -72,25 +66,6 @@ async def case_detail(
     return await case_page(request, session, settings, principal, case_id)
 
 
-def _refusal(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, Conflict) and "changed by someone else" in exc.message:
-        return 409, STALE
-    if isinstance(exc, StaleDataError | IntegrityError):
-        return 409, STALE
-    if isinstance(exc, WorkflowError):
-        return workflow_status(exc), exc.message[:1].upper() + exc.message[1:] + "."
-    if isinstance(exc, DsrError):
-        return exc.status_code, exc.message[:1].upper() + exc.message[1:]
-    raise exc
-
-
-def _version(raw: object) -> int | None:
-    try:
-        return int(str(raw))
-    except ValueError:
-        return None
-
-
 @router.post("/cases/{case_id}/actions", response_class=HTMLResponse)
 async def case_action(
     case_id: uuid.UUID,
@@ -102,39 +77,15 @@ async def case_action(
     require(can_work_cases(principal), "change cases")
     form = await request.form()
     action = str(form.get("action") or "")
-    expected = _version(form.get("expected_version"))
-    error: dict[str, Any] | None = None
-    if expected is None:
-        error = {"status": 422, "message": "The form has no case version. Reload the page."}
-    else:
-        data = {k: str(form[k]) for k in _PARAMS if form.get(k) not in (None, "")}
-        try:
-            body = ActionIn.model_validate({"action": action, **data})
-        except ValidationError as exc:
-            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            error = {"status": 422, "message": f"Check the field '{field}': it is not valid."}
-        else:
-            try:
-                async with session.begin_nested():
-                    await actions.run(
-                        session,
-                        settings,
-                        case_id,
-                        action,
-                        body.params(),
-                        principal,
-                        utcnow(),
-                        expected,
-                    )
-            except (DsrError, WorkflowError, StaleDataError, IntegrityError) as exc:
-                if isinstance(exc, NotFound):
-                    raise
-                status, message = _refusal(exc)
-                error = {"status": status, "message": message}
+
+    async def run(body: ActionIn, expected: int) -> None:
+        await actions.run(
+            session, settings, case_id, action, body.params(), principal, utcnow(), expected
+        )
+
+    error = await run_form_action(session, form, _PARAMS, ActionIn, run, noun="case")
     if error is not None:
         # The form opens again with what was typed, so nothing needs retyping.
-        error["code"] = action
-        error["typed"] = {k: str(form.get(k) or "")[:10_000] for k in _PARAMS}
         error["action"] = labels.ACTIONS.get(action, action)
         return await case_page(
             request, session, settings, principal, case_id, error=error, status=error["status"]
@@ -173,7 +124,7 @@ async def close_task(
     except (DsrError, StaleDataError, IntegrityError) as exc:
         if isinstance(exc, NotFound) and "case" in exc.message:
             raise
-        code, message = _refusal(exc)
+        code, message = refusal(exc, "case")
         error = {"status": code, "message": message, "action": "Close task"}
         return await case_page(
             request, session, settings, principal, case_id, error=error, status=code
