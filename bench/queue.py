@@ -108,7 +108,7 @@ COLUMNS = (
     "extended", "clock_paused", "clock_stops", "policy", "acknowledged_at",
     "reminder_sent_for", "escalation_sent_for", "assignee_id", "decided_by_id", "decided_at",
     "decision_reason_code", "decision_explanation", "closed_at", "version", "created_at",
-    "updated_at",
+    "updated_at", "timeline_seq",
 )  # fmt: skip
 _B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -250,6 +250,7 @@ class Generator:
                 1 + (rng.randrange(6) if verified else 0),
                 received_at,
                 decided or now,
+                0,  # timeline_seq: the bench writes no timelines (the queue does not read them)
             )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -62,19 +63,43 @@ def _filtered(stmt: SelectOfScalar[Case], f: CaseFilter) -> SelectOfScalar[Case]
     return stmt
 
 
+# Up to this many statuses are read as one ordered branch each (see page()).
+MAX_BRANCHES = 12
+
+
+def _ordered(f: CaseFilter, after: tuple[date, uuid.UUID] | None, n: int) -> SelectOfScalar[Case]:
+    stmt = _filtered(select(Case), f)
+    if after is not None:
+        stmt = stmt.where(
+            sa.tuple_(col(Case.respond_by), col(Case.id))
+            > sa.tuple_(sa.literal(after[0]), sa.literal(after[1], sa.Uuid()))
+        )
+    return stmt.order_by(col(Case.respond_by), col(Case.id)).limit(n)
+
+
 async def page(
     session: AsyncSession, f: CaseFilter, limit: int, cursor: str | None
 ) -> tuple[list[Case], str | None]:
     """Keyset pagination in deadline order: (respond_by, id) > cursor. Deep pages cost the same
-    as the first one."""
-    stmt = _filtered(select(Case), f)
-    if cursor:
-        due, case_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            sa.tuple_(col(Case.respond_by), col(Case.id))
-            > sa.tuple_(sa.literal(due), sa.literal(case_id, sa.Uuid()))
+    as the first one.
+
+    Several statuses (the console's default "open work" is three) are read as one branch per
+    status, each an ordered range of an index that starts with the status, merged by UNION ALL:
+    with `status IN (...)` the planner instead collects every matching row and sorts them, which
+    at a million cases took 50-60 ms a page (bench/queue.py)."""
+    after = decode_cursor(cursor) if cursor else None
+    if 1 < len(f.statuses) <= MAX_BRANCHES:
+        branches = [
+            select(_ordered(replace(f, statuses=(s,)), after, limit + 1).subquery())
+            for s in f.statuses
+        ]
+        merged = sa.union_all(*branches).subquery()
+        row = aliased(Case, merged)
+        stmt: SelectOfScalar[Case] = (
+            select(row).order_by(merged.c.respond_by, merged.c.id).limit(limit + 1)
         )
-    stmt = stmt.order_by(col(Case.respond_by), col(Case.id)).limit(limit + 1)
+    else:
+        stmt = _ordered(f, after, limit + 1)
     rows = list((await session.exec(stmt)).all())
     more = len(rows) > limit
     rows = rows[:limit]
