@@ -40,8 +40,12 @@ async def users_with_role(session: AsyncSession, *roles: str) -> list[StaffUser]
     return list((await session.exec(stmt)).all())
 
 
-async def emails_by_id(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def emails_by_id(
+    session: AsyncSession, ids: set[uuid.UUID], *, active_only: bool = False
+) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
     stmt = select(StaffUser.id, StaffUser.email).where(col(StaffUser.id).in_(ids))
+    if active_only:
+        stmt = stmt.where(col(StaffUser.is_active))
     return {user_id: email for user_id, email in (await session.exec(stmt)).all()}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -14,12 +15,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.appeals.models import Appeal
 from dsr.auth import repository as auth_repo
-from dsr.auth.models import StaffUser
 from dsr.cases import timeline
 from dsr.cases.models import Case
 from dsr.db.engine import dialect_name
 from dsr.domain.workflow import ACTIVE_STATUSES, Actor, CaseContext, CaseStatus, decide
-from dsr.notifications.outbox import enqueue
+from dsr.notifications.outbox import Message, enqueue_many
 from dsr.settings import Settings
 
 SYSTEM = Actor(kind="system")
@@ -85,16 +85,45 @@ WATCHES = (
 
 
 def _select(watch: Watch, *conditions: Any) -> Any:
+    """Only the columns a notice needs: no ORM objects to build, none to flush."""
     m = watch.model
-    stmt = select(m, Case) if m is not Case else select(Case)
+    stmt: Any = sa.select(
+        col(m.id).label("id"),
+        col(m.respond_by).label("respond_by"),
+        col(m.assignee_id).label("assignee_id"),
+        col(Case.id).label("case_id"),
+        col(Case.reference).label("reference"),
+        col(Case.type).label("type"),
+        col(Case.jurisdiction).label("jurisdiction"),
+    ).select_from(m)
     if m is not Case:
         stmt = stmt.join(Case, col(Case.id) == m.case_id)
     return stmt.where(col(m.status).in_(watch.statuses), *conditions).limit(BATCH)
 
 
-async def _rows(session: AsyncSession, stmt: Any, watch: Watch) -> list[tuple[Any, Case]]:
-    result = (await session.exec(stmt)).all()
-    return [(r, r) for r in result] if watch.model is Case else [(r, c) for r, c in result]
+async def _rows(session: AsyncSession, stmt: Any, watch: Watch) -> list[Any]:
+    if dialect_name(session) == "postgresql":
+        # Two workers sweeping at once take disjoint rows, so they never wait on (or deadlock
+        # over) each other's outbox keys; and respond_by cannot change under the row until the
+        # batch commits, which _mark_sent relies on. SQLite has one writer at a time anyway.
+        stmt = stmt.with_for_update(skip_locked=True, of=watch.model)
+    return list((await session.exec(stmt)).all())
+
+
+async def _mark_sent(session: AsyncSession, watch: Watch, column: str, ids: list[Any]) -> None:
+    """Record that the rows were told about their current deadline, in one Core UPDATE. Not the
+    ORM: it would bump the optimistic-lock version (version_id_col), so a staff member with the
+    case or appeal open would get a 409 for a change that was not theirs to review, and it sends
+    one UPDATE per versioned row. `SET ... = respond_by` stores the deadline the notices were
+    written for: the rows stay locked from _rows (PostgreSQL) or the writer is alone (SQLite,
+    BEGIN IMMEDIATE) until commit, so no extension can move it in between."""
+    if not ids:
+        return
+    table: sa.Table = watch.model.__table__
+    conn = await session.connection()
+    await conn.execute(
+        sa.update(table).where(table.c.id.in_(ids)).values({column: table.c.respond_by})
+    )
 
 
 async def remind_and_escalate(
@@ -104,11 +133,10 @@ async def remind_and_escalate(
     deadline; escalate overdue ones to every admin. Each is sent once per deadline: the row
     remembers the deadline it last warned about and the outbox dedup key repeats that date, so
     neither a second sweep nor a second worker sends it again. An extension moves the deadline
-    and so earns a new reminder."""
+    and so earns a new reminder. At most BATCH rows of each kind per call (one transaction)."""
     today = now.astimezone(settings.tz).date()
     horizon = today + timedelta(days=settings.reminder_days_ahead)
     m = watch.model
-    reminded = escalated = 0
     async with factory() as session, session.begin():
         admins = await auth_repo.users_with_role(session, "admin")
         fallback = await auth_repo.users_with_role(session, watch.fallback_role) or admins
@@ -118,19 +146,23 @@ async def remind_and_escalate(
             col(m.respond_by) >= today,
             or_(col(m.reminder_sent_for).is_(None), col(m.reminder_sent_for) != col(m.respond_by)),
         )
-        for row, case in await _rows(session, due_soon, watch):
-            for email in await _assignee_or(session, row.assignee_id, fallback):
-                await enqueue(
-                    session,
-                    kind="deadline_approaching",
-                    recipient=email,
-                    dedup_key=f"reminder:{watch.name}:{row.id}:{row.respond_by.isoformat()}:{email}",
-                    case_id=case.id,
-                    context=_staff_context(watch, row, case, today),
-                )
-            row.reminder_sent_for = row.respond_by
-            reminded += 1
-        overdue = _select(
+        due = await _rows(session, due_soon, watch)
+        assignees = await auth_repo.emails_by_id(
+            session, {r.assignee_id for r in due if r.assignee_id is not None}, active_only=True
+        )
+        fallback_emails = [u.email for u in fallback]
+        reminders = []
+        for r in due:
+            context = _staff_context(watch, r, today)
+            to = [assignees[r.assignee_id]] if r.assignee_id in assignees else fallback_emails
+            key = f"reminder:{watch.name}:{r.id}:{r.respond_by.isoformat()}"
+            reminders += [
+                Message("deadline_approaching", email, f"{key}:{email}", context, r.case_id)
+                for email in to
+            ]
+        await enqueue_many(session, reminders)
+        await _mark_sent(session, watch, "reminder_sent_for", [r.id for r in due])
+        overdue_stmt = _select(
             watch,
             col(m.respond_by) < today,
             or_(
@@ -138,39 +170,28 @@ async def remind_and_escalate(
                 col(m.escalation_sent_for) != col(m.respond_by),
             ),
         )
-        for row, case in await _rows(session, overdue, watch):
-            for admin in admins:
-                await enqueue(
-                    session,
-                    kind="deadline_missed",
-                    recipient=admin.email,
-                    dedup_key=f"overdue:{watch.name}:{row.id}:{row.respond_by.isoformat()}:{admin.id}",
-                    case_id=case.id,
-                    context=_staff_context(watch, row, case, today),
-                )
-            row.escalation_sent_for = row.respond_by
-            escalated += 1
-    return reminded, escalated
+        overdue = await _rows(session, overdue_stmt, watch)
+        escalations = []
+        for r in overdue:
+            context = _staff_context(watch, r, today)
+            key = f"overdue:{watch.name}:{r.id}:{r.respond_by.isoformat()}"
+            escalations += [
+                Message("deadline_missed", a.email, f"{key}:{a.id}", context, r.case_id)
+                for a in admins
+            ]
+        await enqueue_many(session, escalations)
+        await _mark_sent(session, watch, "escalation_sent_for", [r.id for r in overdue])
+    return len(due), len(overdue)
 
 
-async def _assignee_or(
-    session: AsyncSession, assignee_id: Any, fallback: list[StaffUser]
-) -> list[str]:
-    if assignee_id is not None:
-        user = await auth_repo.user_by_id(session, assignee_id)
-        if user is not None and user.is_active:
-            return [user.email]
-    return [u.email for u in fallback]
-
-
-def _staff_context(watch: Watch, row: Any, case: Case, today: date) -> dict[str, Any]:
+def _staff_context(watch: Watch, row: Any, today: date) -> dict[str, Any]:
     return {
-        "case_id": str(case.id),
+        "case_id": str(row.case_id),
         "appeal_id": str(row.id) if watch.name == "appeal" else None,
         "what": watch.name,
-        "reference": case.reference,
-        "type": case.type,
-        "jurisdiction": case.jurisdiction,
+        "reference": row.reference,
+        "type": row.type,
+        "jurisdiction": row.jurisdiction,
         "due": row.respond_by.isoformat(),
         "days_left": (row.respond_by - today).days,
         "staff": True,

@@ -3,8 +3,10 @@ admin and is then sent once."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from dsr.notifications.outbox import MAX_PARAMS, Message, enqueue, enqueue_many
 from tests.helpers import auth, deliver, make_staff
 
 
@@ -42,3 +44,35 @@ async def test_failed_notification_listed_and_retried(app, client, mailbox, sett
     assert len(mailbox.to("gone@example.org")) == 1
     r = await client.post(f"/api/v1/notifications/{failed['id']}/retry", headers=auth(admin))
     assert r.status_code == 409
+
+
+async def test_enqueue_many_dedups_within_a_call_and_against_existing_rows(app):
+    factory = app.state.sessionmaker
+    async with factory() as s, s.begin():
+        assert await enqueue(
+            s, kind="deadline_missed", recipient="old@example.com", dedup_key="k:0", context={}
+        )
+    many = [
+        Message("deadline_missed", f"r{i}@example.com", f"k:{i}", {"i": i}) for i in range(1000)
+    ]
+    many.insert(10, Message("deadline_missed", "again@example.com", "k:5", {"i": "again"}))
+    assert MAX_PARAMS // 9 < len(many)  # more rows than one INSERT takes: several statements
+    async with factory() as s, s.begin():
+        assert await enqueue_many(s, many) == 999  # k:0 existed; the second k:5 adds nothing
+        assert s.info["outbox_enqueued"] is True  # the dispatcher is woken after commit
+    async with factory() as s, s.begin():
+        assert await enqueue_many(s, many) == 0
+        assert not await enqueue(
+            s, kind="deadline_missed", recipient="x@example.com", dedup_key="k:7", context={}
+        )
+        assert "outbox_enqueued" not in s.info  # nothing new: no wake-up
+    async with factory() as s, s.begin():
+        with pytest.raises(ValueError, match="unknown notification kind"):
+            await enqueue_many(s, [many[1], Message("no_such_kind", "y@example.com", "k:new")])
+    async with app.state.engine.connect() as conn:
+        rows = dict(
+            (await conn.execute(sa.text("SELECT dedup_key, recipient FROM outbox_message"))).all()
+        )
+    assert len(rows) == 1000
+    assert rows["k:0"] == "old@example.com"  # the existing row is left as it was
+    assert rows["k:5"] == "r5@example.com"  # within a call the first one wins

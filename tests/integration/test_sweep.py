@@ -3,13 +3,14 @@ when overdue. Each is sent once however often the sweep runs."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from dsr.cases.models import Case
-from dsr.cases.sweep import sweep
+from dsr.cases.sweep import BATCH, sweep
 from tests.helpers import act, auth, make_staff, open_case
 
 
@@ -92,3 +93,64 @@ async def test_unverified_requests_expire(app, client, mailbox, settings):
     assert case["status"] == "unverified"
     events = (await client.get(f"/api/v1/cases/{case_id}/events", headers=auth(token))).json()
     assert [e["action"] for e in events] == ["submit", "expire"]
+
+
+async def test_sweep_over_more_than_a_batch_sends_each_notice_once(app, client, mailbox, settings):
+    """BATCH + 37 cases due soon (some assigned, some not) and BATCH + 3 overdue: two sweeps at
+    once, then a third, write one reminder per case and recipient and one escalation per case
+    and admin, and leave every case's version (a staff member's open form) alone."""
+    handler = await make_staff(app, "handler@example.com", "handler")
+    await make_staff(app, "admin@example.com", "admin")
+    await make_staff(app, "admin2@example.com", "admin")
+    case_id = await open_case(client, app, mailbox, jurisdiction="GB")
+    await act(client, handler, case_id, "assign", assignee="handler@example.com")
+    due = await respond_by(app, case_id)
+    admins = ["admin2@example.com", "admin@example.com"]
+    expect_reminders = {(case_id, "handler@example.com")}
+    expect_escalations = set()
+    async with app.state.sessionmaker() as s, s.begin():
+        base = await s.get(Case, uuid.UUID(case_id))
+        assert base is not None
+        data = base.model_dump(exclude={"id", "reference", "version", "respond_by", "assignee_id"})
+        for i in range(2 * BATCH + 40):
+            soon, assigned = i < BATCH + 37, i % 2 == 1
+            case = Case(
+                **data,
+                reference=f"T-{i:05d}",
+                respond_by=due if soon else due - timedelta(days=10 + i % 7),
+                assignee_id=base.assignee_id if assigned else None,
+            )
+            s.add(case)
+            if not soon:
+                expect_escalations |= {(str(case.id), a) for a in admins}
+            elif assigned:
+                expect_reminders.add((str(case.id), "handler@example.com"))
+            else:  # nobody assigned: the fallback role of a case is admin
+                expect_reminders |= {(str(case.id), a) for a in admins}
+    async with app.state.engine.connect() as conn:
+        versions = dict((await conn.execute(sa.text("SELECT id, version FROM case_record"))).all())
+
+    now = noon(due - timedelta(days=1))
+    factory = app.state.sessionmaker
+    first = await asyncio.gather(sweep(factory, settings, now), sweep(factory, settings, now))
+    assert sum(r["reminded"] for r in first) == BATCH + 38  # the clones and the original
+    assert sum(r["escalated"] for r in first) == BATCH + 3
+    assert await sweep(factory, settings, now) == {"expired": 0, "reminded": 0, "escalated": 0}
+
+    async with app.state.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.text("SELECT kind, case_id, recipient, dedup_key FROM outbox_message")
+            )
+        ).all()
+        after = dict((await conn.execute(sa.text("SELECT id, version FROM case_record"))).all())
+    assert after == versions
+    reminders = sorted((_uid(c), r) for k, c, r, _ in rows if k == "deadline_approaching")
+    escalations = sorted((_uid(c), r) for k, c, r, _ in rows if k == "deadline_missed")
+    assert reminders == sorted(expect_reminders)  # sorted lists, not sets: no doubles either
+    assert escalations == sorted(expect_escalations)
+    assert len({key for *_, key in rows}) == len(rows)
+
+
+def _uid(raw: object) -> str:
+    return str(uuid.UUID(str(raw)))  # SQLite stores a uuid as 32 hex digits, PostgreSQL as uuid
