@@ -17,8 +17,9 @@ For each backend:
 4. Ask POST /api/v1/training/eligibility in batches of 10,000 keys (90% known, 10% unknown,
    shuffled): "now", then `as_of` a time before the withdrawals (so the history is read).
 
-Prints load time and records/s, keys/s, p50/p99 per batch, and the server's resident memory
-(VmRSS now, VmHWM peak) from /proc. Aim (issue 5): >= 200,000 keys/s now, >= 100,000 as_of,
+Prints load time and records/s, keys/s, p50/p99 per batch, CPU time per batch of the server and
+of this client (from /proc; PostgreSQL has the rest of the two cores), and the server's resident
+memory (VmRSS now, VmHWM peak) from /proc. Aim (issue 5): >= 200,000 keys/s now, >= 100,000 as_of,
 1,000,000 records loaded in < 60 s, server < 500 MB. Prints figures; asserts nothing.
 """
 
@@ -154,6 +155,12 @@ class Server:
             key, _, value = line.partition(":")
             fields[key] = value.strip()
         return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used (/proc/<pid>/stat)."""
+        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()  # after "(comm)", which may contain spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -291,7 +298,9 @@ def question_bodies(n_subjects: int, batches: int, as_of: str | None, seed: int)
     return bodies
 
 
-def summarise(label: str, timed: list[tuple[float, httpx.Response]], wall: float) -> None:
+def summarise(
+    label: str, timed: list[tuple[float, httpx.Response]], wall: float, cpu: tuple[float, float]
+) -> None:
     ms = [t for t, _ in timed]
     keys = BATCH * len(timed)
     reasons: dict[str, int] = {}
@@ -303,6 +312,9 @@ def summarise(label: str, timed: list[tuple[float, httpx.Response]], wall: float
         f"per batch p50 {statistics.median(ms):6.1f} ms  p99 {pct(ms, 99):6.1f} ms   "
         f"(first 3 batches: {', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))})"
     )
+    # Where the two cores went (the rest is PostgreSQL and the kernel): what to optimise next.
+    server, client = (1000 * c / len(timed) for c in cpu)
+    print(f"           CPU per batch: server {server:.1f} ms, bench client {client:.1f} ms")
 
 
 async def run_backend(backend: str, n: int, batches: int, concurrency: int, keep: bool) -> None:
@@ -361,11 +373,14 @@ async def run_backend(backend: str, n: int, batches: int, concurrency: int, keep
                 questions = question_bodies(n, batches, as_of, seed=len(label))
                 warm = await post_all(client, "/api/v1/training/eligibility", questions[:2], 1)
                 assert warm
+                server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
                 t0 = time.perf_counter()
                 timed = await post_all(
                     client, "/api/v1/training/eligibility", questions, concurrency
                 )
-                summarise(label, timed, time.perf_counter() - t0)
+                wall = time.perf_counter() - t0
+                cpu = (server.cpu_seconds() - server_cpu, time.process_time() - client_cpu)
+                summarise(label, timed, wall, cpu)
         rss, hwm = server.memory_mb()
         print(f"  server   at the end: RSS {rss:.0f} MB, peak {hwm:.0f} MB")
     finally:

@@ -189,23 +189,27 @@ WHERE e.at <= :as_of
 )
 
 
+def _lines(joined: str | None) -> list[str]:
+    return joined.split("\n") if joined else []  # string_agg of no rows is NULL
+
+
 async def latest_consents(
     session: AsyncSession, category: str, purpose: str, keys: Sequence[str], as_of: datetime
-) -> dict[str, bool]:
-    """The deciding consent (the latest by recorded_at, then arrival) of each key that has one,
-    among the records the ledger had received by `as_of`. "Now" is as_of = the ledger clock:
-    the same question, so asking again with that as_of gives the same answer."""
+) -> tuple[list[str], list[str]]:
+    """The keys whose deciding consent (the latest by recorded_at, then arrival) grants, and
+    those whose deciding consent withdraws, among the records the ledger had received by
+    `as_of`; keys with no record are in neither. "Now" is as_of = the ledger clock: the same
+    question, so asking again with that as_of gives the same answer."""
     conn = await _conn(session)
     params = {"category": category, "purpose": purpose, "as_of": as_of}
     if conn.dialect.name == "postgresql":
         granted, withdrawn = (
             await conn.execute(_PG_LATEST, {**params, "keys": "\n".join(keys)})
         ).one()
-        latest = dict.fromkeys(granted.split("\n") if granted else (), True)
-        latest.update(dict.fromkeys(withdrawn.split("\n") if withdrawn else (), False))
-        return latest
+        return _lines(granted), _lines(withdrawn)
     rows = await conn.execute(_SQLITE_LATEST, {**params, "keys": orjson.dumps(list(keys))})
-    return dict(rows.all())
+    latest = rows.all()
+    return [s for s, g in latest if g], [s for s, g in latest if not g]
 
 
 async def exclusion_facts(

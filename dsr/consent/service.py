@@ -3,7 +3,9 @@ suppression feed. Services never commit: the request's session owns the transact
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import itertools
+import operator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,10 +28,11 @@ from dsr.consent.schemas import (
     SuppressionsOut,
 )
 from dsr.domain.eligibility import (
+    ELIGIBLE,
     ExclusionFact,
     Policy,
     Reason,
-    decide_many,
+    decide_keys,
     excluded_subjects,
     policy_from_config,
 )
@@ -67,9 +70,14 @@ async def record_consents(
 
 @dataclass(frozen=True)
 class Answer:
+    """The subjects as asked (in input order, duplicates included) and their decisions: the
+    reason in `reasons`, or `default` for a key with neither a consent record nor an exclusion."""
+
     as_of: datetime
     policy_version: str
-    results: list[tuple[str, bool, Reason]]
+    subjects: Sequence[str]
+    default: Reason
+    reasons: dict[str, Reason]
 
 
 async def eligibility(
@@ -89,24 +97,47 @@ async def eligibility(
     elif as_of > now:
         raise InvalidInput("as_of: must not be in the future")
     keys = list(dict.fromkeys(subjects))
-    consents: dict[str, bool] = {}
+    granted: list[str] = []
+    withdrawn: list[str] = []
     if policy.gated(category):
-        consents = await repo.latest_consents(session, category, purpose, keys, as_of)
+        granted, withdrawn = await repo.latest_consents(session, category, purpose, keys, as_of)
     excluded = excluded_subjects(await repo.exclusion_facts(session, keys, as_of))
-    return Answer(
-        as_of, policy.version, decide_many(policy, category, subjects, consents, excluded)
-    )
+    default, reasons = decide_keys(policy, category, granted, withdrawn, excluded)
+    return Answer(as_of, policy.version, subjects, default, reasons)
+
+
+# Each result is {"subject":"<key>"} followed by one of these, whole; the reason decides the rest.
+_RESULT_TAIL = {
+    r: f'","eligible":{"true" if r in ELIGIBLE else "false"},"reason":"{r.value}"}}' for r in Reason
+}
+
+# The characters a JSON string holds as they are: printable ASCII except the quote and backslash.
+_JSON_PLAIN = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')
 
 
 def answer_json(answer: Answer) -> bytes:
-    """The response body, serialised without building models: 10,000 results in milliseconds."""
-    return orjson.dumps(
-        {
-            "as_of": answer.as_of,
-            "policy_version": answer.policy_version,
-            "results": [{"subject": s, "eligible": e, "reason": r} for s, e, r in answer.results],
-        }
+    """The response body, {"as_of", "policy_version", "results": [{"subject", "eligible",
+    "reason"}, ...]}, written as one string from C-level maps and a join: no dict, tuple or
+    other object per subject (10,000 of them per call made the garbage collector run full
+    collections every few requests) and no Python per subject.
+
+    Subject keys are printable ASCII without whitespace (the request schema checks), so the
+    only characters JSON must escape in them are `"` and `\\`; in the rare call with such a
+    key (or any other character to escape), orjson escapes every key."""
+    head = orjson.dumps({"as_of": answer.as_of, "policy_version": answer.policy_version})
+    subjects = answer.subjects
+    if not subjects:
+        return head[:-1] + b',"results":[]}'
+    tails = map(
+        _RESULT_TAIL.__getitem__,
+        map(answer.reasons.get, subjects, itertools.repeat(answer.default)),
     )
+    keys: Iterable[str] = subjects
+    joined = "".join(subjects)
+    if not joined.isascii() or joined.encode().translate(None, _JSON_PLAIN):
+        keys = [orjson.dumps(s).decode()[1:-1] for s in subjects]
+    results = ',{"subject":"'.join(map(operator.add, keys, tails))
+    return b"".join((head[:-1], b',"results":[{"subject":"', results.encode(), b"]}"))
 
 
 async def history(session: AsyncSession, subject: str) -> HistoryOut:

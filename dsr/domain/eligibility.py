@@ -47,21 +47,21 @@ class ExclusionKind(StrEnum):
 ACTIVE_EXCLUSIONS = frozenset({ExclusionKind.PROVISIONAL, ExclusionKind.PERMANENT})
 
 
-_ALL_EMAIL_KEYS = re.compile(r"(?:email_sha256:[0-9a-f]{64}\n)*")
+# An `email_sha256:` key that is not followed by exactly 64 lower-case hex digits and the end of
+# the key, in the keys joined by (and wrapped in) newlines. The literal prefix lets the regular
+# expression engine skip from one e-mail key to the next with a fast substring search.
+_BAD_EMAIL_KEY = re.compile(r"\n" + re.escape(EMAIL_PREFIX) + r"(?![0-9a-f]{64}\n)")
 
 
 def first_bad_email_key(subjects: Sequence[str]) -> int | None:
     """The index of the first `email_sha256:` key without 64 lower-case hex digits, for keys
-    whose general shape (no whitespace) is already checked. One regular-expression pass over all
-    e-mail keys at once: 10,000 keys in about a millisecond."""
-    emails = [s for s in subjects if s.startswith(EMAIL_PREFIX)]
-    if _ALL_EMAIL_KEYS.fullmatch("\n".join(emails) + "\n" if emails else ""):
+    whose general shape (no whitespace) is already checked. One regular-expression search over
+    all keys at once, no Python per key: 10,000 keys in about 2 ms."""
+    joined = "\n" + "\n".join(subjects) + "\n"
+    bad = _BAD_EMAIL_KEY.search(joined)
+    if bad is None:
         return None
-    n = len(EMAIL_PREFIX)
-    for i, s in enumerate(subjects):
-        if s.startswith(EMAIL_PREFIX) and (len(s) != n + 64 or not _HEX64.fullmatch(s, n)):
-            return i
-    return None  # pragma: no cover  (the joined check and this loop agree)
+    return joined.count("\n", 0, bad.start())  # the newlines before it: its index
 
 
 def subject_problem(subject: str) -> str | None:
@@ -163,6 +163,28 @@ def decide(policy: Policy, category: str, consent: bool | None, excluded: bool) 
 ELIGIBLE = frozenset({Reason.CONSENT_GRANTED, Reason.NOT_CONSENT_GATED})
 
 
+def decide_keys(
+    policy: Policy,
+    category: str,
+    granted: Iterable[str],
+    withdrawn: Iterable[str],
+    excluded: Iterable[str],
+) -> tuple[Reason, dict[str, Reason]]:
+    """The decisions for a batch of keys, as (the reason for any key not in the dict, the reason
+    for each key that has a consent record or an active exclusion). `granted` and `withdrawn`
+    are the keys whose latest consent record grants or withdraws; a key in neither has none.
+
+    Built with dict.fromkeys per outcome rather than a loop over keys: no Python per key and no
+    object per key besides the dict entry. (A tuple per key for 10,000 keys made the garbage
+    collector run full collections every few requests, which cost more than the decisions.)"""
+    default = decide(policy, category, None, False)  # deny by default when gated
+    by_key = dict.fromkeys(granted, decide(policy, category, True, False))
+    by_key.update(dict.fromkeys(withdrawn, decide(policy, category, False, False)))
+    # decide() puts an exclusion before everything else (rule 1): the consent does not matter.
+    by_key.update(dict.fromkeys(excluded, decide(policy, category, None, True)))
+    return default, by_key
+
+
 def decide_many(
     policy: Policy,
     category: str,
@@ -171,13 +193,13 @@ def decide_many(
     excluded: set[str] | frozenset[str],
 ) -> list[tuple[str, bool, Reason]]:
     """(subject, eligible, reason) for each subject, in input order (duplicates answered twice).
-    Subjects missing from `consents` have no consent record. The six possible outcomes are
-    decided once and looked up per subject: 10,000 subjects in a few milliseconds."""
-    outcome = {
-        (ex, consent): (reason in ELIGIBLE, reason)
-        for ex in (False, True)
-        for consent in (True, False, None)
-        for reason in (decide(policy, category, consent, ex),)
-    }
-    get = consents.get
-    return [(s, *outcome[(s in excluded, get(s))]) for s in subjects]
+    Subjects missing from `consents` have no consent record. For callers that want rows; the
+    eligibility API serialises straight from decide_keys."""
+    default, by_key = decide_keys(
+        policy,
+        category,
+        [s for s, g in consents.items() if g],
+        [s for s, g in consents.items() if not g],
+        excluded,
+    )
+    return [(s, r in ELIGIBLE, r) for s in subjects for r in (by_key.get(s, default),)]

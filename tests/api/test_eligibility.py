@@ -6,8 +6,11 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
+from dsr.consent.service import Answer, answer_json
+from dsr.domain.eligibility import ELIGIBLE, Reason
 from dsr.main import BULK_BODY_LIMIT
 from tests.helpers import auth, make_service_token, make_staff
 from tests.training import (
@@ -62,6 +65,52 @@ async def test_every_reason_in_input_order(app, client, mailbox, tokens):
         (UNKNOWN, True, "not_consent_gated"),
         (EXCLUDED, False, "excluded_by_request"),
     ]
+
+
+async def test_duplicates_unknown_keys_and_keys_json_must_escape(app, client, tokens):
+    """The answer is written without a JSON encoder per result: keys with `"` or a backslash
+    (allowed in a key's value) must still come back exactly, duplicates answered each time."""
+    writer, reader = tokens
+    quoted, backslash = 'crm:say-"hi"', "crm:C:\\users\\ada"
+    await post_consents(client, writer, consent(quoted, True), consent(backslash, False))
+    asked = [quoted, UNKNOWN, backslash, quoted, UNKNOWN]
+    for as_of in (None, (await eligibility(client, reader, [UNKNOWN])).json()["as_of"]):
+        r = await eligibility(client, reader, asked, **({"as_of": as_of} if as_of else {}))
+        assert reasons(r) == [
+            (quoted, True, "consent_granted"),
+            (UNKNOWN, False, "no_consent"),
+            (backslash, False, "consent_withdrawn"),
+            (quoted, True, "consent_granted"),
+            (UNKNOWN, False, "no_consent"),
+        ]
+    r = await eligibility(client, reader, [UNKNOWN, UNKNOWN], category="public_web")
+    assert reasons(r) == [(UNKNOWN, True, "not_consent_gated")] * 2
+
+
+@pytest.mark.parametrize(
+    "subjects",
+    [
+        [],
+        ["account:1", "account:2", "account:1"],
+        ['crm:"q"', "crm:\\", "x:é", "x:\u2028", "x:\x01"],
+    ],
+)
+def test_the_written_answer_is_what_a_json_encoder_writes(subjects):
+    """answer_json writes the results itself (no object per result); it must give the same
+    bytes as orjson for any key, also ones the request schema would refuse."""
+    when = datetime(2026, 5, 1, 12, 30, 0, 123456, tzinfo=UTC)
+    decided = {"account:2": Reason.CONSENT_GRANTED, 'crm:"q"': Reason.EXCLUDED_BY_REQUEST}
+    answer = Answer(when, "v1", subjects, Reason.NO_CONSENT, decided)
+    expected = {
+        "as_of": when,
+        "policy_version": "v1",
+        "results": [
+            {"subject": s, "eligible": r in ELIGIBLE, "reason": r}
+            for s in subjects
+            for r in (decided.get(s, Reason.NO_CONSENT),)
+        ],
+    }
+    assert answer_json(answer) == orjson.dumps(expected)
 
 
 async def test_consent_is_per_category_and_purpose(app, client, tokens):

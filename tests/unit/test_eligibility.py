@@ -15,6 +15,7 @@ from dsr.domain.eligibility import (
     Policy,
     Reason,
     decide,
+    decide_keys,
     decide_many,
     excluded_subjects,
     first_bad_email_key,
@@ -72,6 +73,22 @@ def test_answers_keep_input_order_and_duplicates():
     rows = decide_many(DEFAULT_POLICY, "prompts", subjects, {"b:2": True}, set())
     assert [s for s, _, _ in rows] == subjects
     assert [e for _, e, _ in rows] == [True, False, True, False]
+
+
+def test_decide_keys_denies_by_default_and_exclusions_win():
+    default, by_key = decide_keys(
+        DEFAULT_POLICY, "prompts", ["a:1", "a:3"], ["a:2"], {"a:3", "a:4"}
+    )
+    assert default is Reason.NO_CONSENT  # a key without any record
+    assert by_key == {
+        "a:1": Reason.CONSENT_GRANTED,
+        "a:2": Reason.CONSENT_WITHDRAWN,
+        "a:3": Reason.EXCLUDED_BY_REQUEST,  # granted, but excluded
+        "a:4": Reason.EXCLUDED_BY_REQUEST,  # excluded without any record
+    }
+    default, by_key = decide_keys(DEFAULT_POLICY, "public_web", [], [], {"a:4"})
+    assert default is Reason.NOT_CONSENT_GATED
+    assert by_key == {"a:4": Reason.EXCLUDED_BY_REQUEST}
 
 
 def test_latest_consent_by_recorded_time_then_arrival():
