@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -86,17 +85,28 @@ async def page(
     Several statuses (the console's default "open work" is three) are read as one branch per
     status, each an ordered range of an index that starts with the status, merged by UNION ALL:
     with `status IN (...)` the planner instead collects every matching row and sorts them, which
-    at a million cases took 50-60 ms a page (bench/queue.py)."""
+    at a million cases took 50-60 ms a page (bench/queue.py). The branches carry only the keys;
+    the page's rows are read once, by id, after the merge."""
     after = decode_cursor(cursor) if cursor else None
     if 1 < len(f.statuses) <= MAX_BRANCHES:
+        keys = (col(Case.respond_by), col(Case.id))
         branches = [
-            select(_ordered(replace(f, statuses=(s,)), after, limit + 1).subquery())
+            sa.select(
+                _ordered(replace(f, statuses=(s,)), after, limit + 1)
+                .with_only_columns(*keys)
+                .subquery()
+            )
             for s in f.statuses
         ]
         merged = sa.union_all(*branches).subquery()
-        row = aliased(Case, merged)
+        top = (
+            sa.select(merged.c.respond_by, merged.c.id)
+            .order_by(merged.c.respond_by, merged.c.id)
+            .limit(limit + 1)
+            .subquery()
+        )
         stmt: SelectOfScalar[Case] = (
-            select(row).order_by(merged.c.respond_by, merged.c.id).limit(limit + 1)
+            select(Case).join(top, col(Case.id) == top.c.id).order_by(top.c.respond_by, top.c.id)
         )
     else:
         stmt = _ordered(f, after, limit + 1)
