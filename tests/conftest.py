@@ -38,6 +38,9 @@ BACKENDS = [
     if b.strip()
 ]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+if IN_CI and set(BACKENDS) != {"sqlite", "postgresql"}:
+    # In CI both databases always run: a narrowed DSR_TEST_BACKENDS would skip one silently.
+    raise pytest.UsageError("CI runs the suite on sqlite and postgresql: unset DSR_TEST_BACKENDS")
 
 
 # --- SMTP -------------------------------------------------------------------------------------
