@@ -30,7 +30,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     response is sent (scope="function"), so an acknowledged request is on disk; rolled back on
     any exception, except errors that must keep what they recorded (a failed guess of a link)."""
     factory = request.app.state.sessionmaker
-    async with factory() as session:
+    async with request.app.state.transaction_turn, factory() as session:
         txn = await session.begin()
         try:
             yield session

@@ -70,6 +70,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.outbox_wakeup = asyncio.Event()
+    # SQLite runs one transaction at a time (BEGIN IMMEDIATE) and lets waiters poll with growing
+    # sleeps, so under load a late request can win over one that has waited a second. Requests
+    # of this process take their turn here instead, first come first served. PostgreSQL runs
+    # transactions side by side: no turn to take.
+    app.state.transaction_turn = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_ip, settings.rate_limit_email, settings.rate_limit_login
     )
