@@ -22,24 +22,12 @@ from dsr.deps import SessionDep, SettingsDep
 from dsr.settings import Settings
 from dsr.text import CONTROL_CHARACTERS, has_control_characters
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
+from dsr.web.request_form import REQUEST_FIELDS, type_object
 from dsr.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-FIELDS = (
-    "type",
-    "jurisdiction",
-    "email",
-    "full_name",
-    "account_id",
-    "details",
-    "inaccurate_data",
-    "corrected_data",
-    "personal_data",
-    "examples",
-    "models",
-    "website",
-)
+FIELDS = (*REQUEST_FIELDS, "website")  # website: the honeypot
 
 
 def _form_page(
@@ -76,19 +64,7 @@ def _to_body(values: dict[str, str]) -> dict[str, Any]:
         "details": opt("details"),
         "website": opt("website"),
     }
-    if body["type"] == "correction":
-        body["correction"] = {
-            "inaccurate_data": values.get("inaccurate_data", ""),
-            "corrected_data": values.get("corrected_data", ""),
-        }
-    if body["type"] == "output_removal":
-        body["output_removal"] = {
-            "personal_data": values.get("personal_data", ""),
-            "examples": [
-                line.strip() for line in values.get("examples", "").splitlines() if line.strip()
-            ],
-            "models": [m.strip() for m in values.get("models", "").split(",") if m.strip()],
-        }
+    body.update(type_object(values))
     return body
 
 

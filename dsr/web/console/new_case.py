@@ -19,24 +19,11 @@ from dsr.web.choices import JURISDICTIONS
 from dsr.web.console import labels
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, can_handle, require
+from dsr.web.request_form import REQUEST_FIELDS, type_object
 
 router = APIRouter()
 
-FIELDS = (
-    "type",
-    "jurisdiction",
-    "email",
-    "full_name",
-    "account_id",
-    "details",
-    "received_at",
-    "channel",
-    "inaccurate_data",
-    "corrected_data",
-    "personal_data",
-    "examples",
-    "models",
-)
+FIELDS = (*REQUEST_FIELDS, "received_at", "channel")
 _FRIENDLY = {
     "type": "Choose the request type.",
     "jurisdiction": "Choose where the requester lives.",
@@ -57,17 +44,7 @@ def _body(v: dict[str, str]) -> dict[str, Any]:
         channel=v["channel"] or None,
         identity_verified=v.get("identity_verified") == "yes",
     )
-    if v["type"] == "correction":
-        body["correction"] = {
-            "inaccurate_data": v["inaccurate_data"],
-            "corrected_data": v["corrected_data"],
-        }
-    elif v["type"] == "output_removal":
-        body["output_removal"] = {
-            "personal_data": v["personal_data"],
-            "examples": [x.strip() for x in v["examples"].splitlines() if x.strip()],
-            "models": [m.strip() for m in v["models"].split(",") if m.strip()],
-        }
+    body.update(type_object(v))
     return body
 
 
