@@ -15,6 +15,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
+from dsr.domain.errors import InvalidInput, NotAllowed, NotPermitted, WorkflowError
+
 
 class CaseStatus(StrEnum):
     PENDING_VERIFICATION = "pending_verification"
@@ -65,28 +67,6 @@ DENIAL_REASON_CODES: frozenset[str] = frozenset(
     }
 )
 MAX_TEXT_LENGTH = 10_000  # backstop; the API layer sets its own (usually tighter) limits
-
-
-class WorkflowError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotPermitted(WorkflowError):
-    """The actor's role may not do this (HTTP 403)."""
-
-
-class NotAllowed(WorkflowError):
-    """Not possible in the current status or state of the case (HTTP 409)."""
-
-
-class InvalidInput(WorkflowError):
-    """A field is missing or invalid (HTTP 422)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

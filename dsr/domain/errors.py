@@ -1,0 +1,34 @@
+"""Errors the pure domain raises when it refuses something. Each has a stable ``code`` so callers
+(the API, the console) recognise an error by its code, never by matching its message text."""
+
+from __future__ import annotations
+
+
+class WorkflowError(Exception):
+    code = "workflow"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotPermitted(WorkflowError):
+    """The actor's role may not do this (HTTP 403)."""
+
+    code = "not_permitted"
+
+
+class NotAllowed(WorkflowError):
+    """Not possible in the current status or state of the case (HTTP 409)."""
+
+    code = "not_allowed"
+
+
+class InvalidInput(WorkflowError):
+    """A field is missing or invalid (HTTP 422)."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
