@@ -36,6 +36,15 @@ class InvalidLink(NotFound):
 
     keep_changes = True
 
+    def __init__(
+        self,
+        message: str = (
+            "This link is not valid: it may be mistyped, already used or expired. "
+            "If you did not confirm your request in time, please submit it again."
+        ),
+    ) -> None:
+        super().__init__(message)
+
 
 class Conflict(DsrError):
     status_code = 409

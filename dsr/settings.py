@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -88,6 +89,11 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def today(self, now: datetime) -> date:
+        """The controller's calendar date at `now`: deadlines are dates in DSR_TIMEZONE, so every
+        comparison with one (guards, days left, overdue, the sweep) uses this date."""
+        return now.astimezone(self.tz).date()
 
     @property
     def is_sqlite(self) -> bool:

@@ -39,3 +39,13 @@ async def page(
     rows = rows[:limit]
     last = rows[-1][0] if rows else None
     return rows, (encode_key(last.respond_by, last.id) if more and last else None)
+
+
+async def current_for_case(session: AsyncSession, case_id: uuid.UUID) -> Appeal | None:
+    stmt = (
+        select(Appeal)
+        .where(Appeal.case_id == case_id)
+        .order_by(col(Appeal.created_at).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()

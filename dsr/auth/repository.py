@@ -49,3 +49,9 @@ async def emails_by_id(
     if active_only:
         stmt = stmt.where(col(StaffUser.is_active))
     return {user_id: email for user_id, email in (await session.exec(stmt)).all()}
+
+
+async def active_user_by_email(session: AsyncSession, email: str | None) -> StaffUser | None:
+    """The staff user an action names (an assignee), if there is one and they may still act."""
+    user = await user_by_email(session, email) if email else None
+    return user if user is not None and user.is_active else None

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from dsr.cases.models import Case
+from dsr.domain.vocabulary import ACTIVE_STATUSES
 from dsr.errors import InvalidInput
 
 
@@ -136,3 +137,19 @@ async def duplicates_of(session: AsyncSession, case_id: uuid.UUID) -> list[Case]
     """Requests closed as duplicates of this one: they share its outcome."""
     stmt = select(Case).where(col(Case.duplicate_of_id) == case_id).order_by(col(Case.received_at))
     return list((await session.exec(stmt)).all())
+
+
+async def earliest_open_duplicate(session: AsyncSession, case: Case) -> Case | None:
+    """The earliest other request of the same type from the same subject that is still worked."""
+    stmt = (
+        select(Case)
+        .where(
+            col(Case.email_sha256) == case.email_sha256,
+            col(Case.type) == case.type,
+            col(Case.status).in_(ACTIVE_STATUSES),
+            col(Case.id) != case.id,
+        )
+        .order_by(col(Case.received_at))
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()

@@ -15,18 +15,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.appeals.models import Appeal
 from dsr.auth import repository as auth_repo
-from dsr.cases import timeline
 from dsr.cases.models import Case
+from dsr.cases.transitions import apply_case_decision
 from dsr.db.engine import dialect_name
-from dsr.domain.workflow import ACTIVE_STATUSES, Actor, CaseContext, CaseStatus, decide
+from dsr.domain.context import SYSTEM, CaseContext
+from dsr.domain.vocabulary import (
+    ACTIVE_STATUSES,
+    OPEN_APPEAL_STATUSES,
+    CaseAction,
+    CaseStatus,
+    Role,
+)
+from dsr.domain.workflow import decide
 from dsr.notifications.outbox import Message, enqueue_many
 from dsr.settings import Settings
 
-SYSTEM = Actor(kind="system")
 BATCH = 500
 
 
-async def expire_unverified(factory: async_sessionmaker[AsyncSession], now: datetime) -> int:
+async def expire_unverified(
+    factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> int:
     """pending_verification --expire--> unverified once the verification window has passed."""
     expired = 0
     while True:
@@ -44,25 +53,11 @@ async def expire_unverified(factory: async_sessionmaker[AsyncSession], now: date
                 stmt = stmt.with_for_update(skip_locked=True)
             cases = list((await session.exec(stmt)).all())
             for case in cases:
-                d = decide(
-                    CaseContext(status=CaseStatus(case.status), today=now.date()),
-                    "expire",
-                    SYSTEM,
-                    {},
+                ctx = CaseContext(
+                    status=CaseStatus(case.status), today=settings.today(now), now=now
                 )
-                case.status = d.to_status
-                case.closed_at = now
-                case.updated_at = now
-                await timeline.append(
-                    session,
-                    case.id,
-                    at=now,
-                    actor_kind="system",
-                    actor_id=None,
-                    action="expire",
-                    from_status=d.from_status,
-                    to_status=d.to_status,
-                )
+                decision = decide(ctx, CaseAction.EXPIRE, SYSTEM, {})
+                await apply_case_decision(session, settings=settings, case=case, decision=decision)
         expired += len(cases)
         if len(cases) < BATCH:
             return expired
@@ -79,8 +74,8 @@ class Watch:
 
 
 WATCHES = (
-    Watch("case", Case, tuple(st.value for st in ACTIVE_STATUSES), "admin"),
-    Watch("appeal", Appeal, ("appealed", "appeal_in_review"), "reviewer"),
+    Watch("case", Case, tuple(ACTIVE_STATUSES), Role.ADMIN),
+    Watch("appeal", Appeal, tuple(OPEN_APPEAL_STATUSES), Role.REVIEWER),
 )
 
 
@@ -134,11 +129,11 @@ async def remind_and_escalate(
     remembers the deadline it last warned about and the outbox dedup key repeats that date, so
     neither a second sweep nor a second worker sends it again. An extension moves the deadline
     and so earns a new reminder. At most BATCH rows of each kind per call (one transaction)."""
-    today = now.astimezone(settings.tz).date()
+    today = settings.today(now)
     horizon = today + timedelta(days=settings.reminder_days_ahead)
     m = watch.model
     async with factory() as session, session.begin():
-        admins = await auth_repo.users_with_role(session, "admin")
+        admins = await auth_repo.users_with_role(session, Role.ADMIN)
         fallback = await auth_repo.users_with_role(session, watch.fallback_role) or admins
         due_soon = _select(
             watch,
@@ -201,7 +196,7 @@ def _staff_context(watch: Watch, row: Any, today: date) -> dict[str, Any]:
 async def sweep(
     factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
 ) -> dict[str, int]:
-    expired = await expire_unverified(factory, now)
+    expired = await expire_unverified(factory, settings, now)
     reminded = escalated = 0
     for watch in WATCHES:
         while True:  # in batches, so a backlog never makes one huge transaction

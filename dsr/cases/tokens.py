@@ -51,3 +51,15 @@ async def record_failed_attempt(session: AsyncSession, case_id: uuid.UUID, purpo
         )
         .values(failed_attempts=CaseToken.failed_attempts + 1)
     )
+
+
+async def status_token_id(session: AsyncSession, case_id: uuid.UUID) -> str | None:
+    """The id of the case's newest status link, which e-mails name so the link can be rebuilt."""
+    stmt = (
+        select(CaseToken.id)
+        .where(CaseToken.case_id == case_id, CaseToken.purpose == "status")
+        .order_by(col(CaseToken.created_at).desc())
+        .limit(1)
+    )
+    found = (await session.exec(stmt)).first()
+    return str(found) if found else None

@@ -12,9 +12,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dsr.domain.workflow import Actor, Decision
+if TYPE_CHECKING:  # the workflow builds events from its decisions
+    from dsr.domain.context import Actor
+    from dsr.domain.workflow import Decision
 
 GENESIS_HASH = "0" * 64
 

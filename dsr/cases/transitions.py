@@ -1,0 +1,180 @@
+"""The one way a case changes: apply a Decision of the state machine. Status, timestamps and
+the case's own state change as the decision's effects say; its event goes on the hash-chained
+timeline; its notices go to the outbox; training exclusions follow the outcome. All in the
+caller's transaction (docs/architecture.md, "The life of a request")."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.cases import deadlines, effects, repository, tasks, timeline
+from dsr.cases.messages import CASE_MESSAGES, Builder, NoticeInput
+from dsr.cases.models import Case, CaseEvent
+from dsr.domain.context import SYSTEM, Actor, CaseContext
+from dsr.domain.transitions import Effect
+from dsr.domain.vocabulary import CaseAction, CaseStatus
+from dsr.domain.workflow import Decision, decide
+from dsr.notifications.outbox import enqueue_many
+from dsr.settings import Settings
+
+# Free text goes in the event's `reason`; the assignee's e-mail is personal data: its id is kept.
+_NOT_DATA = frozenset({"reason", "explanation", "text", "assignee"})
+_MOVE_DEADLINES = frozenset(
+    {Effect.CLOCK_PAUSED, Effect.CLOCK_RESUMED, Effect.EXTENDED, Effect.REOPENED}
+)
+
+
+async def apply_case_decision(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    case: Case,
+    decision: Decision,
+    assignee_id: uuid.UUID | None = None,
+    recorded_as: Actor | None = None,
+    data: Mapping[str, Any] | None = None,
+    previous: CaseEvent | None = None,
+    messages: Mapping[Any, Builder] = CASE_MESSAGES,
+    notice_extra: Mapping[str, Any] | None = None,
+) -> CaseEvent:
+    """Apply `decision` (from :func:`decide` with a context that has `now`) to `case`.
+
+    `recorded_as` names the actor on the timeline when it differs from the one the state machine
+    judged (staff who confirmed identity by post open the case through the system actor);
+    `data` adds facts to the event; `messages` are the builders of the decision's notices."""
+    now, actor = decision.at, recorded_as or decision.actor
+    if now is None or actor is None:
+        raise ValueError("apply_case_decision needs a decision whose context had `now`")
+    _change(case, decision, settings, assignee_id)
+    case.status = decision.to_status
+    case.updated_at = now
+    event_data = {k: v for k, v in decision.params.items() if k not in _NOT_DATA}
+    if decision.does(Effect.ASSIGNED):
+        event_data["assignee_id"] = str(assignee_id)
+    event_data.update(data or {})
+    event_data["respond_by"] = case.respond_by.isoformat()
+    event = await timeline.append(
+        session,
+        case.id,
+        at=now,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        action=decision.action,
+        from_status=decision.from_status,
+        to_status=decision.to_status,
+        reason=decision.reason,
+        data=event_data,
+        previous=previous,
+    )
+    notice = NoticeInput(session, settings, case, decision, now, event.seq, notice_extra or {})
+    for kind in decision.notices:
+        await enqueue_many(session, await messages[kind](notice))
+    await _follow_up(session, settings, case, decision, now)
+    return event
+
+
+async def mirror_case_decision(
+    session: AsyncSession, *, settings: Settings, case: Case, decision: Decision
+) -> None:
+    """Apply a case decision that mirrors an appeal step (appeal_assigned, appeal_upheld,
+    appeal_overturned): the case changes and its effects follow, while the timeline event and
+    the notices are the appeal's (dsr.appeals.transitions)."""
+    now = decision.at
+    if now is None:
+        raise ValueError("mirror_case_decision needs a decision whose context had `now`")
+    _change(case, decision, settings, None)
+    case.status = decision.to_status
+    case.updated_at = now
+    await _follow_up(session, settings, case, decision, now)
+
+
+async def _follow_up(
+    session: AsyncSession, settings: Settings, case: Case, decision: Decision, now: datetime
+) -> None:
+    """What a decision sets going beyond the case row: tasks, duplicates, training exclusions."""
+    if decision.does(Effect.OPENED):
+        await tasks.create_for_case(session, case, now)
+        await _link_duplicate(session, settings, case, now)
+        await effects.after_opening(session, case, now)
+    if decision.does(Effect.REOPENED):
+        await effects.after_overturn(session, case, now)
+    await effects.after_transition(session, case, decision, now)
+
+
+def _change(
+    case: Case, decision: Decision, settings: Settings, assignee_id: uuid.UUID | None
+) -> None:
+    """The case's own fields, as the decision's effects name them."""
+    now, actor, p = decision.at, decision.actor, decision.params
+    assert now is not None and actor is not None  # checked by the caller
+    today = settings.today(now).isoformat()
+    if decision.does(Effect.VERIFIED):
+        case.verified_at = now
+        case.expires_at = None
+    if decision.does(Effect.ASSIGNED):
+        case.assignee_id = assignee_id
+    if decision.does(Effect.CLOCK_PAUSED):
+        case.clock_stops = [*case.clock_stops, {"requested": today, "received": None}]
+    if decision.does(Effect.CLOCK_RESUMED):
+        case.clock_stops = [
+            {**stop, "received": stop.get("received") or today} for stop in case.clock_stops
+        ]
+    if decision.does(Effect.EXTENDED):
+        case.extended = True
+    if decision.does(Effect.DECIDED):
+        case.decided_by_id = uuid.UUID(actor.id) if actor.id else None
+        case.decided_at = now
+        case.decision_reason_code = p.get("reason_code")
+        case.decision_explanation = p.get("explanation")
+    if decision.does(Effect.CLOSED):
+        case.closed_at = now
+    if decision.does(Effect.LINKED):
+        case.duplicate_of_id = uuid.UUID(str(p["duplicate_of"]))
+    if decision.does(Effect.REOPENED):
+        # The refusal is withdrawn: the request must now be done by the appeal's deadline, which
+        # the appeals service set as respond_by_override before applying.
+        case.closed_at = None
+        case.decision_reason_code = case.decision_explanation = None
+        case.decided_at = case.decided_by_id = None
+    if decision.effects & _MOVE_DEADLINES:
+        deadlines.refresh(case)
+
+
+async def _link_duplicate(
+    session: AsyncSession, settings: Settings, case: Case, now: datetime
+) -> None:
+    """A second open request of the same type from the same verified subject is linked to the
+    first and closed as a duplicate, so it is not worked twice (docs/architecture.md)."""
+    first = await repository.earliest_open_duplicate(session, case)
+    if first is None:
+        return
+    ctx = CaseContext(
+        status=CaseStatus(case.status),
+        today=settings.today(now),
+        now=now,
+        duplicate_of=str(first.id),
+    )
+    decision = decide(ctx, CaseAction.MARK_DUPLICATE, SYSTEM, {})
+    await apply_case_decision(
+        session,
+        settings=settings,
+        case=case,
+        decision=decision,
+        data={"reference": first.reference},
+    )
+    await timeline.append(
+        session,
+        first.id,
+        at=now,
+        actor_kind=SYSTEM.kind,
+        actor_id=None,
+        action="duplicate_linked",
+        from_status=first.status,
+        to_status=first.status,
+        data={"duplicate": str(case.id), "reference": case.reference},
+    )
