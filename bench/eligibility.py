@@ -1,6 +1,6 @@
 """Training eligibility at 1,000,000 subjects over HTTP (issue 5, "Measured").
 
-    .venv/bin/python bench/eligibility.py [--backend postgresql|sqlite|both]
+    .venv/bin/python -m bench.eligibility [--backend postgresql|sqlite|both]
         [--subjects N] [--sqlite-subjects N] [--batches N] [--concurrency N] [--keep]
 
 For each backend:
@@ -31,144 +31,36 @@ import hashlib
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, bench/ comes first on the path, where bench/queue.py would shadow the standard
-# library's queue module (imported by anyio, asyncio): look in the repository root instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
-
-ADMIN_URL = os.environ.get(
-    "DSR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+from bench._common import (
+    SECRET,
+    Server,
+    asyncpg_dsn,
+    create_pg_database,
+    drop_pg_database,
+    machine,
+    pct,
 )
-SECRET = "bench-secret-key"
+
 BATCH = 10_000
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EXCLUDED_CASES = 1_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def subject(i: int) -> str:
     if i % 2:
         return f"account:{i}"
     return "email_sha256:" + hashlib.sha256(f"person{i}@example.org".encode()).hexdigest()
-
-
-# --- databases and the server -----------------------------------------------------------------
-
-
-async def create_pg_database() -> tuple[str, str]:
-    import sqlalchemy as sa
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    name = f"dsr_bench_elig_{os.getpid()}"
-    admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    return name, ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def drop_pg_database(name: str) -> None:
-    import sqlalchemy as sa
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
-class Server:
-    def __init__(self, url: str, var_dir: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "DSR_DATABASE_URL": url,
-            "DSR_SECRET_KEY": SECRET,
-            "DSR_VAR_DIR": str(var_dir),
-        }
-        self.dsr = shutil.which("dsr", path=str(Path(sys.executable).parent)) or "dsr"
-        self.log = (var_dir / "server.log").open("w")
-        self.proc = subprocess.Popen(
-            [self.dsr, "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.log.flush()
-                tail = Path(self.log.name).read_text()[-3000:]
-                raise SystemExit(f"dsr serve exited with {self.proc.returncode}:\n{tail}")
-            try:
-                if httpx.get(self.base + "/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit("dsr serve did not become ready")
-
-    def token(self, *scopes: str) -> str:
-        args = [self.dsr, "tokens", "create", "--name", f"bench-{uuid.uuid4().hex[:6]}"]
-        for s in scopes:
-            args += ["--scope", s]
-        out = subprocess.run(args, env=self.env, check=True, capture_output=True, text=True)
-        return out.stdout.strip().splitlines()[-1]
-
-    def memory_mb(self) -> tuple[float, float]:
-        """(VmRSS, VmHWM) of the server process in MB."""
-        fields = {}
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-        return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used (/proc/<pid>/stat)."""
-        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()  # after "(comm)", which may contain spaces
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 # --- load -------------------------------------------------------------------------------------
@@ -255,7 +147,9 @@ async def exclude(url: str, n_cases: int, first_subject: int) -> float:
             )
             async with factory() as session, session.begin():
                 now = utcnow()
-                await intake.submit(session, settings, body, now, identity_verified=True)
+                await intake.submit(
+                    session=session, settings=settings, data=body, now=now, identity_verified=True
+                )
     finally:
         await engine.dispose()
     return time.perf_counter() - t0
@@ -264,10 +158,8 @@ async def exclude(url: str, n_cases: int, first_subject: int) -> float:
 async def vacuum(url: str) -> float:
     """What autovacuum does within a minute or so of a bulk load (sets the visibility map, so
     probes are index-only, and gathers statistics); done here so every run measures the same."""
-    import asyncpg
-
     t0 = time.perf_counter()
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         for table in ("consent_record", "training_change"):
             await conn.execute(f"VACUUM (ANALYZE) {table}")
@@ -309,7 +201,7 @@ def summarise(
             reasons[x["reason"]] = reasons.get(x["reason"], 0) + 1
     print(
         f"  {label:<8} {keys:>9,} keys in {wall:6.2f} s = {keys / wall:>9,.0f} keys/s   "
-        f"per batch p50 {statistics.median(ms):6.1f} ms  p99 {pct(ms, 99):6.1f} ms   "
+        f"per batch p50 {statistics.median(ms):6.1f} ms  p99 {pct(ms, 0.99):6.1f} ms   "
         f"(first 3 batches: {', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))})"
     )
     # Where the two cores went (the rest is PostgreSQL and the kernel): what to optimise next.
@@ -325,7 +217,8 @@ async def run_backend(backend: str, n: int, batches: int, concurrency: int, keep
     tmp = Path(tempfile.mkdtemp(prefix=f"dsr-bench-{backend}-"))
     pg_name = None
     if backend == "postgresql":
-        pg_name, url = await create_pg_database()
+        pg_name = f"dsr_bench_elig_{os.getpid()}"
+        url = await create_pg_database(pg_name)
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'dsr.sqlite3'}"
     print(f"\n== {backend}: {n:,} subjects ({url.rsplit('/', 1)[-1]})")
@@ -334,7 +227,7 @@ async def run_backend(backend: str, n: int, batches: int, concurrency: int, keep
     await engine.dispose()
     server = Server(url, tmp)
     try:
-        server.wait()
+        server.start()
         writer = server.token("consent:write")
         reader = server.token("training:read")
         grant_bodies, withdrawal_bodies = consent_bodies(n)
@@ -355,7 +248,7 @@ async def run_backend(backend: str, n: int, batches: int, concurrency: int, keep
                 f"  load     {n_records:>9,} records in {t_load:6.2f} s = "
                 f"{n_records / t_load:>9,.0f} records/s   ({n:,} grants in {t_grants:.2f} s, "
                 f"{n_records - n:,} withdrawals in {time.perf_counter() - t1:.2f} s; per call "
-                f"p50 {statistics.median(ms):.0f} ms p99 {pct(ms, 99):.0f} ms)"
+                f"p50 {statistics.median(ms):.0f} ms p99 {pct(ms, 0.99):.0f} ms)"
             )
             rss, hwm = server.memory_mb()
             print(f"  server   after load: RSS {rss:.0f} MB, peak {hwm:.0f} MB")
@@ -386,7 +279,7 @@ async def run_backend(backend: str, n: int, batches: int, concurrency: int, keep
     finally:
         server.stop()
         if keep:
-            print(f"  kept: {url} (server log {tmp / 'server.log'})")
+            print(f"  kept: {url} (server log {server.log_path})")
         else:
             if pg_name:
                 await drop_pg_database(pg_name)
@@ -402,7 +295,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=2, help="requests in flight")
     p.add_argument("--keep", action="store_true", help="keep the databases and logs")
     args = p.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs; client, server and database share them")
+    print(f"machine: {machine()}; client, server and database share it")
     if args.backend in ("postgresql", "both"):
         asyncio.run(
             run_backend("postgresql", args.subjects, args.batches, args.concurrency, args.keep)

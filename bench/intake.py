@@ -1,6 +1,6 @@
 """Public intake throughput and latency against a live `dsr serve` (issue 2, "Measured").
 
-    .venv/bin/python bench/intake.py [--backend postgresql|sqlite|both] [--duration 10]
+    .venv/bin/python -m bench.intake [--backend postgresql|sqlite|both] [--duration 10]
                                      [--concurrency 1,32] [--workers 1,2] [--json FILE]
                                      [--loadgen python|wrk]
 
@@ -25,46 +25,41 @@ machine with the server, so the figures are what one box does with both. Aim (is
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
-# Python puts this script's folder first on sys.path, and bench/queue.py would then hide the
-# standard library's `queue` (which asyncio and httpx need): drop the folder from the path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import httpx
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import re  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from dataclasses import asdict, dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-
-ADMIN_URL = os.environ.get(
-    "DSR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+from bench._common import (
+    Server,
+    create_pg_database,
+    drop_pg_database,
+    machine,
+    pct,
+    proc_stat,
+    unique_name,
 )
-DSR = Path(sys.executable).with_name("dsr")
+
 WARMUP_SECONDS = 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# High enough that the intake limits never throttle the bench: it measures the server.
+NO_RATE_LIMITS = {
+    "DSR_RATE_LIMIT_IP": "100000000/minute",
+    "DSR_RATE_LIMIT_EMAIL": "100000000/minute",
+}
 
 
 def body(n: int) -> dict[str, Any]:
@@ -95,97 +90,10 @@ def body(n: int) -> dict[str, Any]:
     return out
 
 
-# --- databases --------------------------------------------------------------------------------
-
-
-def _pg(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def create_pg_database() -> tuple[str, str]:
-    name = f"dsr_bench_intake_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(_pg(ADMIN_URL))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name, ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def drop_pg_database(name: str) -> None:
-    conn = await asyncpg.connect(_pg(ADMIN_URL))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-# --- the server -------------------------------------------------------------------------------
-
-
-class Server:
-    def __init__(self, database_url: str, workdir: Path, workers: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.workdir = workdir
-        self.workers = workers
-        self.log_path = workdir / f"serve-{self.port}.log"
-        self.env = {
-            **os.environ,
-            "DSR_DATABASE_URL": database_url,
-            "DSR_SECRET_KEY": "bench-secret-key",
-            "DSR_VAR_DIR": str(workdir),
-            "DSR_SMTP_PORT": str(free_port()),  # --no-worker: nothing is sent
-            "DSR_RATE_LIMIT_IP": "100000000/minute",
-            "DSR_RATE_LIMIT_EMAIL": "100000000/minute",
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        cmd = [str(DSR), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(self.port)]
-        if self.workers > 1:
-            cmd += ["--workers", str(self.workers)]
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                cmd, env=self.env, cwd=self.workdir, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.2)
-        self.stop()
-        sys.exit(f"dsr serve did not start:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 # --- CPU accounting -------------------------------------------------------------------------
 # Wall-clock figures on a shared 2-core box move with whatever else runs; CPU time per request
 # does not, so each run also reports what one request costs the server, PostgreSQL and the load
 # generator.
-
-TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, user+system CPU seconds) of a process, from /proc."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw.rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _all_pids() -> list[int]:
@@ -197,7 +105,7 @@ def tree_cpu(root: int) -> dict[int, float]:
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
     for pid in _all_pids():
-        st = _stat(pid)
+        st = proc_stat(pid)
         if st:
             parents[pid], cpu[pid] = st
     out: dict[int, float] = {}
@@ -220,7 +128,7 @@ def postgres_cpu(database: str | None) -> dict[int, float]:
         except OSError:
             continue
         if title.startswith("postgres: ") and f" {database} " in title:
-            st = _stat(pid)
+            st = proc_stat(pid)
             if st:
                 out[pid] = st[1]
     return out
@@ -262,13 +170,6 @@ class Run:
     server_cpu_ms: float = 0.0  # CPU per successful request, all API processes
     postgres_cpu_ms: float = 0.0
     client_cpu_ms: float = 0.0
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def load(
@@ -437,20 +338,21 @@ async def bench_backend(
     workdir = Path(tempfile.mkdtemp(prefix="dsr-bench-intake-"))
     pg_name = None
     if backend == "postgresql":
-        pg_name, url = await create_pg_database()
+        pg_name = unique_name("dsr_bench_intake")
+        url = await create_pg_database(pg_name)
     else:
         url = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
-    server = Server(url, workdir, workers)
+    server = Server(url, workdir, workers=workers, env=NO_RATE_LIMITS)
     runs = []
     try:
         server.start()
         counter = [0]
-        probe = CpuProbe(server.proc.pid if server.proc else None, pg_name)
+        probe = CpuProbe(server.pid, pg_name)
         for c in concurrencies:
             if loadgen == "wrk":
-                run = load_wrk(server.url, c, seconds, probe)
+                run = load_wrk(server.base, c, seconds, probe)
             else:
-                run = await load(server.url, c, seconds, counter, probe)
+                run = await load(server.base, c, seconds, counter, probe)
             run.backend, run.workers = backend, workers
             show(run)
             runs.append(run)
@@ -470,18 +372,6 @@ async def bench_url(
         run = await load(url.rstrip("/"), c, seconds, counter, CpuProbe(pid, database))
         run.backend = "external"
         show(run)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
-    )
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Staff queue and deadline sweep at 1,000,000 cases on PostgreSQL (issue 3, "Measured").
 
-    .venv/bin/python bench/queue.py [--cases 1000000] [--requests 200] [--keep] [--explain]
+    .venv/bin/python -m bench.case_queue [--cases 1000000] [--requests 200] [--keep] [--explain]
 
 1. Creates a throw-away database next to DSR_BENCH_POSTGRES_URL (default the machine's `test`
    database), migrates it with dsr.db.migrate.upgrade and bulk-loads the cases with COPY
@@ -19,24 +19,16 @@ Aim (issue 3): p95 under 20 ms per page and a sweep under 5 s. Prints figures; a
 
 from __future__ import annotations
 
-import os
-import sys
-
-# This file is named queue.py and Python puts its folder first on sys.path: put the standard
-# library in front of it, so that `import queue` (asyncio's thread pool needs it) is the real one.
-sys.path.insert(0, os.path.dirname(os.__file__))
-
 import argparse
 import asyncio
 import base64
 import hashlib
 import json
 import multiprocessing
+import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -51,17 +43,22 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench._common import (
+    SECRET,
+    Server,
+    asyncpg_dsn,
+    create_pg_database,
+    database_url,
+    drop_pg_database,
+    pct,
+)
 from dsr.cases.deadlines import compute, policy_for, policy_snapshot
 from dsr.cases.sweep import sweep
 from dsr.db.engine import make_engine, make_sessionmaker
 from dsr.db.migrate import upgrade
 from dsr.settings import Settings
 
-ADMIN_URL = os.environ.get(
-    "DSR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 PASSWORD = "bench-password-not-secret"
-SECRET = "bench-secret-key"
 ACTIVE = ("open", "in_progress", "awaiting_info")
 HANDLERS = 25
 ADMINS = 3
@@ -111,6 +108,10 @@ COLUMNS = (
     "updated_at", "timeline_seq",
 )  # fmt: skip
 _B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TYPE_DATA = {
+    "correction": '{"inaccurate_data": "old address", "corrected_data": "new address"}',
+    "output_removal": '{"personal_data": "my name", "examples": [], "models": ["m-1"]}',
+}
 
 
 def pick(rng: random.Random, weights: Weights) -> str:
@@ -120,21 +121,6 @@ def pick(rng: random.Random, weights: Weights) -> str:
 def reference(i: int) -> str:
     chars = "".join(_B32[(i >> (5 * k)) & 31] for k in range(8))
     return f"DSR-{chars[:4]}-{chars[4:]}"
-
-
-def pg_url(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -167,6 +153,19 @@ class Generator:
             self._deadlines[key] = compute(self.policy(code)[0], received)
         return self._deadlines[key]
 
+    def status(self, age: int) -> str:
+        """A status for a case received `age` days ago: new work is open, old work closed."""
+        rng = self.rng
+        if age <= 3:
+            return "pending_verification" if rng.random() < 0.3 else pick(rng, _RECENT)
+        if age <= 4 and rng.random() < 0.05:
+            return "pending_verification"  # expired: the sweep closes these
+        if age <= 45:
+            return pick(rng, _RECENT)
+        if rng.random() < LATE_ACTIVE:
+            return rng.choice(ACTIVE)
+        return pick(rng, _CLOSED)
+
     def rows(self, start: int, stop: int, now: datetime) -> Iterator[tuple[Any, ...]]:
         rng, today = self.rng, self.today
         horizon = today + timedelta(days=self.settings.reminder_days_ahead)
@@ -178,16 +177,7 @@ class Generator:
             policy, known, snapshot = self.policy(code)
             dl = self.deadlines(code, received_date)
             kind = pick(rng, _TYPES)
-            if age <= 3:
-                status = "pending_verification" if rng.random() < 0.3 else pick(rng, _RECENT)
-            elif age <= 4 and rng.random() < 0.05:
-                status = "pending_verification"  # expired: the sweep closes these
-            elif age <= 45:
-                status = pick(rng, _RECENT)
-            elif rng.random() < LATE_ACTIVE:
-                status = rng.choice(ACTIVE)
-            else:
-                status = pick(rng, _CLOSED)
+            status = self.status(age)
             extended = (
                 status in ACTIVE and dl.extended_respond_by is not None and rng.random() < 0.05
             )
@@ -204,11 +194,7 @@ class Generator:
                 if respond_by < today:
                     escalated = respond_by
             email = f"subject{i}@example.org"
-            type_data = None
-            if kind == "correction":
-                type_data = '{"inaccurate_data": "old address", "corrected_data": "new address"}'
-            elif kind == "output_removal":
-                type_data = '{"personal_data": "my name", "examples": [], "models": ["m-1"]}'
+            type_data = TYPE_DATA.get(kind)
             decided = received_at + timedelta(days=rng.randrange(1, 40)) if closed else None
             yield (
                 uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -254,25 +240,6 @@ class Generator:
             )
 
 
-async def create_database(keep_name: str | None) -> tuple[str, str]:
-    name = keep_name or f"dsr_bench_queue_{os.getpid()}"
-    conn = await asyncpg.connect(pg_url(ADMIN_URL))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name, ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def drop_database(name: str) -> None:
-    conn = await asyncpg.connect(pg_url(ADMIN_URL))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def create_staff(settings: Settings) -> list[uuid.UUID]:
     from dsr.auth import service
 
@@ -280,11 +247,17 @@ async def create_staff(settings: Settings) -> list[uuid.UUID]:
     ids = []
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
+            # Keyword arguments: service functions take them keyword-only (CONTRIBUTING.md).
             for n in range(ADMINS):
-                await service.create_user(session, f"admin{n}@example.com", "admin", PASSWORD)
+                await service.create_user(
+                    session=session, email=f"admin{n}@example.com", role="admin", password=PASSWORD
+                )
             for n in range(HANDLERS):
                 user = await service.create_user(
-                    session, f"handler{n}@example.com", "handler", PASSWORD
+                    session=session,
+                    email=f"handler{n}@example.com",
+                    role="handler",
+                    password=PASSWORD,
                 )
                 ids.append(user.id)
     finally:
@@ -302,7 +275,7 @@ async def prepare(url: str, settings: Settings) -> tuple[list[uuid.UUID], list[s
     await engine.dispose()
     print(f"migrated in {time.perf_counter() - t0:.1f} s")
     handler_ids = await create_staff(settings)
-    conn = await asyncpg.connect(pg_url(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         live = {
             r["column_name"]: r["is_nullable"] == "YES"
@@ -348,7 +321,7 @@ def _load_chunk(start: int, stop: int, now: datetime) -> int:
     gen.rng.seed(20261122 + start)  # the same data whatever the number of processes
 
     async def copy() -> None:
-        conn = await asyncpg.connect(pg_url(_WORKER["url"]))
+        conn = await asyncpg.connect(asyncpg_dsn(_WORKER["url"]))
         try:
             rows = list(gen.rows(start, stop, now))
             await conn.copy_records_to_table("case_record", records=rows, columns=COLUMNS)
@@ -379,7 +352,7 @@ def load(url: str, settings: Settings, n: int, handlers: list[uuid.UUID], now: d
 async def finish(url: str, restore: list[str]) -> float:
     """Rebuild the indexes and keys (two at a time) and ANALYZE."""
     t0 = time.perf_counter()
-    conns = [await asyncpg.connect(pg_url(url)) for _ in range(2)]
+    conns = [await asyncpg.connect(asyncpg_dsn(url)) for _ in range(2)]
     try:
         indexes = [d for d in restore if d.startswith("CREATE")]
         keys = [d for d in restore if not d.startswith("CREATE")]
@@ -415,50 +388,6 @@ def seed(url: str, settings: Settings, n: int) -> Seeded:
 
 
 # --- the queue over HTTP ----------------------------------------------------------------------
-
-
-class Server:
-    def __init__(self, url: str, var_dir: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "DSR_DATABASE_URL": url,
-            "DSR_SECRET_KEY": SECRET,
-            "DSR_VAR_DIR": str(var_dir),
-            "DSR_RATE_LIMIT_IP": "100000/minute",
-        }
-        dsr = shutil.which("dsr", path=str(Path(sys.executable).parent)) or "dsr"
-        self.log = (var_dir / "server.log").open("w")
-        self.proc = subprocess.Popen(
-            [dsr, "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.log.flush()
-                tail = Path(self.log.name).read_text()[-3000:]
-                raise SystemExit(f"dsr serve exited with {self.proc.returncode}:\n{tail}")
-            try:
-                if httpx.get(self.base + "/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit("dsr serve did not become ready")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 BUDGET_MS = 30_000  # a scenario stops early (after at least 20 samples) once it took this long
@@ -508,8 +437,10 @@ def craft_cursor(due: date, case_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-async def middle_of(url: str, where: str, args: list[Any]) -> tuple[date, uuid.UUID, int]:
-    conn = await asyncpg.connect(pg_url(url))
+async def middle_of(url: str, where: str, args: list[Any]) -> tuple[date, uuid.UUID, int] | None:
+    """The (respond_by, id) halfway through the rows `where` selects, and their number; None
+    when it selects none (a small --cases run may have no case for a narrow filter)."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         total = await conn.fetchval(f"SELECT count(*) FROM case_record WHERE {where}", *args)
         row = await conn.fetchrow(
@@ -519,14 +450,32 @@ async def middle_of(url: str, where: str, args: list[Any]) -> tuple[date, uuid.U
         )
     finally:
         await conn.close()
-    return row["respond_by"], row["id"], total
+    return (row["respond_by"], row["id"], total) if row else None
+
+
+def crafted_page(
+    client: httpx.Client,
+    url: str,
+    name: str,
+    query: tuple[str, list[Any]],
+    params: list[tuple[str, str]],
+    n: int,
+) -> list[dict[str, Any]]:
+    """Time the page in the middle of a filtered set, reached with a crafted cursor."""
+    middle = asyncio.run(middle_of(url, *query))
+    if middle is None:
+        print(f"  middle of the {name} filter: no case matches it, skipped")
+        return []
+    due, cid, total = middle
+    label = f"middle of the {name} filter ({total:,} rows), crafted cursor"
+    return [report(label, timed(client, [*params, ("cursor", craft_cursor(due, cid))], n))]
 
 
 def measure_queue(url: str, seeded: Seeded, n: int, var_dir: Path) -> list[dict[str, Any]]:
-    server = Server(url, var_dir)
+    server = Server(url, var_dir, env={"DSR_RATE_LIMIT_IP": "100000/minute"})
     results = []
     try:
-        server.wait()
+        server.start()
         r = httpx.post(
             server.base + "/api/v1/auth/token",
             data={"username": "handler0@example.com", "password": PASSWORD},
@@ -582,34 +531,15 @@ def measure_queue(url: str, seeded: Seeded, n: int, var_dir: Path) -> list[dict[
                 )
             )
 
-            due, cid, total = asyncio.run(
-                middle_of(
-                    url,
-                    "status = 'in_progress' AND type = 'deletion' AND jurisdiction = 'EU' "
-                    "AND assignee_id = $1 AND respond_by < $2",
-                    [uuid.UUID(assignee), date.fromisoformat(due_before)],
-                )
+            narrow_where = (
+                "status = 'in_progress' AND type = 'deletion' AND jurisdiction = 'EU' "
+                "AND assignee_id = $1 AND respond_by < $2"
             )
-            crafted = craft_cursor(due, cid)
-            results.append(
-                report(
-                    f"middle of the narrow filter ({total} rows), crafted cursor",
-                    timed(client, [*narrow, ("cursor", crafted)], n),
-                )
-            )
-            due, cid, total = asyncio.run(
-                middle_of(
-                    url,
-                    "status = ANY($1) AND type = ANY($2) AND respond_by < $3",
-                    [list(ACTIVE), ["access", "deletion"], date.fromisoformat(due_before)],
-                )
-            )
-            results.append(
-                report(
-                    f"middle of the wide filter ({total:,} rows), crafted cursor",
-                    timed(client, [*wide, ("cursor", craft_cursor(due, cid))], n),
-                )
-            )
+            narrow_args = [uuid.UUID(assignee), date.fromisoformat(due_before)]
+            results += crafted_page(client, url, "narrow", (narrow_where, narrow_args), narrow, n)
+            wide_where = "status = ANY($1) AND type = ANY($2) AND respond_by < $3"
+            wide_args = [list(ACTIVE), ["access", "deletion"], date.fromisoformat(due_before)]
+            results += crafted_page(client, url, "wide", (wide_where, wide_args), wide, n)
     finally:
         server.stop()
     return results
@@ -621,9 +551,10 @@ def measure_queue(url: str, seeded: Seeded, n: int, var_dir: Path) -> list[dict[
 async def run_sweeps(url: str, settings: Settings) -> list[dict[str, Any]]:
     engine = make_engine(settings)
     factory = make_sessionmaker(engine)
-    conn = await asyncpg.connect(pg_url(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     out = []
-    horizon = date.today() + timedelta(days=settings.reminder_days_ahead)
+    today = datetime.now(settings.tz).date()  # the controller's date, as the sweep's
+    horizon = today + timedelta(days=settings.reminder_days_ahead)
     try:
         due = await conn.fetchval(
             "SELECT count(*) FROM case_record WHERE status = ANY($1) AND respond_by <= $2",
@@ -633,7 +564,7 @@ async def run_sweeps(url: str, settings: Settings) -> list[dict[str, Any]]:
         overdue = await conn.fetchval(
             "SELECT count(*) FROM case_record WHERE status = ANY($1) AND respond_by < $2",
             list(ACTIVE),
-            date.today(),
+            today,
         )
         print(
             f"sweep: {due:,} active cases due within {settings.reminder_days_ahead} days "
@@ -643,12 +574,12 @@ async def run_sweeps(url: str, settings: Settings) -> list[dict[str, Any]]:
         await conn.execute(
             "UPDATE case_record SET reminder_sent_for = NULL WHERE id IN (SELECT id FROM case_record "
             "WHERE status = ANY($1) AND respond_by BETWEEN $2 AND $3 ORDER BY id LIMIT $4)",
-            list(ACTIVE), date.today(), horizon, REALISTIC_DUE,
+            list(ACTIVE), today, horizon, REALISTIC_DUE,
         )  # fmt: skip
         await conn.execute(
             "UPDATE case_record SET escalation_sent_for = NULL WHERE id IN (SELECT id FROM "
             "case_record WHERE status = ANY($1) AND respond_by < $2 ORDER BY id LIMIT $3)",
-            list(ACTIVE), date.today(), REALISTIC_OVERDUE,
+            list(ACTIVE), today, REALISTIC_OVERDUE,
         )  # fmt: skip
         await conn.execute("VACUUM ANALYZE case_record")
         for label in ("realistic, first run", "realistic, second run (nothing new)"):
@@ -671,7 +602,7 @@ async def run_sweeps(url: str, settings: Settings) -> list[dict[str, Any]]:
 async def _sweep_once(factory: Any, settings: Settings, conn: Any, label: str) -> dict[str, Any]:
     before = await conn.fetchval("SELECT count(*) FROM outbox_message")
     t0 = time.perf_counter()
-    result = await sweep(factory, settings, datetime.now(UTC))
+    result = await sweep(factory=factory, settings=settings, now=datetime.now(UTC))
     took = time.perf_counter() - t0
     added = await conn.fetchval("SELECT count(*) FROM outbox_message") - before
     flag = "ok" if took < 5 else "OVER 5 s"
@@ -716,7 +647,7 @@ async def explain(url: str, seeded: Seeded, settings: Settings) -> None:
         "today": seeded.today,
         "horizon": seeded.today + timedelta(days=settings.reminder_days_ahead),
     }
-    conn = await asyncpg.connect(pg_url(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         for label, sql in EXPLAIN.items():
             async with conn.transaction():  # FOR UPDATE needs one; nothing is changed
@@ -796,7 +727,7 @@ async def compare_forms(url: str, seeded: Seeded, n: int) -> list[dict[str, Any]
     """Each form as a prepared statement run n times on one connection, as the server's pool
     does: after five runs PostgreSQL may switch to a generic plan, which cannot see the values
     (and so cannot use a partial index for them). Prints the generic plan's top lines."""
-    conn = await asyncpg.connect(pg_url(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     out = []
     print("query forms over asyncpg (prepared once, run repeatedly, like the server):")
     try:
@@ -842,9 +773,10 @@ def main() -> None:
 
     var_dir = Path(tempfile.mkdtemp(prefix="dsr-bench-queue-"))
     if args.reuse:
-        name, url = args.reuse, ADMIN_URL.rsplit("/", 1)[0] + "/" + args.reuse
+        name, url = args.reuse, database_url(args.reuse)
     else:
-        name, url = asyncio.run(create_database(args.keep))
+        name = args.keep or f"dsr_bench_queue_{os.getpid()}"
+        url = asyncio.run(create_pg_database(name))
     settings = Settings(database_url=url, secret_key=SECRET, var_dir=var_dir)
     print(f"database {name}")
     try:
@@ -866,12 +798,12 @@ def main() -> None:
             Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
     finally:
         if not (args.keep or args.reuse):
-            asyncio.run(drop_database(name))
+            asyncio.run(drop_pg_database(name))
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
 async def _handler_ids(url: str) -> list[uuid.UUID]:
-    conn = await asyncpg.connect(pg_url(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         rows = await conn.fetch(
             "SELECT id FROM staff_user WHERE role = 'handler' ORDER BY length(email), email"
