@@ -12,6 +12,7 @@ import sys
 from datetime import date
 from typing import Any
 
+from dsr.domain.vocabulary import RequestType, Role
 from dsr.settings import Settings
 
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     uc = users.add_parser("create", help="create a staff user")
     uc.add_argument("--email", required=True)
-    uc.add_argument("--role", required=True, choices=["admin", "handler", "reviewer", "auditor"])
+    uc.add_argument("--role", required=True, choices=[r.value for r in Role])
     uc.add_argument("--password", help="read from standard input when not given")
 
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument(
         "--type",
         required=True,
-        choices=["access", "correction", "deletion", "output_removal", "objection"],
+        choices=[t.value for t in RequestType],
     )
     dr.add_argument("--received", required=True, type=_date)
     dl.add_parser(
@@ -167,7 +168,7 @@ async def _bootstrap_admin(settings: Settings) -> None:
         if await repository.count_users(session) > 0:
             return
         password = secrets.token_urlsafe(12)
-        await service.create_user(session, "admin@example.com", "admin", password)
+        await service.create_user(session, "admin@example.com", Role.ADMIN, password)
         print(
             "dsr: no staff users yet, so one admin was created (shown once):\n"
             f"     e-mail admin@example.com  password {password}\n"

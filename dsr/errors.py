@@ -51,16 +51,6 @@ class Conflict(DsrError):
     code = "conflict"
 
 
-class Gone(DsrError):
-    status_code = 410
-    code = "gone"
-
-
-class PayloadTooLarge(DsrError):
-    status_code = 413
-    code = "payload_too_large"
-
-
 class InvalidInput(DsrError):
     status_code = 422
     code = "invalid"

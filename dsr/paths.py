@@ -2,4 +2,3 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
-STATIC = ROOT / "static"

@@ -24,7 +24,3 @@ def derive_case_token(secret_key: str, token_id: uuid.UUID, purpose: str) -> str
 
 def new_api_token() -> str:
     return "dsr_" + secrets.token_urlsafe(32)
-
-
-def constant_time_equals(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,5 +1,6 @@
 """Effects of case transitions beyond the case itself: training exclusions and output
-suppressions (design §3.4, §3.5). Kept apart so the actions module stays about the workflow."""
+suppressions (docs/architecture.md, "Training eligibility"). Kept apart so the transitions module
+stays about the workflow."""
 
 from __future__ import annotations
 
@@ -10,10 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.cases import repository
 from dsr.cases.models import Case
 from dsr.consent import exclusions
-from dsr.domain.workflow import CaseStatus, Decision
-
-_FULFILLED = frozenset({CaseStatus.FULFILLED.value, CaseStatus.PARTIALLY_FULFILLED.value})
-_DECIDED = _FULFILLED | {CaseStatus.DENIED.value, CaseStatus.WITHDRAWN.value}
+from dsr.domain.vocabulary import FULFILLED_STATUSES, OUTCOME_STATUSES, CaseStatus
+from dsr.domain.workflow import Decision
 
 
 async def after_opening(session: AsyncSession, case: Case, now: datetime) -> None:
@@ -28,20 +27,20 @@ async def after_transition(
     """Fulfilment, in full or in part, makes the exclusion permanent (and publishes an
     output-removal request's suppression rule): the request was verified and acted on, and only
     an unverifiable denial or a withdrawal may lift it; any other denial leaves it standing
-    (design §3.4). Requests closed as duplicates of this one follow its outcome: they were never
+    (docs/architecture.md). Requests closed as duplicates of this one follow its outcome: they were never
     worked on their own, so their exclusions would otherwise stay provisional for ever."""
-    if decision.to_status in _DECIDED:
+    if decision.to_status in OUTCOME_STATUSES:
         for each in [case, *await repository.duplicates_of(session, case.id)]:
             await _apply(session, each, decision, now)
 
 
 async def _apply(session: AsyncSession, case: Case, decision: Decision, now: datetime) -> None:
-    if decision.to_status in _FULFILLED:
+    if decision.to_status in FULFILLED_STATUSES:
         await exclusions.on_request_fulfilled(session, case, now)
-    elif decision.to_status == CaseStatus.DENIED.value:
+    elif decision.to_status == CaseStatus.DENIED:
         reason = str(decision.params.get("reason_code") or "")
         await exclusions.on_request_lifted(session, case, now, reason)
-    elif decision.to_status == CaseStatus.WITHDRAWN.value:
+    elif decision.to_status == CaseStatus.WITHDRAWN:
         await exclusions.on_request_lifted(session, case, now, "withdrawn")
 
 

@@ -21,8 +21,6 @@ from dsr.domain.workflow import Decision
 from dsr.notifications.outbox import Message
 from dsr.settings import Settings
 
-OUTCOMES = {"deny": "denied", "fulfil": "fulfilled", "partially_fulfil": "partially_fulfilled"}
-
 
 @dataclass
 class NoticeInput:
@@ -112,7 +110,7 @@ async def decision(n: NoticeInput) -> list[Message]:
     notice = decision_context(
         family=str(case.policy.get("family", "default")),
         jurisdiction=case.jurisdiction,
-        outcome=OUTCOMES[n.decision.action],
+        outcome=n.decision.to_status,
         appeal_available=available,
         regulators_file=settings.regulators_file,
     )

@@ -1,5 +1,5 @@
 """What a notice to the requester must say, by jurisdiction family. Each rule cites its source
-(../shared/legal/research.md §1B); contacts of regulators and Attorneys General are
+(docs/legal.md §1B); contacts of regulators and Attorneys General are
 configuration (config/regulators.toml), never code."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dsr.domain.vocabulary import APPEALABLE_STATUSES
 from dsr.paths import ROOT
 
 DEFAULT_REGULATORS = ROOT / "config" / "regulators.toml"
@@ -57,7 +58,7 @@ def decision_context(
     appeal_available: bool,
     regulators_file: str | None,
 ) -> dict[str, Any]:
-    refused = outcome in ("denied", "partially_fulfilled")
+    refused = outcome in APPEALABLE_STATUSES  # a refusal in whole or in part
     return {
         "outcome": outcome,
         "refused": refused,

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.cases import timeline
 from dsr.cases.models import Case
 from dsr.cases.tasks_models import CaseTask, DataSystem
+from dsr.domain.vocabulary import TaskStatus
 from dsr.errors import Conflict, InvalidInput, NotFound
 from dsr.notifications.outbox import enqueue
 from dsr.text import CONTROL_MESSAGE, has_control_characters
@@ -56,7 +57,7 @@ async def open_tasks_count(session: AsyncSession, case_id: uuid.UUID) -> int:
     stmt = (
         select(func.count())
         .select_from(CaseTask)
-        .where(CaseTask.case_id == case_id, CaseTask.status == "open")
+        .where(CaseTask.case_id == case_id, CaseTask.status == TaskStatus.OPEN)
     )
     return int((await session.exec(stmt)).one())
 
@@ -111,9 +112,9 @@ async def close_task(
     actor_id: str,
     now: datetime,
 ) -> tuple[CaseTask, DataSystem | None]:
-    if status not in ("done", "waived"):
+    if status not in (TaskStatus.DONE, TaskStatus.WAIVED):
         raise InvalidInput("status: must be done or waived")
-    if status == "waived" and not (note and note.strip()):
+    if status == TaskStatus.WAIVED and not (note and note.strip()):
         raise InvalidInput("reason: waiving a task needs a reason")
     if note and has_control_characters(note):
         # The console passes its form text straight here, without a schema in between.
@@ -121,7 +122,7 @@ async def close_task(
     task = await session.get(CaseTask, task_id)
     if task is None or task.case_id != case.id:
         raise NotFound("no such task on this case")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict(f"the task is already {task.status}")
     if case.closed_at is not None:
         raise Conflict("the case is closed")

@@ -17,7 +17,6 @@ from enum import StrEnum
 from typing import Any
 
 CATEGORIES = ("prompts", "outputs", "customer_content", "public_web")
-PURPOSES = ("base_model_training", "model_evaluation")
 
 # Subject keys: `namespace:value`. `email_sha256:` values are exactly 64 lower-case hex digits
 # (sha256 of the trimmed, lower-cased address), so a mistyped key fails loudly instead of
