@@ -13,11 +13,11 @@ from dsr.appeals.schemas import AppealActionIn, AppealIn, AppealOut, AppealPage,
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.cases.actions import today_in
-from dsr.cases.public_api import client_ip
 from dsr.db.types import utcnow
 from dsr.deps import AnyStaff, SessionDep, SettingsDep, require_role
 from dsr.domain.workflow import AppealStatus, Role
 from dsr.errors import InvalidInput
+from dsr.http import client_ip
 
 router = APIRouter(tags=["appeals"])
 Reviewer = Annotated[Principal, Depends(require_role(Role.REVIEWER))]

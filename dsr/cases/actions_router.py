@@ -21,7 +21,6 @@ from dsr.cases.action_schemas import (
     TaskOut,
 )
 from dsr.cases.bulk import run_bulk
-from dsr.cases.models import Case
 from dsr.cases.schemas import CaseOut
 from dsr.cases.tasks_models import CaseTask
 from dsr.db.types import utcnow
@@ -112,10 +111,10 @@ async def owner_task(
     task_id: uuid.UUID, principal: TaskOwner, session: SessionDep
 ) -> dict[str, object]:
     """What a data-system owner needs to find the requester's data."""
-    task = await session.get(CaseTask, task_id)
-    case = await session.get(Case, task.case_id) if task else None
-    if task is None or case is None:
+    found = await repository.task_with_case(session, task_id)
+    if found is None:
         raise NotFound("no task with that id")
+    task, case = found
     return {
         "id": str(task.id),
         "status": task.status,
@@ -136,10 +135,10 @@ async def owner_task(
 async def complete_task(
     task_id: uuid.UUID, body: OwnerTaskCloseIn, principal: TaskOwner, session: SessionDep
 ) -> TaskOut:
-    task = await session.get(CaseTask, task_id)
-    case = await session.get(Case, task.case_id) if task else None
-    if task is None or case is None:
+    found = await repository.task_with_case(session, task_id)
+    if found is None:
         raise NotFound("no task with that id")
+    task, case = found
     task, system = await tasks.close_task(
         session,
         case,

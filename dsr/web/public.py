@@ -15,10 +15,10 @@ from pydantic import ValidationError
 from dsr.appeals import service as appeals
 from dsr.cases import actions, intake
 from dsr.cases.models import Case
-from dsr.cases.public_api import client_ip
 from dsr.cases.schemas import RequestIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.http import client_ip
 from dsr.settings import Settings
 from dsr.text import CONTROL_CHARACTERS, has_control_characters
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES

@@ -11,9 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.domain.workflow import WorkflowError
-from dsr.error_handlers import workflow_status
-from dsr.errors import Conflict, DsrError, NotFound
+from dsr.domain.errors import WorkflowError
+from dsr.errors import Conflict, DsrError, NotFound, workflow_status
 
 M = TypeVar("M", bound=BaseModel)
 

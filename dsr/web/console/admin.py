@@ -16,9 +16,10 @@ from dsr.cases import tasks
 from dsr.cases.action_schemas import DataSystemIn
 from dsr.cases.schemas import REQUEST_TYPES
 from dsr.deps import SessionDep
+from dsr.domain.vocabulary import OutboxStatus
 from dsr.domain.workflow import Role
 from dsr.errors import DsrError
-from dsr.notifications import router as outbox_admin
+from dsr.notifications import admin as outbox_admin
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
 
@@ -113,7 +114,7 @@ async def failed_notifications(
     request: Request, principal: ConsoleUser, session: SessionDep
 ) -> HTMLResponse:
     require(_is_admin(principal), "see notifications")
-    messages = await outbox_admin.list_messages(session, "failed", 200)
+    messages = await outbox_admin.list_messages(session, OutboxStatus.FAILED, 200)
     return page(
         request,
         "notifications.html",

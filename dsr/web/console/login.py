@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dsr.auth import service
-from dsr.cases.public_api import client_ip
 from dsr.deps import SessionDep
 from dsr.errors import RateLimited, Unauthorized
+from dsr.http import client_ip
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import SESSION_USER, FormUser, after_login, csrf_of
 
