@@ -18,6 +18,16 @@ class DsrError(Exception):
             self.code = code
 
 
+# Codes finer than a class's own, for the errors callers tell apart (the console words a stale
+# form differently from other conflicts; a missing case is a page's 404, a missing task a
+# refusal shown on the case page).
+STALE = "stale"  # a version check failed: someone else changed the record since it was read
+CASE_NOT_FOUND = "case_not_found"
+APPEAL_NOT_FOUND = "appeal_not_found"
+TASK_NOT_FOUND = "task_not_found"
+DATA_SYSTEM_NOT_FOUND = "data_system_not_found"
+
+
 class Unauthorized(DsrError):
     status_code = 401
     code = "unauthorized"

@@ -29,7 +29,7 @@ from dsr.domain.workflow import (
     decide,
     decide_appeal,
 )
-from dsr.errors import Conflict, InvalidLink, NotFound
+from dsr.errors import APPEAL_NOT_FOUND, STALE, Conflict, InvalidLink, NotFound
 from dsr.notifications.outbox import enqueue
 from dsr.settings import Settings
 
@@ -151,7 +151,7 @@ async def load(session: AsyncSession, appeal_id: uuid.UUID) -> tuple[Appeal, Cas
     appeal = await session.get(Appeal, appeal_id)
     case = await session.get(Case, appeal.case_id) if appeal else None
     if appeal is None or case is None:
-        raise NotFound("no appeal with that id")
+        raise NotFound("no appeal with that id", code=APPEAL_NOT_FOUND)
     return appeal, case
 
 
@@ -168,7 +168,8 @@ async def run(
     appeal, case = await load(session, appeal_id)
     if expected_version is not None and appeal.version != expected_version:
         raise Conflict(
-            "the appeal was changed by someone else since you loaded it; reload it and try again"
+            "the appeal was changed by someone else since you loaded it; reload it and try again",
+            code=STALE,
         )
     assignee = None
     if action == "assign" and params.get("assignee"):

@@ -17,7 +17,7 @@ from dsr.cases.models import Case, CaseToken
 from dsr.cases.notices import decision_context
 from dsr.domain.events import reason_of
 from dsr.domain.workflow import Actor, CaseContext, CaseStatus, Decision, Role, decide
-from dsr.errors import Conflict, NotFound
+from dsr.errors import CASE_NOT_FOUND, STALE, Conflict, NotFound
 from dsr.notifications.outbox import enqueue
 from dsr.settings import Settings
 
@@ -82,10 +82,11 @@ async def status_token_id(session: AsyncSession, case_id: uuid.UUID) -> str | No
 async def load(session: AsyncSession, case_id: uuid.UUID, expected_version: int | None) -> Case:
     case = await session.get(Case, case_id)
     if case is None:
-        raise NotFound("no case with that id")
+        raise NotFound("no case with that id", code=CASE_NOT_FOUND)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(
-            "the case was changed by someone else since you loaded it; reload it and try again"
+            "the case was changed by someone else since you loaded it; reload it and try again",
+            code=STALE,
         )
     return case
 
