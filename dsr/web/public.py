@@ -22,12 +22,11 @@ from dsr.http import client_ip
 from dsr.settings import Settings
 from dsr.text import CONTROL_CHARACTERS, has_control_characters
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
+from dsr.web.forms import RequestForm, field_messages
 from dsr.web.request_form import REQUEST_FIELDS, type_object
 from dsr.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-
-FIELDS = (*REQUEST_FIELDS, "website")  # website: the honeypot
 
 
 def _form_page(
@@ -68,26 +67,19 @@ def _to_body(values: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in exc.errors():
-        loc = [str(p) for p in e["loc"]]
-        name = loc[-1] if loc else "type"
-        if name.isdigit() and len(loc) > 1:
-            name = loc[-2]
-        if name not in FIELDS or name == "website":
-            name = "type"
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        if name == "type" and e["type"] == "literal_error":
-            msg = "Choose what you would like us to do."
-        elif name == "jurisdiction":
-            msg = "Choose where you live."
-        elif name == "email":
-            msg = "Enter a valid e-mail address, like name@example.com."
-        elif name == "full_name":
-            msg = "Enter your full name."
-        errors.setdefault(name, msg[0].upper() + msg[1:] if msg else "Check this field.")
-    return errors
+_FRIENDLY = {
+    # A type that is not one of ours: the other messages about "type" (a type's own object that
+    # does not validate) are the validator's own.
+    "type:literal_error": "Choose what you would like us to do.",
+    "type:enum": "Choose what you would like us to do.",
+    "jurisdiction": "Choose where you live.",
+    "email": "Enter a valid e-mail address, like name@example.com.",
+    "full_name": "Enter your full name.",
+}
+
+
+class PublicRequestForm(RequestForm):
+    website: str = ""  # the honeypot: people leave it empty, bots fill it in
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -96,16 +88,21 @@ async def form(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.post("/requests", response_class=HTMLResponse)
-async def submit_form(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def submit_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[PublicRequestForm, Form()],
+) -> Response:
     limiter = request.app.state.rate_limiter
     await limiter.check_ip(client_ip(request))
-    form_data = await request.form()
-    values = {k: str(form_data.get(k, "")) for k in FIELDS}
+    values = form.values()
     try:
         body = RequestIn.model_validate(_to_body(values))
     except ValidationError as exc:
         values.pop("website", None)
-        return _form_page(request, settings, values, _field_errors(exc), status=422)
+        errors = field_messages(exc, REQUEST_FIELDS, _FRIENDLY)
+        return _form_page(request, settings, values, errors, status=422)
     await limiter.check_email(str(body.email))
     case = await intake.submit(session, settings, body, utcnow())
     return RedirectResponse(f"/requests/{case.id}/submitted", status_code=303)

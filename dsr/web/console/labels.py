@@ -17,8 +17,6 @@ STATUS = {
     "appeal_in_review": "Appeal in review",
     "appeal_upheld": "Appeal upheld",
 }
-# The queue's default view: work that is waiting for staff.
-OPEN_WORK = ("open", "in_progress", "awaiting_info")
 
 TYPE = {
     "access": "Access",
@@ -114,7 +112,6 @@ APPEAL_STATUS = {
     "appeal_upheld": "Upheld (refusal stands)",
     "overturned": "Overturned",
 }
-OPEN_APPEALS = ("appealed", "appeal_in_review")
 
 APPEAL_ACTIONS = {
     "assign": "Assign the appeal",
