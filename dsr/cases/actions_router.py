@@ -26,6 +26,7 @@ from dsr.cases.schemas import CaseOut
 from dsr.cases.tasks_models import CaseTask
 from dsr.db.types import utcnow
 from dsr.deps import AnyStaff, Handler, SessionDep, SettingsDep, require_role, require_scope
+from dsr.domain.vocabulary import TaskStatus
 from dsr.domain.workflow import Role
 
 router = APIRouter(prefix="/api/v1", tags=["case work (staff)"])
@@ -130,7 +131,7 @@ async def complete_task(
         session,
         case,
         task.id,
-        status="done",
+        status=TaskStatus.DONE,
         note=body.note,
         actor_kind="service",
         actor_id=principal.token_name or "service",

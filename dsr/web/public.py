@@ -5,7 +5,7 @@ scanner that follows links cannot confirm a request on someone's behalf."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -18,6 +18,7 @@ from dsr.cases.models import Case
 from dsr.cases.schemas import RequestIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.offers import AppealBar, appeal_bar
 from dsr.http import client_ip
 from dsr.settings import Settings
 from dsr.text import CONTROL_CHARACTERS, has_control_characters
@@ -168,7 +169,7 @@ async def status_page(
     now = utcnow()
     case = await intake.status_case(session, case_id, token, now)
     appeal = await appeals.current_for_case(session, case.id)
-    can_appeal, _, _ = await _appeal_terms(session, settings, case, now)
+    can_appeal, _, _ = _appeal_terms(settings, case, now)
     return templates.TemplateResponse(
         request,
         "public/status.html",
@@ -186,18 +187,19 @@ async def status_page(
     )
 
 
-async def _appeal_terms(
-    session: SessionDep, settings: Settings, case: Case, now: datetime
-) -> tuple[bool, Any, str]:
+# Why the page offers no appeal (dsr.domain.offers decides which), in the requester's words.
+_APPEAL_BARRED = {
+    AppealBar.NOT_REFUSED: "Only a refused or partly refused request can be appealed.",
+    AppealBar.NOT_AVAILABLE: "No appeal is available for this request.",
+    AppealBar.WINDOW_ENDED: "The time to appeal this decision has ended.",
+}
+
+
+def _appeal_terms(settings: Settings, case: Case, now: datetime) -> tuple[bool, date | None, str]:
     """Whether this requester may appeal now, until when, and if not, why (in plain words)."""
     available, window_ends = actions.appeal_terms(case, settings)
-    if case.status not in ("denied", "partially_fulfilled"):
-        return False, window_ends, "Only a refused or partly refused request can be appealed."
-    if not available:
-        return False, window_ends, "No appeal is available for this request."
-    if window_ends is None or actions.today_in(settings, now) > window_ends:
-        return False, window_ends, "The time to appeal this decision has ended."
-    return True, window_ends, ""
+    bar = appeal_bar(case.status, available, window_ends, actions.today_in(settings, now))
+    return bar is None, window_ends, _APPEAL_BARRED[bar] if bar else ""
 
 
 @router.get("/requests/{case_id}/appeal", response_class=HTMLResponse)
@@ -225,7 +227,7 @@ async def _appeal_form(
     reason: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    can_appeal, window_ends, not_available = await _appeal_terms(session, settings, case, now)
+    can_appeal, window_ends, not_available = _appeal_terms(settings, case, now)
     return templates.TemplateResponse(
         request,
         "public/appeal.html",

@@ -21,9 +21,11 @@ from dsr.appeals.models import Appeal
 from dsr.appeals.schemas import AppealActionIn
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
+from dsr.auth.roles import Role
 from dsr.cases.actions import today_in
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.due import appeal_due
 from dsr.domain.errors import NotPermitted, WorkflowError
 from dsr.domain.vocabulary import OPEN_APPEAL_STATUSES, AppealStatus
 from dsr.errors import InvalidInput
@@ -113,6 +115,7 @@ async def _rows(
             "summary": views.summary(
                 a, c, today, emails.get(a.assignee_id) if a.assignee_id else None
             ),
+            "due": appeal_due(a.status, a.respond_by, today),
             "type": c.type,
             "received": a.received_date,
             "statutory": a.statutory,
@@ -138,7 +141,7 @@ async def appeals_queue(
         "items": items,
         "next_query": q.query(cursor=next_cursor) if next_cursor else None,
         "first_query": q.query(cursor="") if q.cursor else None,
-        "reviewers": await auth_repo.users_with_role(session, "admin", "reviewer"),
+        "reviewers": await auth_repo.users_with_role(session, Role.ADMIN, Role.REVIEWER),
     }
     return page(request, "appeals.html", context, principal)
 

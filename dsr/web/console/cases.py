@@ -18,6 +18,7 @@ from dsr.cases.action_schemas import ActionIn
 from dsr.cases.models import Case
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.vocabulary import TaskStatus
 from dsr.errors import CASE_NOT_FOUND, DsrError, NotFound
 from dsr.settings import Settings
 from dsr.web.console import labels
@@ -135,5 +136,8 @@ async def close_task(
         return await case_page(
             request, session, settings, principal, case_id, error=error, status=code
         )
-    flash(request, "The task was marked done." if status == "done" else "The task was waived.")
+    flash(
+        request,
+        "The task was marked done." if status == TaskStatus.DONE else "The task was waived.",
+    )
     return RedirectResponse(f"/console/cases/{case_id}", status_code=303)

@@ -4,6 +4,7 @@ the address never reaches a URL or an access log)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -17,13 +18,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
+from dsr.auth.roles import Role
 from dsr.cases import actions, repository, views
 from dsr.cases.action_schemas import BulkIn
 from dsr.cases.bulk import run_bulk
 from dsr.cases.deadlines import policies
 from dsr.cases.models import Case
+from dsr.cases.schemas import CaseSummary
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.due import Due, case_due
 from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus, RequestType
 from dsr.errors import InvalidInput
 from dsr.queues import CaseQuery, parse_assignee
@@ -114,12 +118,16 @@ def jurisdiction_codes(settings: Settings) -> list[str]:
     return sorted(policies(settings))
 
 
-async def summaries(session: AsyncSession, settings: Settings, cases: list[Case]) -> list[Any]:
+async def summaries(
+    session: AsyncSession, settings: Settings, cases: list[Case]
+) -> tuple[list[CaseSummary], dict[uuid.UUID, Due]]:
+    """The rows of a list of cases, and how each one's deadline stands today (by case id)."""
     emails = await auth_repo.emails_by_id(session, {c.assignee_id for c in cases if c.assignee_id})
     today = actions.today_in(settings, utcnow())
-    return [
+    items = [
         views.summary(c, today, emails.get(c.assignee_id) if c.assignee_id else None) for c in cases
     ]
+    return items, {c.id: case_due(c.status, c.respond_by, today) for c in cases}
 
 
 async def queue_page(
@@ -139,17 +147,19 @@ async def queue_page(
         errors.append("That page link is not valid; showing the first page.")
         q = replace(q, cursor="")
         rows, next_cursor = await repository.page(session, f, PAGE_SIZE, None)
+    items, dues = await summaries(session, settings, rows)
     context = {
         "nav": "queue",
         "q": q,
         "filter_errors": errors,
-        "items": await summaries(session, settings, rows),
+        "items": items,
+        "dues": dues,
         "next_query": q.query(cursor=next_cursor) if next_cursor else None,
         "first_query": q.query(cursor="") if q.cursor else None,
         "this_query": q.query(),
         "codes": codes,
         "types": tuple(RequestType),
-        "staff": await auth_repo.users_with_role(session, "admin", "handler"),
+        "staff": await auth_repo.users_with_role(session, Role.ADMIN, Role.HANDLER),
         # Bulk assign and deny are handler work: the controls are shown to those who may.
         "can_bulk": can_handle(principal),
         **(extra or {}),
@@ -256,17 +266,24 @@ async def search(
 ) -> HTMLResponse:
     email = form.email.strip()[:254]
     error = None
-    items: list[Any] = []
+    items: list[CaseSummary] = []
+    dues: dict[uuid.UUID, Due] = {}
     if "@" not in email:
         error = "Enter the requester's full e-mail address, like name@example.org."
     else:
-        items = await summaries(
-            session, settings, await repository.by_subject(session, email_sha256(email))
-        )
+        found = await repository.by_subject(session, email_sha256(email))
+        items, dues = await summaries(session, settings, found)
     return page(
         request,
         "search.html",
-        {"nav": "queue", "email": email, "error": error, "items": items, "searched": error is None},
+        {
+            "nav": "queue",
+            "email": email,
+            "error": error,
+            "items": items,
+            "dues": dues,
+            "searched": error is None,
+        },
         principal,
         status=422 if error else 200,
     )
