@@ -16,8 +16,8 @@ from dsr.auth.roles import Role
 from dsr.auth.service import principal_for_token, staff_principal
 from dsr.db.types import utcnow
 from dsr.errors import DsrError, Forbidden, Unauthorized
+from dsr.http import require_csrf_header
 from dsr.settings import Settings
-from dsr.web.csrf import require_csrf_header
 
 
 def get_settings(request: Request) -> Settings:

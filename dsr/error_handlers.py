@@ -13,12 +13,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dsr.domain import workflow
-from dsr.errors import Conflict, DsrError, Forbidden, InvalidInput, RateLimited
+from dsr.domain.errors import WorkflowError
+from dsr.errors import CONCURRENT_CHANGE, DsrError, RateLimited, for_workflow
 
 log = logging.getLogger("dsr.errors")
 
-CONCURRENT_CHANGE = "the case was changed by someone else at the same time; reload it and try again"
 UNSTORABLE_TEXT = "the input contains characters that cannot be stored (such as a NUL byte)"
 # PostgreSQL's "character not in repertoire" (a NUL in text) and "untranslatable character" (a
 # \u0000 escape in JSON): always caused by the input, never by the server.
@@ -59,26 +58,15 @@ def _clean_errors(errors: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-_WORKFLOW: dict[type[workflow.WorkflowError], type[DsrError]] = {
-    workflow.NotPermitted: Forbidden,
-    workflow.NotAllowed: Conflict,
-    workflow.InvalidInput: InvalidInput,
-}
-
-
-def workflow_status(exc: workflow.WorkflowError) -> int:
-    return _WORKFLOW.get(type(exc), Conflict).status_code
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(DsrError)
     async def dsr_error(request: Request, exc: DsrError) -> Response:
         extra = {"retry_after": exc.retry_after} if isinstance(exc, RateLimited) else None
         return _respond(request, exc.status_code, exc.message, exc.code, extra)
 
-    @app.exception_handler(workflow.WorkflowError)
-    async def workflow_error(request: Request, exc: workflow.WorkflowError) -> Response:
-        mapped = _WORKFLOW.get(type(exc), Conflict)
+    @app.exception_handler(WorkflowError)
+    async def workflow_error(request: Request, exc: WorkflowError) -> Response:
+        mapped = for_workflow(exc)
         return _respond(request, mapped.status_code, exc.message, mapped.code)
 
     @app.exception_handler(RequestValidationError)

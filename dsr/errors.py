@@ -3,6 +3,8 @@ Messages are written for the person reading them and never carry personal data."
 
 from __future__ import annotations
 
+from dsr.domain import errors as domain
+
 
 class DsrError(Exception):
     status_code = 400
@@ -14,6 +16,16 @@ class DsrError(Exception):
         self.message = message
         if code:
             self.code = code
+
+
+# Codes finer than a class's own, for the errors callers tell apart (the console words a stale
+# form differently from other conflicts; a missing case is a page's 404, a missing task a
+# refusal shown on the case page).
+STALE = "stale"  # a version check failed: someone else changed the record since it was read
+CASE_NOT_FOUND = "case_not_found"
+APPEAL_NOT_FOUND = "appeal_not_found"
+TASK_NOT_FOUND = "task_not_found"
+DATA_SYSTEM_NOT_FOUND = "data_system_not_found"
 
 
 class Unauthorized(DsrError):
@@ -63,3 +75,24 @@ class RateLimited(DsrError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# Said for a lost race (a stale version, a concurrent timeline append): never a person's data.
+CONCURRENT_CHANGE = "the case was changed by someone else at the same time; reload it and try again"
+
+# The one map from the domain's refusals to HTTP: the error handlers answer with it, and bulk
+# actions report it per case.
+_WORKFLOW: dict[type[domain.WorkflowError], type[DsrError]] = {
+    domain.NotPermitted: Forbidden,
+    domain.NotAllowed: Conflict,
+    domain.InvalidInput: InvalidInput,
+}
+
+
+def for_workflow(exc: domain.WorkflowError) -> type[DsrError]:
+    """The DsrError class (status and code) a domain refusal is answered with."""
+    return _WORKFLOW.get(type(exc), Conflict)
+
+
+def workflow_status(exc: domain.WorkflowError) -> int:
+    return for_workflow(exc).status_code

@@ -5,19 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 
 from dsr.appeals import repository, service, views
+from dsr.appeals.deps import AppealDep
 from dsr.appeals.models import Appeal
 from dsr.appeals.schemas import AppealActionIn, AppealIn, AppealOut, AppealPage, PublicAppealOut
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.cases.actions import today_in
-from dsr.cases.public_api import client_ip
 from dsr.db.types import utcnow
 from dsr.deps import AnyStaff, SessionDep, SettingsDep, require_role
-from dsr.domain.workflow import AppealStatus, Role
-from dsr.errors import InvalidInput
+from dsr.domain.workflow import Role
+from dsr.http import client_ip
+from dsr.queues import AppealQueryDep
 
 router = APIRouter(tags=["appeals"])
 Reviewer = Annotated[Principal, Depends(require_role(Role.REVIEWER))]
@@ -45,25 +46,10 @@ async def appeal_request(
 
 @router.get("/api/v1/appeals", response_model=AppealPage)
 async def list_appeals(
-    principal: AnyStaff,
-    session: SessionDep,
-    settings: SettingsDep,
-    status_: Annotated[list[AppealStatus] | None, Query(alias="status")] = None,
-    assignee: Annotated[str | None, Query(description="a staff user id, 'me' or 'none'")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    principal: AnyStaff, session: SessionDep, settings: SettingsDep, q: AppealQueryDep
 ) -> AppealPage:
-    assignee_id = None
-    if assignee == "me":
-        assignee_id = principal.user_id
-    elif assignee not in (None, "none"):
-        try:
-            assignee_id = uuid.UUID(assignee)
-        except ValueError:
-            raise InvalidInput("assignee: a staff user id, 'me' or 'none'") from None
-    statuses = tuple(s.value for s in status_) if status_ else service.OPEN_APPEAL
     rows, next_cursor = await repository.page(
-        session, statuses, assignee_id, assignee == "none", limit, cursor
+        session, q.statuses, q.assignee_id(principal.user_id), q.unassigned, q.limit, q.cursor
     )
     emails = await auth_repo.emails_by_id(
         session, {a.assignee_id for a, _ in rows if a.assignee_id}
@@ -77,8 +63,8 @@ async def list_appeals(
 
 
 @router.get("/api/v1/appeals/{appeal_id}", response_model=AppealOut)
-async def get_appeal(appeal_id: uuid.UUID, principal: AnyStaff, session: SessionDep) -> AppealOut:
-    appeal, case = await service.load(session, appeal_id)
+async def get_appeal(principal: AnyStaff, session: SessionDep, loaded: AppealDep) -> AppealOut:
+    appeal, case = loaded
     return await views.appeal_out(session, appeal, case)
 
 

@@ -24,7 +24,7 @@ from dsr.cases.transitions import apply_case_decision
 from dsr.domain.context import REQUESTER
 from dsr.domain.vocabulary import OPEN_APPEAL_STATUSES, AppealStatus, CaseAction, Role
 from dsr.domain.workflow import AppealContext, decide, decide_appeal
-from dsr.errors import Conflict, InvalidLink, NotFound
+from dsr.errors import APPEAL_NOT_FOUND, STALE, Conflict, InvalidLink, NotFound
 from dsr.settings import Settings
 
 OPEN_APPEAL = tuple(OPEN_APPEAL_STATUSES)
@@ -82,7 +82,7 @@ async def load(session: AsyncSession, appeal_id: uuid.UUID) -> tuple[Appeal, Cas
     appeal = await session.get(Appeal, appeal_id)
     case = await session.get(Case, appeal.case_id) if appeal else None
     if appeal is None or case is None:
-        raise NotFound("no appeal with that id")
+        raise NotFound("no appeal with that id", code=APPEAL_NOT_FOUND)
     return appeal, case
 
 
@@ -99,7 +99,8 @@ async def run(
     appeal, case = await load(session, appeal_id)
     if expected_version is not None and appeal.version != expected_version:
         raise Conflict(
-            "the appeal was changed by someone else since you loaded it; reload it and try again"
+            "the appeal was changed by someone else since you loaded it; reload it and try again",
+            code=STALE,
         )
     assignee = None
     if action == "assign":

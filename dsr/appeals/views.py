@@ -14,6 +14,7 @@ from dsr.appeals.schemas import (
 )
 from dsr.auth import repository as auth_repo
 from dsr.cases.models import Case
+from dsr.domain.vocabulary import appeal_overdue, days_left
 
 
 async def appeal_out(session: AsyncSession, appeal: Appeal, case: Case) -> AppealOut:
@@ -51,7 +52,6 @@ async def appeal_out(session: AsyncSession, appeal: Appeal, case: Case) -> Appea
 
 
 def summary(appeal: Appeal, case: Case, today: date, assignee: str | None) -> AppealSummary:
-    days_left = (appeal.respond_by - today).days
     return AppealSummary(
         id=appeal.id,
         case_id=case.id,
@@ -59,8 +59,8 @@ def summary(appeal: Appeal, case: Case, today: date, assignee: str | None) -> Ap
         status=appeal.status,
         jurisdiction=case.jurisdiction,
         respond_by=appeal.respond_by,
-        days_left=days_left,
-        overdue=days_left < 0 and appeal.decided_at is None,
+        days_left=days_left(appeal.respond_by, today),
+        overdue=appeal_overdue(appeal.status, appeal.respond_by, today),
         assignee=assignee,
     )
 

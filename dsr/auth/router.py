@@ -8,9 +8,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from dsr.auth import service
-from dsr.cases.public_api import client_ip
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.http import client_ip
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

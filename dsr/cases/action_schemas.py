@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from dsr.cases.schemas import Details, Line
+from dsr.domain.vocabulary import RequestType
 
 Action = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
 
@@ -77,9 +78,7 @@ class DataSystemIn(BaseModel):
     name: Line
     owner_email: EmailStr
     categories: list[Line] = Field(default_factory=list, max_length=50)
-    request_types: list[
-        Literal["access", "correction", "deletion", "output_removal", "objection"]
-    ] = Field(min_length=1)
+    request_types: list[RequestType] = Field(min_length=1)
 
 
 class DataSystemOut(BaseModel):

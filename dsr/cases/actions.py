@@ -17,7 +17,7 @@ from dsr.cases.models import Case
 from dsr.cases.tokens import status_token_id
 from dsr.cases.transitions import apply_case_decision
 from dsr.domain.workflow import Actor, CaseContext, CaseStatus, Role, decide
-from dsr.errors import Conflict, NotFound
+from dsr.errors import CASE_NOT_FOUND, STALE, Conflict, NotFound
 from dsr.settings import Settings
 
 __all__ = ["actor_of", "appeal_terms", "context_for", "load", "run", "status_token_id", "today_in"]
@@ -60,10 +60,11 @@ async def context_for(
 async def load(session: AsyncSession, case_id: uuid.UUID, expected_version: int | None) -> Case:
     case = await session.get(Case, case_id)
     if case is None:
-        raise NotFound("no case with that id")
+        raise NotFound("no case with that id", code=CASE_NOT_FOUND)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(
-            "the case was changed by someone else since you loaded it; reload it and try again"
+            "the case was changed by someone else since you loaded it; reload it and try again",
+            code=STALE,
         )
     return case
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Scope
-from dsr.cases import actions, repository, tasks, views
+from dsr.cases import actions, tasks, views
 from dsr.cases.action_schemas import (
     ActionIn,
     BulkIn,
@@ -21,13 +21,13 @@ from dsr.cases.action_schemas import (
     TaskOut,
 )
 from dsr.cases.bulk import run_bulk
-from dsr.cases.models import Case
+from dsr.cases.deps import CaseDep, TaskDep
 from dsr.cases.schemas import CaseOut
 from dsr.cases.tasks_models import CaseTask
 from dsr.db.types import utcnow
 from dsr.deps import AnyStaff, Handler, SessionDep, SettingsDep, require_role, require_scope
+from dsr.domain.vocabulary import TaskStatus
 from dsr.domain.workflow import Role
-from dsr.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["case work (staff)"])
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
@@ -74,25 +74,20 @@ def _task_out(task: CaseTask, system_name: str) -> TaskOut:
 
 
 @router.get("/cases/{case_id}/tasks", response_model=list[TaskOut])
-async def case_tasks(case_id: uuid.UUID, principal: AnyStaff, session: SessionDep) -> list[TaskOut]:
-    if await repository.get(session, case_id) is None:
-        raise NotFound("no case with that id")
-    return [_task_out(t, s.name) for t, s in await tasks.tasks_for(session, case_id)]
+async def case_tasks(principal: AnyStaff, session: SessionDep, case: CaseDep) -> list[TaskOut]:
+    return [_task_out(t, s.name) for t, s in await tasks.tasks_for(session, case.id)]
 
 
 @router.post("/cases/{case_id}/tasks/{task_id}", response_model=TaskOut)
 async def close_task_as_staff(
-    case_id: uuid.UUID,
     task_id: uuid.UUID,
     body: TaskCloseIn,
     principal: Handler,
     session: SessionDep,
+    case: CaseDep,
 ) -> TaskOut:
     """Staff mark a task done or waive it: handlers' work (reviewers decide appeals, not tasks).
     Data-system owners close their tasks with a tasks:write token at /tasks/{id}/complete."""
-    case = await repository.get(session, case_id)
-    if case is None:
-        raise NotFound("no case with that id")
     task, system = await tasks.close_task(
         session,
         case,
@@ -108,14 +103,9 @@ async def close_task_as_staff(
 
 
 @router.get("/tasks/{task_id}", tags=["tasks (data-system owners)"])
-async def owner_task(
-    task_id: uuid.UUID, principal: TaskOwner, session: SessionDep
-) -> dict[str, object]:
+async def owner_task(principal: TaskOwner, loaded: TaskDep) -> dict[str, object]:
     """What a data-system owner needs to find the requester's data."""
-    task = await session.get(CaseTask, task_id)
-    case = await session.get(Case, task.case_id) if task else None
-    if task is None or case is None:
-        raise NotFound("no task with that id")
+    task, case = loaded
     return {
         "id": str(task.id),
         "status": task.status,
@@ -134,17 +124,14 @@ async def owner_task(
     "/tasks/{task_id}/complete", response_model=TaskOut, tags=["tasks (data-system owners)"]
 )
 async def complete_task(
-    task_id: uuid.UUID, body: OwnerTaskCloseIn, principal: TaskOwner, session: SessionDep
+    body: OwnerTaskCloseIn, principal: TaskOwner, session: SessionDep, loaded: TaskDep
 ) -> TaskOut:
-    task = await session.get(CaseTask, task_id)
-    case = await session.get(Case, task.case_id) if task else None
-    if task is None or case is None:
-        raise NotFound("no task with that id")
+    task, case = loaded
     task, system = await tasks.close_task(
         session,
         case,
-        task_id,
-        status="done",
+        task.id,
+        status=TaskStatus.DONE,
         note=body.note,
         actor_kind="service",
         actor_id=principal.token_name or "service",

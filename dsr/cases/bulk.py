@@ -13,9 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.auth.principal import Principal
 from dsr.cases import actions
 from dsr.cases.action_schemas import BulkIn, BulkItem, BulkOut
-from dsr.domain.workflow import WorkflowError
-from dsr.error_handlers import CONCURRENT_CHANGE, workflow_status
-from dsr.errors import DsrError
+from dsr.domain.errors import WorkflowError
+from dsr.errors import CONCURRENT_CHANGE, DsrError, workflow_status
 from dsr.settings import Settings
 
 

@@ -13,16 +13,13 @@ from dsr.cases import intake, views
 from dsr.cases.schemas import RequestIn, RequestStatusOut, SubmissionOut, VerifyIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.http import client_ip
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests (public)"])
 
 TokenQuery = Annotated[
     str, Query(min_length=1, max_length=200, description="Status token from the e-mail")
 ]
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut)

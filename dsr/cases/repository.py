@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from dsr.cases.models import Case
+from dsr.cases.tasks_models import CaseTask
 from dsr.domain.vocabulary import ACTIVE_STATUSES
 from dsr.errors import InvalidInput
 
@@ -119,6 +120,13 @@ async def page(
 
 async def get(session: AsyncSession, case_id: uuid.UUID) -> Case | None:
     return await session.get(Case, case_id)
+
+
+async def task_with_case(session: AsyncSession, task_id: uuid.UUID) -> tuple[CaseTask, Case] | None:
+    """A task and the case it belongs to, or None when either is missing."""
+    task = await session.get(CaseTask, task_id)
+    case = await session.get(Case, task.case_id) if task else None
+    return (task, case) if task is not None and case is not None else None
 
 
 async def by_subject(session: AsyncSession, email_sha256: str, limit: int = 100) -> list[Case]:

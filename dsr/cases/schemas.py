@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -17,11 +17,11 @@ from pydantic import (
     model_validator,
 )
 
+from dsr.domain.vocabulary import Channel, RequestType
 from dsr.text import no_control_characters
 
-RequestType = Literal["access", "correction", "deletion", "output_removal", "objection"]
-REQUEST_TYPES: tuple[str, ...] = ("access", "correction", "deletion", "output_removal", "objection")
-Channel = Literal["web", "email", "post", "phone", "agent"]
+# The vocabulary's enums: the same accepted values (and JSON strings) as before, defined once.
+REQUEST_TYPES: tuple[RequestType, ...] = tuple(RequestType)
 
 _clean = AfterValidator(no_control_characters)
 

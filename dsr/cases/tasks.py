@@ -12,7 +12,7 @@ from dsr.cases import timeline
 from dsr.cases.models import Case
 from dsr.cases.tasks_models import CaseTask, DataSystem
 from dsr.domain.vocabulary import TaskStatus
-from dsr.errors import Conflict, InvalidInput, NotFound
+from dsr.errors import DATA_SYSTEM_NOT_FOUND, TASK_NOT_FOUND, Conflict, InvalidInput, NotFound
 from dsr.notifications.outbox import enqueue
 from dsr.text import CONTROL_MESSAGE, has_control_characters
 
@@ -48,7 +48,7 @@ async def set_system_active(
 ) -> DataSystem:
     system = await session.get(DataSystem, system_id)
     if system is None:
-        raise NotFound("no data system with that id")
+        raise NotFound("no data system with that id", code=DATA_SYSTEM_NOT_FOUND)
     system.active = active
     return system
 
@@ -121,7 +121,7 @@ async def close_task(
         raise InvalidInput(f"reason: {CONTROL_MESSAGE}")
     task = await session.get(CaseTask, task_id)
     if task is None or task.case_id != case.id:
-        raise NotFound("no such task on this case")
+        raise NotFound("no such task on this case", code=TASK_NOT_FOUND)
     if task.status != TaskStatus.OPEN:
         raise Conflict(f"the task is already {task.status}")
     if case.closed_at is not None:

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.auth import repository as auth_repo
 from dsr.cases.models import Case
 from dsr.cases.schemas import CaseOut, CaseSummary, Deadlines, RequestStatusOut
+from dsr.domain.vocabulary import case_overdue, days_left
 
 
 def deadlines(case: Case) -> Deadlines:
@@ -57,7 +58,6 @@ async def case_out_for(session: AsyncSession, case: Case) -> CaseOut:
 
 
 def summary(case: Case, today: date, assignee_email: str | None = None) -> CaseSummary:
-    days_left = (case.respond_by - today).days
     return CaseSummary(
         id=case.id,
         reference=case.reference,
@@ -65,8 +65,8 @@ def summary(case: Case, today: date, assignee_email: str | None = None) -> CaseS
         status=case.status,
         jurisdiction=case.jurisdiction,
         respond_by=case.respond_by,
-        days_left=days_left,
-        overdue=days_left < 0 and case.closed_at is None,
+        days_left=days_left(case.respond_by, today),
+        overdue=case_overdue(case.status, case.respond_by, today),
         assignee=assignee_email,
         duplicate_of=case.duplicate_of_id,
     )

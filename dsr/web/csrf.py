@@ -17,22 +17,18 @@ from fastapi_csrf_protect.exceptions import CsrfProtectError
 from fastapi_csrf_protect.flexible import CsrfProtect
 
 from dsr.errors import Forbidden
+from dsr.http import CSRF_HEADER as HEADER
+from dsr.http import CSRF_HEADER_MESSAGE as HEADER_MESSAGE
 from dsr.settings import Settings
 
 COOKIE = "dsr_csrf"
 FIELD = "csrf_token"
-HEADER = "X-CSRF-Token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SESSION_TOKEN = "csrf"  # noqa: S105 - a session key name, not a secret
 _SESSION_ISSUED = "csrf_at"
 
 FORM_MESSAGE = (
     "This form has expired or did not come from this console. Reload the page and try again; "
     "nothing was changed."
-)
-HEADER_MESSAGE = (
-    "requests authenticated by the console session must carry the X-CSRF-Token header; "
-    "programs should use a bearer token instead"
 )
 
 
@@ -98,13 +94,3 @@ class Csrf:
         expected = str(request.session.get(_SESSION_TOKEN, ""))
         if not expected or not hmac.compare_digest(submitted.encode(), expected.encode()):
             raise Forbidden(message, code="csrf")
-
-
-async def require_csrf_header(request: Request) -> None:
-    """For API calls authenticated by the session cookie: unsafe methods need the header."""
-    if request.method in SAFE_METHODS:
-        return
-    csrf: Csrf | None = getattr(request.app.state, "csrf", None)
-    if csrf is None:
-        raise Forbidden(HEADER_MESSAGE, code="csrf")
-    await csrf.validate_header(request)

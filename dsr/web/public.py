@@ -5,7 +5,7 @@ scanner that follows links cannot confirm a request on someone's behalf."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -15,19 +15,19 @@ from pydantic import ValidationError
 from dsr.appeals import service as appeals
 from dsr.cases import actions, intake
 from dsr.cases.models import Case
-from dsr.cases.public_api import client_ip
 from dsr.cases.schemas import RequestIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.offers import AppealBar, appeal_bar
+from dsr.http import client_ip
 from dsr.settings import Settings
 from dsr.text import CONTROL_CHARACTERS, has_control_characters
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
+from dsr.web.forms import RequestForm, field_messages
 from dsr.web.request_form import REQUEST_FIELDS, type_object
 from dsr.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-
-FIELDS = (*REQUEST_FIELDS, "website")  # website: the honeypot
 
 
 def _form_page(
@@ -68,26 +68,19 @@ def _to_body(values: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in exc.errors():
-        loc = [str(p) for p in e["loc"]]
-        name = loc[-1] if loc else "type"
-        if name.isdigit() and len(loc) > 1:
-            name = loc[-2]
-        if name not in FIELDS or name == "website":
-            name = "type"
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        if name == "type" and e["type"] == "literal_error":
-            msg = "Choose what you would like us to do."
-        elif name == "jurisdiction":
-            msg = "Choose where you live."
-        elif name == "email":
-            msg = "Enter a valid e-mail address, like name@example.com."
-        elif name == "full_name":
-            msg = "Enter your full name."
-        errors.setdefault(name, msg[0].upper() + msg[1:] if msg else "Check this field.")
-    return errors
+_FRIENDLY = {
+    # A type that is not one of ours: the other messages about "type" (a type's own object that
+    # does not validate) are the validator's own.
+    "type:literal_error": "Choose what you would like us to do.",
+    "type:enum": "Choose what you would like us to do.",
+    "jurisdiction": "Choose where you live.",
+    "email": "Enter a valid e-mail address, like name@example.com.",
+    "full_name": "Enter your full name.",
+}
+
+
+class PublicRequestForm(RequestForm):
+    website: str = ""  # the honeypot: people leave it empty, bots fill it in
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -96,16 +89,21 @@ async def form(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.post("/requests", response_class=HTMLResponse)
-async def submit_form(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def submit_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[PublicRequestForm, Form()],
+) -> Response:
     limiter = request.app.state.rate_limiter
     await limiter.check_ip(client_ip(request))
-    form_data = await request.form()
-    values = {k: str(form_data.get(k, "")) for k in FIELDS}
+    values = form.values()
     try:
         body = RequestIn.model_validate(_to_body(values))
     except ValidationError as exc:
         values.pop("website", None)
-        return _form_page(request, settings, values, _field_errors(exc), status=422)
+        errors = field_messages(exc, REQUEST_FIELDS, _FRIENDLY)
+        return _form_page(request, settings, values, errors, status=422)
     await limiter.check_email(str(body.email))
     case = await intake.submit(session, settings, body, utcnow())
     return RedirectResponse(f"/requests/{case.id}/submitted", status_code=303)
@@ -171,7 +169,7 @@ async def status_page(
     now = utcnow()
     case = await intake.status_case(session, case_id, token, now)
     appeal = await appeals.current_for_case(session, case.id)
-    can_appeal, _, _ = await _appeal_terms(session, settings, case, now)
+    can_appeal, _, _ = _appeal_terms(settings, case, now)
     return templates.TemplateResponse(
         request,
         "public/status.html",
@@ -189,18 +187,19 @@ async def status_page(
     )
 
 
-async def _appeal_terms(
-    session: SessionDep, settings: Settings, case: Case, now: datetime
-) -> tuple[bool, Any, str]:
+# Why the page offers no appeal (dsr.domain.offers decides which), in the requester's words.
+_APPEAL_BARRED = {
+    AppealBar.NOT_REFUSED: "Only a refused or partly refused request can be appealed.",
+    AppealBar.NOT_AVAILABLE: "No appeal is available for this request.",
+    AppealBar.WINDOW_ENDED: "The time to appeal this decision has ended.",
+}
+
+
+def _appeal_terms(settings: Settings, case: Case, now: datetime) -> tuple[bool, date | None, str]:
     """Whether this requester may appeal now, until when, and if not, why (in plain words)."""
     available, window_ends = actions.appeal_terms(case, settings)
-    if case.status not in ("denied", "partially_fulfilled"):
-        return False, window_ends, "Only a refused or partly refused request can be appealed."
-    if not available:
-        return False, window_ends, "No appeal is available for this request."
-    if window_ends is None or actions.today_in(settings, now) > window_ends:
-        return False, window_ends, "The time to appeal this decision has ended."
-    return True, window_ends, ""
+    bar = appeal_bar(case.status, available, window_ends, actions.today_in(settings, now))
+    return bar is None, window_ends, _APPEAL_BARRED[bar] if bar else ""
 
 
 @router.get("/requests/{case_id}/appeal", response_class=HTMLResponse)
@@ -228,7 +227,7 @@ async def _appeal_form(
     reason: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    can_appeal, window_ends, not_available = await _appeal_terms(session, settings, case, now)
+    can_appeal, window_ends, not_available = _appeal_terms(settings, case, now)
     return templates.TemplateResponse(
         request,
         "public/appeal.html",

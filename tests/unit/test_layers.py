@@ -3,8 +3,14 @@
 - `dsr/domain` is pure: the standard library, dateutil and `dsr.domain` only.
 - Routers are thin: a router module (`*router*.py`, `public_api.py`, anything under `dsr/web/`)
   does not build SQL. It may not import a query builder (select, update, insert, delete, text)
-  from SQLAlchemy or SQLModel, nor reach one as an attribute (`sa.select(...)`). Only
-  repositories and services build queries.
+  from SQLAlchemy or SQLModel, nor reach one as an attribute (`sa.select(...)`), nor run a query
+  on the session itself (`session.get/exec/execute/scalar(s)`). Only repositories and services
+  build queries.
+- The web layer and the error handlers sit on top: nothing below them (services, repositories,
+  `deps.py`, the domain) imports `dsr.web` or `dsr.error_handlers`; only the composition root
+  (`dsr/main.py`) wires them in.
+- A router module is imported by the composition root only: what two routers share (such as
+  `dsr.http.client_ip`) lives in a module of its own.
 
 An existing breach is listed in ROUTER_QUERY_EXCEPTIONS with the reason it is tolerated; an entry
 that no longer matches anything fails too, so the list only ever shrinks.
@@ -26,16 +32,13 @@ QUERY_BUILDERS = {"select", "update", "insert", "delete", "text"}
 SQL_PACKAGES = ("sqlalchemy", "sqlmodel")
 
 # (module path relative to the repository, "package.name") -> why it is tolerated for now.
-ROUTER_QUERY_EXCEPTIONS: dict[tuple[str, str], str] = {
-    (
-        "dsr/notifications/router.py",
-        "sqlmodel.select",
-    ): "list_messages() predates the rule; belongs in a notifications repository",
-    (
-        "dsr/notifications/router.py",
-        "sqlalchemy.update",
-    ): "retry() resets the outbox row in the router; belongs in notifications.outbox",
-}
+ROUTER_QUERY_EXCEPTIONS: dict[tuple[str, str], str] = {}
+# Methods of an AsyncSession that run a query: a router calling one is building its own.
+DB_SESSION_TYPES = ("AsyncSession", "SessionDep")
+SESSION_QUERIES = {"get", "exec", "execute", "scalar", "scalars", "stream", "stream_scalars"}
+# The composition root: it alone wires routers, pages and error handlers together.
+COMPOSITION_ROOT = "dsr/main.py"
+TOP_LAYERS = ("dsr.web", "dsr.error_handlers")
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,124 @@ def test_routers_do_not_build_queries():
         "routers call services; only repositories and services build queries (design §5):\n"
         + "\n".join(f"{f}:{lines} uses {name}" for (f, name), lines in sorted(new.items()))
     )
+
+
+def session_queries(path: Path) -> list[str]:
+    """Calls like `await session.get(Case, id)` on a database session: a parameter annotated
+    `AsyncSession` or `SessionDep` (the HTTP session, `request.session`, is a dict)."""
+    found = []
+    for fn in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        args = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+        sessions = {
+            a.arg
+            for a in args
+            if a.annotation is not None
+            and any(t in ast.unparse(a.annotation) for t in DB_SESSION_TYPES)
+        }
+        for node in ast.walk(fn):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in sessions
+                and node.func.attr in SESSION_QUERIES
+            ):
+                found.append(f"{node.lineno}: {node.func.value.id}.{node.func.attr}()")
+    return found
+
+
+def test_routers_do_not_query_the_session():
+    bad = [
+        f"{p.relative_to(ROOT).as_posix()}:{hit}" for p in routers() for hit in session_queries(p)
+    ]
+    assert not bad, "routers call services or repositories (design §5):\n" + "\n".join(bad)
+
+
+def _is_in(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def upward_imports(root: Path = ROOT) -> list[str]:
+    """Imports of the web layer or the error handlers from below them."""
+    bad = []
+    for path in _modules(root / "dsr"):
+        rel = path.relative_to(root).as_posix()
+        if rel == COMPOSITION_ROOT or rel.startswith("dsr/web/"):
+            continue
+        for use in uses(path, root):
+            target = f"{use.module}.{use.name}" if use.name else use.module
+            if _is_in(use.module, TOP_LAYERS) or _is_in(target, TOP_LAYERS):
+                bad.append(f"{rel}:{use.line} imports {target}")
+    return bad
+
+
+def test_nothing_below_the_web_layer_imports_it_or_the_error_handlers():
+    bad = upward_imports()
+    assert not bad, "services, deps and the domain stay HTTP-page-neutral:\n" + "\n".join(bad)
+
+
+def router_imports(root: Path = ROOT) -> list[str]:
+    """Imports of an API router module (`*router*.py`, `public_api.py`) anywhere but main."""
+    package = root / "dsr"
+    api_routers = {
+        _dotted(p, root)
+        for p in _modules(package)
+        if is_router(p, package) and p.relative_to(package).parts[0] != "web"
+    }
+    bad = []
+    for path in _modules(package):
+        rel = path.relative_to(root).as_posix()
+        if rel == COMPOSITION_ROOT:
+            continue
+        for use in uses(path, root):
+            target = f"{use.module}.{use.name}" if use.name else use.module
+            if use.module in api_routers or target in api_routers:
+                bad.append(f"{rel}:{use.line} imports {target}")
+    return bad
+
+
+def test_only_the_composition_root_imports_routers():
+    bad = router_imports()
+    assert not bad, "share through a module of its own, not a router:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize(
+    ("where", "source", "rule"),
+    [
+        ("deps.py", "from dsr.web.csrf import require_csrf_header\n", upward_imports),
+        ("cases/bulk.py", "from dsr.error_handlers import workflow_status\n", upward_imports),
+        ("cases/bulk.py", "from dsr import error_handlers\n", upward_imports),
+        ("domain/x.py", "import dsr.web.public\n", upward_imports),
+        ("auth/router.py", "from dsr.cases.public_api import client_ip\n", router_imports),
+        ("web/public.py", "from dsr.cases import public_api\n", router_imports),
+    ],
+)
+def test_the_scanner_sees_imports_across_layers(tmp_path, where, source, rule):
+    package = tmp_path / "dsr"
+    for name in ("main.py", "cases/public_api.py", "web/csrf.py", where):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).touch()
+    (package / where).write_text(source)
+    assert rule(tmp_path)
+    (package / where).write_text("from dsr import http\n")
+    assert not rule(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("async def f(session: SessionDep):\n    await session.get(Case, 1)\n", True),
+        ("async def f(db: AsyncSession):\n    await db.exec(q)\n", True),
+        ("async def f(s: 'AsyncSession'):\n    return [await s.scalar(q)]\n", True),
+        ("async def f(session: SessionDep):\n    await session.flush()\n", False),
+        ("def f(request):\n    session = request.session\n    session.get('x')\n", False),
+    ],
+)
+def test_the_scanner_sees_session_queries(tmp_path, source, found):
+    (tmp_path / "m.py").write_text(source)
+    assert bool(session_queries(tmp_path / "m.py")) is found
 
 
 def test_router_exceptions_are_still_needed():

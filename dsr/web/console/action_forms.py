@@ -3,7 +3,7 @@ refusal always leaves the record unchanged and the form opens again with what wa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -11,13 +11,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.domain.workflow import WorkflowError
-from dsr.error_handlers import workflow_status
-from dsr.errors import Conflict, DsrError, NotFound
+from dsr.domain.errors import WorkflowError
+from dsr.errors import STALE, Conflict, DsrError, NotFound, workflow_status
+from dsr.web.forms import FormModel
 
 M = TypeVar("M", bound=BaseModel)
 
-STALE = (
+
+class ActionForm(FormModel):
+    """The fields of every action form on the case and appeal pages; an action uses some."""
+
+    action: str = ""
+    expected_version: str = ""  # the version the page showed: a stale form is refused
+    assignee: str = ""
+    reason: str = ""
+    reason_code: str = ""
+    explanation: str = ""
+    text: str = ""
+
+
+STALE_MESSAGE = (
     "This {noun} was changed by someone else since you opened it, so your change was not made. "
     "Reload the page to see the latest version, then try again."
 )
@@ -25,10 +38,10 @@ STALE = (
 
 def refusal(exc: Exception, noun: str) -> tuple[int, str]:
     """The status and the message shown for an action the service refused."""
-    if isinstance(exc, Conflict) and "changed by someone else" in exc.message:
-        return 409, STALE.format(noun=noun)
+    if isinstance(exc, Conflict) and exc.code == STALE:
+        return 409, STALE_MESSAGE.format(noun=noun)
     if isinstance(exc, StaleDataError | IntegrityError):
-        return 409, STALE.format(noun=noun)
+        return 409, STALE_MESSAGE.format(noun=noun)
     if isinstance(exc, WorkflowError):
         return workflow_status(exc), exc.message[:1].upper() + exc.message[1:] + "."
     if isinstance(exc, DsrError):
@@ -45,7 +58,7 @@ def _version(raw: object) -> int | None:
 
 async def run_form_action(
     session: AsyncSession,
-    form: Mapping[str, Any],
+    submitted: ActionForm,
     params: tuple[str, ...],
     schema: type[M],
     run: Callable[[M, int], Awaitable[Any]],
@@ -56,6 +69,7 @@ async def run_form_action(
     """Validate the form against `schema` and call `run(body, expected_version)` in a savepoint.
     Returns None when the action was taken, or the error to show: status, message and what was
     typed. `explain` may word a refusal better than the service's message does."""
+    form = submitted.model_dump()
     action = str(form.get("action") or "")
     expected = _version(form.get("expected_version"))
     error: dict[str, Any] | None = None

@@ -4,9 +4,9 @@ that could not be sent (admins list and retry them; recipients are not shown).""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,11 +16,13 @@ from dsr.cases import tasks
 from dsr.cases.action_schemas import DataSystemIn
 from dsr.cases.schemas import REQUEST_TYPES
 from dsr.deps import SessionDep
+from dsr.domain.vocabulary import OutboxStatus
 from dsr.domain.workflow import Role
 from dsr.errors import DsrError
-from dsr.notifications import router as outbox_admin
+from dsr.notifications import admin as outbox_admin
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
+from dsr.web.forms import FormModel, field_messages
 
 router = APIRouter()
 
@@ -60,19 +62,26 @@ async def data_systems(
     return await _systems_page(request, session, principal)
 
 
+class DataSystemForm(FormModel):
+    name: str = ""
+    owner_email: str = ""
+    categories: str = ""  # comma-separated
+    request_types: list[str] = []  # one checkbox each
+
+
 @router.post("/data-systems", response_class=HTMLResponse)
 async def create_data_system(
-    request: Request, principal: FormUser, session: SessionDep
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    form: Annotated[DataSystemForm, Form()],
 ) -> Response:
     require(_is_admin(principal), "change the data-system registry")
-    form = await request.form()
-    values = {
-        "name": str(form.get("name") or "").strip(),
-        "owner_email": str(form.get("owner_email") or "").strip(),
-        "categories": [
-            c.strip() for c in str(form.get("categories") or "").split(",") if c.strip()
-        ],
-        "request_types": [str(t) for t in form.getlist("request_types")],
+    values: dict[str, Any] = {
+        "name": form.name.strip(),
+        "owner_email": form.owner_email.strip(),
+        "categories": [c.strip() for c in form.categories.split(",") if c.strip()],
+        "request_types": form.request_types,
     }
     try:
         body = DataSystemIn.model_validate(values)
@@ -85,7 +94,7 @@ async def create_data_system(
                 request_types=list(body.request_types),
             )
     except ValidationError as exc:
-        names = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+        names = sorted(field_messages(exc, DataSystemIn.model_fields, fallback=None))
         message = "Check these fields: " + ", ".join(n.replace("_", " ") for n in names) + "."
         return await _systems_page(
             request, session, principal, error=message, values=values, status=422
@@ -113,7 +122,7 @@ async def failed_notifications(
     request: Request, principal: ConsoleUser, session: SessionDep
 ) -> HTMLResponse:
     require(_is_admin(principal), "see notifications")
-    messages = await outbox_admin.list_messages(session, "failed", 200)
+    messages = await outbox_admin.list_messages(session, OutboxStatus.FAILED, 200)
     return page(
         request,
         "notifications.html",

@@ -18,22 +18,20 @@ from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.cases import actions, timeline
 from dsr.cases.models import Case, CaseEvent
+from dsr.domain.due import appeal_due
+from dsr.domain.offers import appeal_held_back
+from dsr.domain.vocabulary import OPEN_APPEAL_STATUSES
 from dsr.domain.workflow import (
-    APPEAL_TRANSITIONS,
     AppealContext,
     AppealStatus,
-    NotAllowed,
-    NotPermitted,
     Role,
     allowed_appeal_actions,
-    decide_appeal,
 )
 from dsr.settings import Settings
 from dsr.web.console import labels
 from dsr.web.console.case_view import staff_ids, timeline_rows
 
 DECISION_ACTIONS = ("deny", "partially_fulfil")
-_PLACEHOLDERS = {"reason": "-", "explanation": "-"}
 
 
 @dataclass(frozen=True)
@@ -62,27 +60,6 @@ def appeal_context(appeal: Appeal, settings: Settings, now: datetime) -> AppealC
         extended=appeal.extended,
         respond_by=appeal.original_respond_by,
     )
-
-
-def held_back(ctx: AppealContext, principal: Principal, allowed: list[str]) -> dict[str, str]:
-    """Why a decision or extension cannot be made now, in words, for a reviewer."""
-    actor = actions.actor_of(principal)
-    reasons: dict[str, str] = {}
-    for action in ("uphold", "overturn", "extend"):
-        if action in allowed:
-            continue
-        in_status = any(
-            tr.action == action and ctx.status.value in tr.sources for tr in APPEAL_TRANSITIONS
-        )
-        if not in_status:
-            if action != "extend" and ctx.status is AppealStatus.APPEALED:
-                reasons[action] = "assign the appeal first; it is decided once it is in review"
-            continue
-        try:
-            decide_appeal(ctx, action, actor, _PLACEHOLDERS)
-        except (NotAllowed, NotPermitted) as exc:
-            reasons[action] = exc.message
-    return reasons
 
 
 def original_decision(
@@ -134,7 +111,7 @@ async def appeal_page_context(
     emails = await auth_repo.emails_by_id(session, ids)
     reviewers = [
         u
-        for u in await auth_repo.users_with_role(session, "admin", "reviewer")
+        for u in await auth_repo.users_with_role(session, Role.ADMIN, Role.REVIEWER)
         if u.id != appeal.original_decider_id
     ]
     is_decider = appeal.original_decider_id is not None and (
@@ -145,6 +122,9 @@ async def appeal_page_context(
         "appeal": appeal,
         "case": case,
         "summary": views.summary(appeal, case, ctx.today, None),
+        "due": appeal_due(appeal.status, appeal.respond_by, ctx.today),
+        # The warning stands while the appeal waits for a decision the reader may not make.
+        "decider_warning": is_decider and appeal.status in OPEN_APPEAL_STATUSES,
         "assignee": emails.get(appeal.assignee_id) if appeal.assignee_id else None,
         "original_decider": emails.get(appeal.original_decider_id)
         if appeal.original_decider_id
@@ -153,7 +133,9 @@ async def appeal_page_context(
         "decision": original_decision(appeal, events, emails),
         "timeline": timeline_rows(events, emails),
         "forms": [a for a in labels.APPEAL_ACTIONS if a in allowed],
-        "held_back": held_back(ctx, principal, allowed) if can_review(principal) else {},
+        "held_back": appeal_held_back(ctx, actions.actor_of(principal), allowed)
+        if can_review(principal)
+        else {},
         "can_review": can_review(principal),
         "is_original_decider": is_decider,
         "reviewers": reviewers,

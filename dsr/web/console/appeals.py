@@ -7,27 +7,33 @@ codes only."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.appeals import repository, service, views
+from dsr.appeals.models import Appeal
 from dsr.appeals.schemas import AppealActionIn
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
+from dsr.auth.roles import Role
 from dsr.cases.actions import today_in
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
-from dsr.domain.workflow import NotPermitted
+from dsr.domain.due import appeal_due
+from dsr.domain.errors import NotPermitted, WorkflowError
+from dsr.domain.vocabulary import OPEN_APPEAL_STATUSES, AppealStatus
 from dsr.errors import InvalidInput
+from dsr.queues import AppealQuery as ShownAppeals
+from dsr.queues import parse_assignee
 from dsr.settings import Settings
 from dsr.web.console import labels
-from dsr.web.console.action_forms import run_form_action
+from dsr.web.console.action_forms import ActionForm, run_form_action
 from dsr.web.console.appeal_view import appeal_page_context, can_review
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
@@ -55,26 +61,30 @@ class AppealQuery:
         """Unknown values are dropped with a message, so a bad link still shows a queue."""
         errors: list[str] = []
         values = {f.name: str(params.get(f.name, "")).strip()[:200] for f in fields(cls)}
-        if values["status"] not in ("", "all", *labels.APPEAL_STATUS):
+        if values["status"] not in ("", "all", *AppealStatus):
             errors.append("Unknown status filter; showing open appeals.")
             values["status"] = ""
-        if values["assignee"] not in ("", "me", "none"):
-            try:
-                uuid.UUID(values["assignee"])
-            except ValueError:
-                errors.append("Unknown assignee filter; showing everyone's appeals.")
-                values["assignee"] = ""
+        try:
+            parse_assignee(values["assignee"])
+        except ValueError:
+            errors.append("Unknown assignee filter; showing everyone's appeals.")
+            values["assignee"] = ""
         return cls(**values), errors
 
-    def statuses(self) -> tuple[str, ...]:
+    def appeal_query(self) -> ShownAppeals:
+        """The shared query model (dsr.queues), as the JSON API builds it; parse() has made
+        every value valid. No status means the open appeals, "all" every status."""
+        statuses: tuple[AppealStatus, ...] = tuple(sorted(OPEN_APPEAL_STATUSES))
         if self.status == "all":
-            return ()
-        return (self.status,) if self.status else labels.OPEN_APPEALS
-
-    def assignee_id(self, principal: Principal) -> uuid.UUID | None:
-        if self.assignee == "me":
-            return principal.user_id
-        return uuid.UUID(self.assignee) if self.assignee not in ("", "none") else None
+            statuses = ()
+        elif self.status:
+            statuses = (AppealStatus(self.status),)
+        return ShownAppeals(
+            statuses=statuses,
+            assignee=parse_assignee(self.assignee),
+            cursor=self.cursor or None,
+            limit=PAGE_SIZE,
+        )
 
     def query(self, **changes: str) -> str:
         q = replace(self, **changes)
@@ -89,12 +99,13 @@ async def _rows(
     session: AsyncSession, settings: Settings, q: AppealQuery, principal: Principal
 ) -> tuple[list[dict[str, Any]], str | None, list[str]]:
     errors: list[str] = []
-    args = (session, q.statuses(), q.assignee_id(principal), q.assignee == "none", PAGE_SIZE)
+    shown = q.appeal_query()
+    args = (session, shown.statuses, shown.assignee_id(principal.user_id), shown.unassigned)
     try:
-        rows, next_cursor = await repository.page(*args, q.cursor or None)
+        rows, next_cursor = await repository.page(*args, shown.limit, shown.cursor)
     except InvalidInput:
         errors.append("That page link is not valid; showing the first page.")
-        rows, next_cursor = await repository.page(*args, None)
+        rows, next_cursor = await repository.page(*args, shown.limit, None)
     emails = await auth_repo.emails_by_id(
         session, {a.assignee_id for a, _ in rows if a.assignee_id}
     )
@@ -104,6 +115,7 @@ async def _rows(
             "summary": views.summary(
                 a, c, today, emails.get(a.assignee_id) if a.assignee_id else None
             ),
+            "due": appeal_due(a.status, a.respond_by, today),
             "type": c.type,
             "received": a.received_date,
             "statutory": a.statutory,
@@ -129,7 +141,7 @@ async def appeals_queue(
         "items": items,
         "next_query": q.query(cursor=next_cursor) if next_cursor else None,
         "first_query": q.query(cursor="") if q.cursor else None,
-        "reviewers": await auth_repo.users_with_role(session, "admin", "reviewer"),
+        "reviewers": await auth_repo.users_with_role(session, Role.ADMIN, Role.REVIEWER),
     }
     return page(request, "appeals.html", context, principal)
 
@@ -163,10 +175,22 @@ async def appeal_detail(
     return await appeal_page(request, session, settings, principal, appeal_id)
 
 
-def _explain(exc: Exception) -> tuple[int, str] | None:
-    if isinstance(exc, NotPermitted) and "original decision" in exc.message:
-        return 403, ORIGINAL_DECIDER
-    return None
+def _explainer(
+    appeal: Appeal, principal: Principal
+) -> Callable[[Exception], tuple[int, str] | None]:
+    """Words the refusal the original decider meets better than the domain's message. Told
+    apart by code and by who is acting (the role check passed before: can_review)."""
+
+    def explain(exc: Exception) -> tuple[int, str] | None:
+        mine = (
+            appeal.original_decider_id is not None
+            and appeal.original_decider_id == principal.user_id
+        )
+        if isinstance(exc, WorkflowError) and exc.code == NotPermitted.code and mine:
+            return 403, ORIGINAL_DECIDER
+        return None
+
+    return explain
 
 
 @router.post("/appeals/{appeal_id}/actions", response_class=HTMLResponse)
@@ -176,10 +200,11 @@ async def appeal_action(
     principal: FormUser,
     session: SessionDep,
     settings: SettingsDep,
+    form: Annotated[ActionForm, Form()],
 ) -> Response:
     require(can_review(principal), "assign or decide appeals")
-    form = await request.form()
-    action = str(form.get("action") or "")
+    appeal, _ = await service.load(session, appeal_id)
+    action = form.action
 
     async def run(body: AppealActionIn, expected: int) -> None:
         await service.run(
@@ -187,7 +212,13 @@ async def appeal_action(
         )
 
     error = await run_form_action(
-        session, form, _PARAMS, AppealActionIn, run, noun="appeal", explain=_explain
+        session,
+        form,
+        _PARAMS,
+        AppealActionIn,
+        run,
+        noun="appeal",
+        explain=_explainer(appeal, principal),
     )
     if error is not None:
         # The form opens again with what was typed, so nothing needs retyping.

@@ -14,23 +14,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.appeals.service import current_for_case
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
+from dsr.auth.roles import Role
 from dsr.cases import actions, repository, tasks, timeline, views
 from dsr.cases.models import Case, CaseEvent
-from dsr.domain.workflow import (
-    CASE_TRANSITIONS,
-    CaseContext,
-    NotAllowed,
-    WorkflowError,
-    allowed_actions,
-    decide,
-)
+from dsr.domain.due import case_due
+from dsr.domain.offers import case_held_back
+from dsr.domain.workflow import allowed_actions
 from dsr.settings import Settings
 from dsr.web.console import labels
 from dsr.web.console.session import can_handle
-
-# Actions whose guards (not their status) can hold them back: the page says why.
-_EXPLAINED = ("extend", "fulfil", "partially_fulfil")
-_PLACEHOLDERS = {"reason": "-", "explanation": "-", "text": "-"}
 
 
 @dataclass(frozen=True)
@@ -43,24 +35,6 @@ class TimelineRow:
     to_status: str | None
     reason: str | None
     details: list[str]
-
-
-def held_back(ctx: CaseContext, principal: Principal, allowed: list[str]) -> dict[str, str]:
-    actor = actions.actor_of(principal)
-    reasons: dict[str, str] = {}
-    for action in _EXPLAINED:
-        in_status = any(
-            tr.action == action and ctx.status.value in tr.sources for tr in CASE_TRANSITIONS
-        )
-        if action in allowed or not in_status:
-            continue
-        try:
-            decide(ctx, action, actor, _PLACEHOLDERS)
-        except NotAllowed as exc:
-            reasons[action] = exc.message
-        except WorkflowError:
-            continue
-    return reasons
 
 
 def _actor(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> str:
@@ -166,10 +140,11 @@ async def case_context(
         "nav": "queue",
         "case": case,
         "summary": views.summary(case, ctx.today, assignee),
+        "due": case_due(case.status, case.respond_by, ctx.today),
         "assignee": assignee,
         "decided_by": emails.get(case.decided_by_id) if case.decided_by_id else None,
         "forms": [a for a in labels.ACTIONS if a in allowed],
-        "held_back": held_back(ctx, principal, allowed),
+        "held_back": case_held_back(ctx, actions.actor_of(principal), allowed),
         "timeline": rows,
         "notes": [r for r, ev in zip(rows, events, strict=True) if ev.action == "note"],
         "tasks": task_list,
@@ -177,6 +152,6 @@ async def case_context(
         "duplicate_of": duplicate_of,
         "appeal": await current_for_case(session, case.id),
         "duplicates": [(i, ref) for i, ref in duplicates if i],
-        "staff": await auth_repo.users_with_role(session, "admin", "handler"),
+        "staff": await auth_repo.users_with_role(session, Role.ADMIN, Role.HANDLER),
         "deny_reasons": labels.DENIAL_REASONS,
     }

@@ -4,9 +4,9 @@ page with the reason in plain words and the matching status (403, 409, 422); not
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,23 +18,30 @@ from dsr.cases.action_schemas import ActionIn
 from dsr.cases.models import Case
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
-from dsr.errors import DsrError, NotFound
+from dsr.domain.vocabulary import TaskStatus
+from dsr.errors import CASE_NOT_FOUND, DsrError, NotFound
 from dsr.settings import Settings
 from dsr.web.console import labels
-from dsr.web.console.action_forms import refusal, run_form_action
+from dsr.web.console.action_forms import ActionForm, refusal, run_form_action
 from dsr.web.console.case_view import case_context
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, can_handle, can_work_cases, require
+from dsr.web.forms import FormModel
 
 router = APIRouter()
 
 _PARAMS = ("assignee", "reason", "reason_code", "explanation", "text")
 
 
+class TaskForm(FormModel):
+    status: str = ""  # done or waived
+    reason: str = ""
+
+
 async def _load(session: AsyncSession, case_id: uuid.UUID) -> Case:
     case = await repository.get(session, case_id)
     if case is None:
-        raise NotFound("There is no case with that id.")
+        raise NotFound("There is no case with that id.", code=CASE_NOT_FOUND)
     return case
 
 
@@ -73,10 +80,10 @@ async def case_action(
     principal: FormUser,
     session: SessionDep,
     settings: SettingsDep,
+    form: Annotated[ActionForm, Form()],
 ) -> Response:
     require(can_work_cases(principal), "change cases")
-    form = await request.form()
-    action = str(form.get("action") or "")
+    action = form.action
 
     async def run(body: ActionIn, expected: int) -> None:
         await actions.run(
@@ -102,12 +109,12 @@ async def close_task(
     principal: FormUser,
     session: SessionDep,
     settings: SettingsDep,
+    form: Annotated[TaskForm, Form()],
 ) -> Response:
     """Mark a data-system task done, or waive it with a reason."""
     require(can_handle(principal), "close data-system tasks")
-    form = await request.form()
-    status = str(form.get("status") or "")
-    reason = str(form.get("reason") or "").strip()[:10_000] or None
+    status = form.status
+    reason = form.reason.strip()[:10_000] or None
     try:
         async with session.begin_nested():
             case = await _load(session, case_id)
@@ -122,12 +129,15 @@ async def close_task(
                 now=utcnow(),
             )
     except (DsrError, StaleDataError, IntegrityError) as exc:
-        if isinstance(exc, NotFound) and "case" in exc.message:
+        if isinstance(exc, NotFound) and exc.code == CASE_NOT_FOUND:
             raise
         code, message = refusal(exc, "case")
         error = {"status": code, "message": message, "action": "Close task"}
         return await case_page(
             request, session, settings, principal, case_id, error=error, status=code
         )
-    flash(request, "The task was marked done." if status == "done" else "The task was waived.")
+    flash(
+        request,
+        "The task was marked done." if status == TaskStatus.DONE else "The task was waived.",
+    )
     return RedirectResponse(f"/console/cases/{case_id}", status_code=303)

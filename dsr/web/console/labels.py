@@ -2,60 +2,68 @@
 
 from __future__ import annotations
 
-STATUS = {
-    "pending_verification": "Pending verification",
-    "unverified": "Unverified (lapsed)",
-    "open": "Open",
-    "in_progress": "In progress",
-    "awaiting_info": "Awaiting information",
-    "fulfilled": "Fulfilled",
-    "partially_fulfilled": "Partially fulfilled",
-    "denied": "Denied",
-    "withdrawn": "Withdrawn",
-    "duplicate": "Duplicate",
-    "appealed": "Appealed",
-    "appeal_in_review": "Appeal in review",
-    "appeal_upheld": "Appeal upheld",
-}
-# The queue's default view: work that is waiting for staff.
-OPEN_WORK = ("open", "in_progress", "awaiting_info")
+from dsr.domain.vocabulary import (
+    AppealAction,
+    AppealStatus,
+    CaseAction,
+    CaseStatus,
+    Channel,
+    DenialReason,
+    RequestType,
+)
 
-TYPE = {
-    "access": "Access",
-    "correction": "Correction",
-    "deletion": "Deletion",
-    "output_removal": "Output removal",
-    "objection": "Objection",
-}
-
-CHANNEL = {
-    "web": "Web form",
-    "email": "E-mail",
-    "post": "Post",
-    "phone": "Phone",
-    "agent": "Authorized agent",
+STATUS: dict[str, str] = {
+    CaseStatus.PENDING_VERIFICATION: "Pending verification",
+    CaseStatus.UNVERIFIED: "Unverified (lapsed)",
+    CaseStatus.OPEN: "Open",
+    CaseStatus.IN_PROGRESS: "In progress",
+    CaseStatus.AWAITING_INFO: "Awaiting information",
+    CaseStatus.FULFILLED: "Fulfilled",
+    CaseStatus.PARTIALLY_FULFILLED: "Partially fulfilled",
+    CaseStatus.DENIED: "Denied",
+    CaseStatus.WITHDRAWN: "Withdrawn",
+    CaseStatus.DUPLICATE: "Duplicate",
+    CaseStatus.APPEALED: "Appealed",
+    CaseStatus.APPEAL_IN_REVIEW: "Appeal in review",
+    CaseStatus.APPEAL_UPHELD: "Appeal upheld",
 }
 
-DENIAL_REASONS = {
-    "identity_not_verified": "Identity could not be verified",
-    "exception_applies": "A legal exception applies",
-    "manifestly_unfounded_or_excessive": "Manifestly unfounded or excessive",
-    "not_covered": "Not covered by the law",
-    "outside_jurisdiction": "Outside the jurisdiction",
-    "other": "Other (explain)",
+TYPE: dict[str, str] = {
+    RequestType.ACCESS: "Access",
+    RequestType.CORRECTION: "Correction",
+    RequestType.DELETION: "Deletion",
+    RequestType.OUTPUT_REMOVAL: "Output removal",
+    RequestType.OBJECTION: "Objection",
+}
+
+CHANNEL: dict[str, str] = {
+    Channel.WEB: "Web form",
+    Channel.EMAIL: "E-mail",
+    Channel.POST: "Post",
+    Channel.PHONE: "Phone",
+    Channel.AGENT: "Authorized agent",
+}
+
+DENIAL_REASONS: dict[str, str] = {
+    DenialReason.IDENTITY_NOT_VERIFIED: "Identity could not be verified",
+    DenialReason.EXCEPTION_APPLIES: "A legal exception applies",
+    DenialReason.MANIFESTLY_UNFOUNDED_OR_EXCESSIVE: "Manifestly unfounded or excessive",
+    DenialReason.NOT_COVERED: "Not covered by the law",
+    DenialReason.OUTSIDE_JURISDICTION: "Outside the jurisdiction",
+    DenialReason.OTHER: "Other (explain)",
 }
 
 # The order the action forms appear in, and their button labels.
-ACTIONS = {
-    "assign": "Assign",
-    "request_info": "Request information",
-    "info_received": "Information received",
-    "extend": "Extend the deadline",
-    "fulfil": "Fulfil",
-    "partially_fulfil": "Partially fulfil",
-    "deny": "Deny",
-    "withdraw": "Withdraw",
-    "note": "Add a note",
+ACTIONS: dict[str, str] = {
+    CaseAction.ASSIGN: "Assign",
+    CaseAction.REQUEST_INFO: "Request information",
+    CaseAction.INFO_RECEIVED: "Information received",
+    CaseAction.EXTEND: "Extend the deadline",
+    CaseAction.FULFIL: "Fulfil",
+    CaseAction.PARTIALLY_FULFIL: "Partially fulfil",
+    CaseAction.DENY: "Deny",
+    CaseAction.WITHDRAW: "Withdraw",
+    CaseAction.NOTE: "Add a note",
 }
 
 # Timeline entries: actions that are not forms here as well.
@@ -108,19 +116,18 @@ def event(code: str) -> str:
     return EVENTS.get(code, code.replace("_", " ").capitalize())
 
 
-APPEAL_STATUS = {
-    "appealed": "Waiting for a reviewer",
-    "appeal_in_review": "In review",
-    "appeal_upheld": "Upheld (refusal stands)",
-    "overturned": "Overturned",
+APPEAL_STATUS: dict[str, str] = {
+    AppealStatus.APPEALED: "Waiting for a reviewer",
+    AppealStatus.APPEAL_IN_REVIEW: "In review",
+    AppealStatus.APPEAL_UPHELD: "Upheld (refusal stands)",
+    AppealStatus.OVERTURNED: "Overturned",
 }
-OPEN_APPEALS = ("appealed", "appeal_in_review")
 
-APPEAL_ACTIONS = {
-    "assign": "Assign the appeal",
-    "extend": "Extend the appeal deadline",
-    "overturn": "Overturn the refusal",
-    "uphold": "Uphold the refusal",
+APPEAL_ACTIONS: dict[str, str] = {
+    AppealAction.ASSIGN: "Assign the appeal",
+    AppealAction.EXTEND: "Extend the appeal deadline",
+    AppealAction.OVERTURN: "Overturn the refusal",
+    AppealAction.UPHOLD: "Uphold the refusal",
 }
 
 APPEAL_DONE = {

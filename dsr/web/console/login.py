@@ -5,15 +5,18 @@ Login has its own rate-limit bucket, apart from public intake's."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dsr.auth import service
-from dsr.cases.public_api import client_ip
 from dsr.deps import SessionDep
 from dsr.errors import RateLimited, Unauthorized
+from dsr.http import client_ip
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import SESSION_USER, FormUser, after_login, csrf_of
+from dsr.web.forms import FormModel
 
 router = APIRouter()
 
@@ -26,6 +29,11 @@ def _login_page(
     return page(request, "login.html", {"error": error, "email": email}, None, status=status)
 
 
+class LoginForm(FormModel):
+    email: str = ""
+    password: str = ""
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
     if request.session.get(SESSION_USER):
@@ -34,11 +42,12 @@ async def login_form(request: Request) -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, session: SessionDep) -> Response:
+async def login(
+    request: Request, session: SessionDep, form: Annotated[LoginForm, Form()]
+) -> Response:
     await csrf_of(request).validate_form(request)
-    form = await request.form()
-    email = str(form.get("email") or "").strip()[:254]
-    password = str(form.get("password") or "")[:1024]
+    email = form.email.strip()[:254]
+    password = form.password[:1024]
     try:
         await request.app.state.rate_limiter.check_login(client_ip(request))
         user = await service.authenticate(session, email, password)

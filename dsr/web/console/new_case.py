@@ -3,9 +3,9 @@ the console's POST /api/v1/cases."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -19,6 +19,7 @@ from dsr.web.choices import JURISDICTIONS
 from dsr.web.console import labels
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, can_handle, require
+from dsr.web.forms import RequestForm, field_messages
 from dsr.web.request_form import REQUEST_FIELDS, type_object
 
 router = APIRouter()
@@ -46,18 +47,6 @@ def _body(v: dict[str, str]) -> dict[str, Any]:
     )
     body.update(type_object(v))
     return body
-
-
-def _errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in exc.errors():
-        loc = [str(p) for p in e["loc"] if not str(p).isdigit()]
-        name = next((p for p in reversed(loc) if p in FIELDS), loc[0] if loc else "type")
-        if name not in FIELDS:
-            name = "type"
-        message = _FRIENDLY.get(name) or str(e["msg"]).removeprefix("Value error, ")
-        errors.setdefault(name, message[:1].upper() + message[1:])
-    return errors
 
 
 def _form(
@@ -89,20 +78,29 @@ async def new_case_form(request: Request, principal: ConsoleUser) -> HTMLRespons
     return _form(request, principal, {"channel": "email"}, {})
 
 
+class NewCaseForm(RequestForm):
+    received_at: str = ""
+    channel: str = ""
+    identity_verified: str = ""  # a checkbox: "yes" when ticked
+
+
 @router.post("/new", response_class=HTMLResponse)
 async def new_case(
-    request: Request, principal: FormUser, session: SessionDep, settings: SettingsDep
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[NewCaseForm, Form()],
 ) -> Response:
     require(can_handle(principal), "record requests")
-    form = await request.form()
-    values = {k: str(form.get(k) or "").strip() for k in FIELDS}
-    values["identity_verified"] = "yes" if form.get("identity_verified") == "yes" else ""
+    values = form.values(strip=True)
+    values["identity_verified"] = "yes" if form.identity_verified == "yes" else ""
     now = utcnow()
     errors: dict[str, str] = {}
     try:
         body = StaffCaseIn.model_validate(_body(values))
     except ValidationError as exc:
-        errors = _errors(exc)
+        errors = field_messages(exc, FIELDS, _FRIENDLY)
     else:
         if intake.received_in_future(settings, body.received_at, now):
             errors["received_at"] = _FRIENDLY["received_at"]

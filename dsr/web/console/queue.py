@@ -8,28 +8,31 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
+from dsr.auth.roles import Role
 from dsr.cases import actions, repository, views
 from dsr.cases.action_schemas import BulkIn
 from dsr.cases.bulk import run_bulk
 from dsr.cases.deadlines import policies
 from dsr.cases.models import Case
-from dsr.cases.schemas import REQUEST_TYPES
+from dsr.cases.schemas import CaseSummary
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
+from dsr.domain.due import Due, case_due
+from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus, RequestType
 from dsr.errors import InvalidInput
+from dsr.queues import CaseQuery, parse_assignee
 from dsr.security import email_sha256
 from dsr.settings import Settings
-from dsr.web.console import labels
 from dsr.web.console.render import page
 from dsr.web.console.session import (
     ConsoleUser,
@@ -38,6 +41,7 @@ from dsr.web.console.session import (
     can_work_cases,
     require,
 )
+from dsr.web.forms import FormModel
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -59,22 +63,21 @@ class QueueQuery:
         """Unknown values are dropped with a message, so a bad link still shows a queue."""
         errors: list[str] = []
         values = {f.name: str(params.get(f.name, "")).strip()[:200] for f in fields(cls)}
-        if values["status"] not in ("", "all", *labels.STATUS):
+        if values["status"] not in ("", "all", *CaseStatus):
             errors.append("Unknown status filter; showing open work.")
             values["status"] = ""
-        if values["type"] and values["type"] not in REQUEST_TYPES:
+        if values["type"] and values["type"] not in frozenset(RequestType):
             errors.append("Unknown request type filter; showing all types.")
             values["type"] = ""
         values["jurisdiction"] = values["jurisdiction"].upper()
         if values["jurisdiction"] and values["jurisdiction"] not in codes:
             errors.append("Unknown jurisdiction filter; showing all jurisdictions.")
             values["jurisdiction"] = ""
-        if values["assignee"] not in ("", "me", "none"):
-            try:
-                uuid.UUID(values["assignee"])
-            except ValueError:
-                errors.append("Unknown assignee filter; showing everyone's cases.")
-                values["assignee"] = ""
+        try:
+            parse_assignee(values["assignee"])
+        except ValueError:
+            errors.append("Unknown assignee filter; showing everyone's cases.")
+            values["assignee"] = ""
         if values["due_before"]:
             try:
                 date.fromisoformat(values["due_before"])
@@ -83,24 +86,22 @@ class QueueQuery:
                 values["due_before"] = ""
         return cls(**values), errors
 
-    def case_filter(self, principal: Principal) -> repository.CaseFilter:
-        statuses: tuple[str, ...] = labels.OPEN_WORK
+    def case_query(self) -> CaseQuery:
+        """The shared query model (dsr.queues), as the JSON API builds it; parse() has made
+        every value valid. No status means open work, "all" every status."""
+        statuses: tuple[CaseStatus, ...] = tuple(sorted(ACTIVE_STATUSES))
         if self.status == "all":
             statuses = ()
         elif self.status:
-            statuses = (self.status,)
-        assignee_id = None
-        if self.assignee == "me":
-            assignee_id = principal.user_id
-        elif self.assignee not in ("", "none"):
-            assignee_id = uuid.UUID(self.assignee)
-        return repository.CaseFilter(
+            statuses = (CaseStatus(self.status),)
+        return CaseQuery(
             statuses=statuses,
-            types=(self.type,) if self.type else (),
+            types=(RequestType(self.type),) if self.type else (),
             jurisdictions=(self.jurisdiction,) if self.jurisdiction else (),
-            assignee_id=assignee_id,
-            unassigned=self.assignee == "none",
+            assignee=parse_assignee(self.assignee),
             due_before=date.fromisoformat(self.due_before) if self.due_before else None,
+            cursor=self.cursor or None,
+            limit=PAGE_SIZE,
         )
 
     def query(self, **changes: str) -> str:
@@ -117,12 +118,16 @@ def jurisdiction_codes(settings: Settings) -> list[str]:
     return sorted(policies(settings))
 
 
-async def summaries(session: AsyncSession, settings: Settings, cases: list[Case]) -> list[Any]:
+async def summaries(
+    session: AsyncSession, settings: Settings, cases: list[Case]
+) -> tuple[list[CaseSummary], dict[uuid.UUID, Due]]:
+    """The rows of a list of cases, and how each one's deadline stands today (by case id)."""
     emails = await auth_repo.emails_by_id(session, {c.assignee_id for c in cases if c.assignee_id})
     today = actions.today_in(settings, utcnow())
-    return [
+    items = [
         views.summary(c, today, emails.get(c.assignee_id) if c.assignee_id else None) for c in cases
     ]
+    return items, {c.id: case_due(c.status, c.respond_by, today) for c in cases}
 
 
 async def queue_page(
@@ -135,24 +140,26 @@ async def queue_page(
 ) -> HTMLResponse:
     codes = jurisdiction_codes(settings)
     q, errors = QueueQuery.parse(request.query_params, set(codes))
-    f = q.case_filter(principal)
+    f = q.case_query().case_filter(principal.user_id)
     try:
         rows, next_cursor = await repository.page(session, f, PAGE_SIZE, q.cursor or None)
     except InvalidInput:
         errors.append("That page link is not valid; showing the first page.")
         q = replace(q, cursor="")
         rows, next_cursor = await repository.page(session, f, PAGE_SIZE, None)
+    items, dues = await summaries(session, settings, rows)
     context = {
         "nav": "queue",
         "q": q,
         "filter_errors": errors,
-        "items": await summaries(session, settings, rows),
+        "items": items,
+        "dues": dues,
         "next_query": q.query(cursor=next_cursor) if next_cursor else None,
         "first_query": q.query(cursor="") if q.cursor else None,
         "this_query": q.query(),
         "codes": codes,
-        "types": REQUEST_TYPES,
-        "staff": await auth_repo.users_with_role(session, "admin", "handler"),
+        "types": tuple(RequestType),
+        "staff": await auth_repo.users_with_role(session, Role.ADMIN, Role.HANDLER),
         # Bulk assign and deny are handler work: the controls are shown to those who may.
         "can_bulk": can_handle(principal),
         **(extra or {}),
@@ -168,16 +175,26 @@ async def queue(
     return await queue_page(request, session, settings, principal)
 
 
-def _bulk_problem(action: str, form: Mapping[str, Any], ids: list[str]) -> str | None:
+class BulkForm(FormModel):
+    action: str = ""  # assign or deny
+    case_id: list[str] = []  # one checkbox per row of the table
+    assignee: str = ""
+    reason_code: str = ""
+    explanation: str = ""
+
+
+class SearchForm(FormModel):
+    email: str = ""
+
+
+def _bulk_problem(action: str, form: BulkForm, ids: list[str]) -> str | None:
     if not ids:
         return "Select at least one case with the checkboxes in the table."
     if len(ids) > 200:
         return "Select at most 200 cases at a time."
-    if action == "assign" and not form.get("assignee"):
+    if action == "assign" and not form.assignee:
         return "Choose who to assign the selected cases to."
-    if action == "deny" and not (
-        form.get("reason_code") and str(form.get("explanation", "")).strip()
-    ):
+    if action == "deny" and not (form.reason_code and form.explanation.strip()):
         return "To deny the selected cases, choose a reason code and write an explanation."
     if action not in ("assign", "deny"):
         return "Choose assign or deny."
@@ -186,28 +203,31 @@ def _bulk_problem(action: str, form: Mapping[str, Any], ids: list[str]) -> str |
 
 @router.post("/cases/bulk", response_class=HTMLResponse)
 async def bulk(
-    request: Request, principal: FormUser, session: SessionDep, settings: SettingsDep
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[BulkForm, Form()],
 ) -> HTMLResponse:
     """Bulk assign or deny: each case succeeds or fails on its own, and the page lists each."""
     require(can_work_cases(principal), "change cases")
-    form = await request.form()
-    action = str(form.get("action") or "")
-    ids = [str(v) for v in form.getlist("case_id")]
+    action = form.action
+    ids = form.case_id
     problem = _bulk_problem(action, form, ids)
     body = None
     if problem is None:
         data: dict[str, Any] = {"case_ids": ids, "action": action}
         if action == "assign":
-            data["assignee"] = str(form.get("assignee"))
+            data["assignee"] = form.assignee
         else:
-            data["reason_code"] = str(form.get("reason_code"))
-            data["explanation"] = str(form.get("explanation"))
+            data["reason_code"] = form.reason_code
+            data["explanation"] = form.explanation
         try:
             body = BulkIn.model_validate(data)
         except ValidationError:
             problem = "Some of the values are not valid (an explanation may be too long)."
     if body is None:
-        kept = {k: str(form.get(k) or "") for k in ("assignee", "reason_code", "explanation")}
+        kept = form.model_dump(include={"assignee", "reason_code", "explanation"})
         extra: dict[str, Any] = {
             "bulk_error": problem,
             "bulk_values": {**kept, "case_ids": set(ids)},
@@ -238,22 +258,32 @@ async def bulk(
 
 @router.post("/search", response_class=HTMLResponse)
 async def search(
-    request: Request, principal: FormUser, session: SessionDep, settings: SettingsDep
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[SearchForm, Form()],
 ) -> HTMLResponse:
-    form = await request.form()
-    email = str(form.get("email") or "").strip()[:254]
+    email = form.email.strip()[:254]
     error = None
-    items: list[Any] = []
+    items: list[CaseSummary] = []
+    dues: dict[uuid.UUID, Due] = {}
     if "@" not in email:
         error = "Enter the requester's full e-mail address, like name@example.org."
     else:
-        items = await summaries(
-            session, settings, await repository.by_subject(session, email_sha256(email))
-        )
+        found = await repository.by_subject(session, email_sha256(email))
+        items, dues = await summaries(session, settings, found)
     return page(
         request,
         "search.html",
-        {"nav": "queue", "email": email, "error": error, "items": items, "searched": error is None},
+        {
+            "nav": "queue",
+            "email": email,
+            "error": error,
+            "items": items,
+            "dues": dues,
+            "searched": error is None,
+        },
         principal,
         status=422 if error else 200,
     )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +23,7 @@ from dsr.domain.eligibility import EMAIL_PREFIX, subject_problem
 from dsr.security import email_sha256
 from dsr.web.console.render import page
 from dsr.web.console.session import ConsoleUser, FormUser
+from dsr.web.forms import FormModel
 
 router = APIRouter()
 
@@ -81,6 +82,10 @@ def _page(
     return page(request, "subject.html", {**base, **context}, principal, status=status)
 
 
+class SubjectForm(FormModel):
+    subject: str = ""  # an e-mail address or a subject key
+
+
 @router.get("/subjects", response_class=HTMLResponse)
 async def subject_form(request: Request, principal: ConsoleUser) -> HTMLResponse:
     return _page(request, principal, {})
@@ -88,10 +93,12 @@ async def subject_form(request: Request, principal: ConsoleUser) -> HTMLResponse
 
 @router.post("/subjects", response_class=HTMLResponse)
 async def subject_history(
-    request: Request, principal: FormUser, session: SessionDep
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    form: Annotated[SubjectForm, Form()],
 ) -> HTMLResponse:
-    form = await request.form()
-    typed = str(form.get("subject") or "").strip()[:MAX_INPUT]
+    typed = form.subject.strip()[:MAX_INPUT]
     key, problem = subject_key(typed)
     if key is None:
         return _page(request, principal, {"typed": typed, "error": problem}, status=422)
