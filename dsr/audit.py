@@ -28,7 +28,7 @@ class AuditResult:
         return self.broken_case is None
 
 
-async def verify_all(engine: AsyncEngine, progress_every: int = 100_000) -> AuditResult:
+async def verify_all(engine: AsyncEngine) -> AuditResult:
     result = AuditResult()
     current = None
     expected_prev = GENESIS_HASH

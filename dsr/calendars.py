@@ -4,11 +4,11 @@ Names (see ``dsr.domain.deadlines.JurisdictionPolicy.holiday_calendar``):
 
 * ``"weekends-only"`` — no public holidays (the most conservative business-day calendar).
 * ``"US"`` — US federal legal public holidays, 5 U.S.C. 6103, with the observed rule (Saturday
-  holiday -> preceding Friday, Sunday -> following Monday; research §2.3, SRC-OKWB-6103). Only the
+  holiday -> preceding Friday, Sunday -> following Monday; docs/legal.md §2.3, SRC-OKWB-6103). Only the
   library's ``public`` category: one-off executive-order closings (its ``government`` category)
   are not legal public holidays under 6103.
 * ``"GB-ENG"`` (also ``GB-WLS``, ``GB-SCT``, ``GB-NIR``) — UK bank holidays of that nation,
-  including the substitute days, which are bank holidays in their own right (research §3 lists
+  including the substitute days, which are bank holidays in their own right (docs/legal.md §3 lists
   28 Dec 2026 as an E&W bank holiday).
 * any other ISO 3166-1 alpha-2 code the library supports (e.g. ``"IE"``, ``"DE"``) — that country's
   nationwide public holidays on their own dates, *without* the library's "observed"/substitute

@@ -1,4 +1,4 @@
-"""The `dsr` command (design §4)."""
+"""The `dsr` command (README)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ async def _upgrade(settings: Settings) -> None:
         await engine.dispose()
 
 
-def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_db(_args: argparse.Namespace, settings: Settings) -> int:
     _run(_upgrade(settings))
     print("database is up to date")
     return 0
@@ -179,7 +179,7 @@ async def _bootstrap_admin(settings: Settings) -> None:
     await _with_session(settings, create)
 
 
-def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
     from dsr.worker import run_worker
 
     _run(run_worker(settings))
@@ -267,7 +267,7 @@ def cmd_deadlines(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_audit(_args: argparse.Namespace, settings: Settings) -> int:
     from dsr.audit import verify_all
     from dsr.db.engine import make_engine
 

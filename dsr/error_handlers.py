@@ -78,12 +78,18 @@ def install(app: FastAPI) -> None:
         )
         return _respond(request, 422, message, "invalid", {"errors": errors})
 
+    _install_database_errors(app)
+
+
+def _install_database_errors(app: FastAPI) -> None:
+    """Conflicts and unstorable text: what the database refuses, answered in plain words."""
+
     @app.exception_handler(StaleDataError)
-    async def stale(request: Request, exc: StaleDataError) -> Response:
+    async def stale(request: Request, _exc: StaleDataError) -> Response:
         return _respond(request, 409, CONCURRENT_CHANGE, "conflict")
 
     @app.exception_handler(IntegrityError)
-    async def integrity(request: Request, exc: IntegrityError) -> Response:
+    async def integrity(request: Request, _exc: IntegrityError) -> Response:
         # Concurrent appends to one case timeline collide on (case_id, seq): the loser retries.
         log.info("integrity conflict on %s", request.url.path)
         return _respond(request, 409, CONCURRENT_CHANGE, "conflict")

@@ -76,7 +76,7 @@ class AppealQuery:
         return self.assignee == NOBODY
 
 
-# What cases store in `jurisdiction` (design §3.2 codes and DEFAULT); anything else, a NUL byte
+# What cases store in `jurisdiction` (docs/legal.md §1 codes and DEFAULT); anything else, a NUL byte
 # included, is a 422 rather than a query the database may refuse.
 PolicyCode = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")

@@ -13,7 +13,7 @@ def sha256_hex(value: str) -> str:
 
 
 def email_sha256(email: str) -> str:
-    """Subject key for an address (design §3.4): sha256 of the trimmed, lower-cased address."""
+    """Subject key for an address (README, "Training eligibility"): sha256 of the trimmed, lower-cased address."""
     return sha256_hex(email.strip().lower())
 
 

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     status_token_ttl_days: int = 730
     unverified_expiry_hours: int = 72
 
-    # Training-eligibility policy (design §3.4) as JSON, e.g. DSR_TRAINING_POLICY=
+    # Training-eligibility policy (README, "Training eligibility") as JSON, e.g. DSR_TRAINING_POLICY=
     # '{"version": "2027-01-15.1", "consent_gated": ["prompts", "outputs", "customer_content"]}'.
     # Unset: the default policy in dsr/domain/eligibility.py. See README "Training eligibility".
     training_policy: dict[str, Any] | None = None

@@ -63,7 +63,7 @@ async def list_appeals(
 
 
 @router.get("/api/v1/appeals/{appeal_id}", response_model=AppealOut)
-async def get_appeal(principal: AnyStaff, session: SessionDep, loaded: AppealDep) -> AppealOut:
+async def get_appeal(_principal: AnyStaff, session: SessionDep, loaded: AppealDep) -> AppealOut:
     appeal, case = loaded
     return await views.appeal_out(session, appeal, case)
 

@@ -48,7 +48,7 @@ async def emails_by_id(
     stmt = select(StaffUser.id, StaffUser.email).where(col(StaffUser.id).in_(ids))
     if active_only:
         stmt = stmt.where(col(StaffUser.is_active))
-    return {user_id: email for user_id, email in (await session.exec(stmt)).all()}
+    return dict((await session.exec(stmt)).all())
 
 
 async def active_user_by_email(session: AsyncSession, email: str | None) -> StaffUser | None:

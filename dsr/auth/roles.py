@@ -1,4 +1,4 @@
-"""Staff roles and service-token scopes (design §4)."""
+"""Staff roles and service-token scopes (README)."""
 
 from __future__ import annotations
 

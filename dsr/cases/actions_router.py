@@ -43,7 +43,7 @@ async def case_action(
     session: SessionDep,
     settings: SettingsDep,
 ) -> CaseOut:
-    """Run one action of the case state machine (design §3.3). 403 for a missing role, 409 when
+    """Run one action of the case state machine (docs/architecture.md). 403 for a missing role, 409 when
     the action is not allowed now (the message says why), 422 for a missing field."""
     case = await actions.run(
         session,
@@ -74,7 +74,7 @@ def _task_out(task: CaseTask, system_name: str) -> TaskOut:
 
 
 @router.get("/cases/{case_id}/tasks", response_model=list[TaskOut])
-async def case_tasks(principal: AnyStaff, session: SessionDep, case: CaseDep) -> list[TaskOut]:
+async def case_tasks(_principal: AnyStaff, session: SessionDep, case: CaseDep) -> list[TaskOut]:
     return [_task_out(t, s.name) for t, s in await tasks.tasks_for(session, case.id)]
 
 
@@ -103,7 +103,7 @@ async def close_task_as_staff(
 
 
 @router.get("/tasks/{task_id}", tags=["tasks (data-system owners)"])
-async def owner_task(principal: TaskOwner, loaded: TaskDep) -> dict[str, object]:
+async def owner_task(_principal: TaskOwner, loaded: TaskDep) -> dict[str, object]:
     """What a data-system owner needs to find the requester's data."""
     task, case = loaded
     return {
@@ -142,7 +142,7 @@ async def complete_task(
 
 
 @router.get("/data-systems", response_model=list[DataSystemOut], tags=["data systems"])
-async def list_data_systems(principal: AnyStaff, session: SessionDep) -> list[DataSystemOut]:
+async def list_data_systems(_principal: AnyStaff, session: SessionDep) -> list[DataSystemOut]:
     return [
         DataSystemOut.model_validate(s, from_attributes=True)
         for s in await tasks.list_systems(session)
@@ -156,7 +156,7 @@ async def list_data_systems(principal: AnyStaff, session: SessionDep) -> list[Da
     tags=["data systems"],
 )
 async def create_data_system(
-    body: DataSystemIn, principal: Admin, session: SessionDep
+    body: DataSystemIn, _principal: Admin, session: SessionDep
 ) -> DataSystemOut:
     system = await tasks.create_system(
         session,
@@ -172,7 +172,7 @@ async def create_data_system(
     "/data-systems/{system_id}/deactivate", response_model=DataSystemOut, tags=["data systems"]
 )
 async def deactivate_data_system(
-    system_id: uuid.UUID, principal: Admin, session: SessionDep
+    system_id: uuid.UUID, _principal: Admin, session: SessionDep
 ) -> DataSystemOut:
     system = await tasks.set_system_active(session, system_id, False)
     return DataSystemOut.model_validate(system, from_attributes=True)

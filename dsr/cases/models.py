@@ -47,7 +47,7 @@ class Case(SQLModel, table=True):
     verified_at: datetime | None = ts()
     expires_at: datetime | None = ts()  # when an unverified request lapses
 
-    # Deadlines (design §4): respond_by is the deadline in force.
+    # Deadlines (README): respond_by is the deadline in force.
     acknowledge_by: date | None = None
     respond_by: date = Field(index=False)
     original_respond_by: date

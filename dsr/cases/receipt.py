@@ -11,7 +11,7 @@ from dsr.settings import Settings
 def received_moment(
     settings: Settings, received: date | datetime | None, now: datetime
 ) -> tuple[datetime, date]:
-    """The receipt time and the calendar date in the controller's time zone (design §3.2)."""
+    """The receipt time and the calendar date in the controller's time zone (docs/legal.md §1)."""
     if received is None:
         at = now
     elif isinstance(received, datetime):
@@ -25,7 +25,7 @@ def received_moment(
 
 
 def received_in_future(settings: Settings, received: date | datetime, now: datetime) -> bool:
-    """A staff-entered receipt after today in the controller's time zone (design §3.2), or a
+    """A staff-entered receipt after today in the controller's time zone (docs/legal.md §1), or a
     time after now. Compared in DSR_TIMEZONE, not UTC, so staff east of UTC can enter today."""
     at, day = received_moment(settings, received, now)
     if day > settings.today(now):

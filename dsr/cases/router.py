@@ -58,12 +58,12 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-async def get_case(principal: AnyStaff, session: SessionDep, case: CaseDep) -> CaseOut:
+async def get_case(_principal: AnyStaff, session: SessionDep, case: CaseDep) -> CaseOut:
     return await views.case_out_for(session, case)
 
 
 @router.get("/{case_id}/events", response_model=list[EventOut])
-async def case_events(principal: AnyStaff, session: SessionDep, case: CaseDep) -> list[EventOut]:
+async def case_events(_principal: AnyStaff, session: SessionDep, case: CaseDep) -> list[EventOut]:
     return [
         EventOut.model_validate(e, from_attributes=True)
         for e in await timeline.events_for(session, case.id)

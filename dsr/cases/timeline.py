@@ -1,4 +1,4 @@
-"""Append-only, hash-chained case timeline (design §3.3)."""
+"""Append-only, hash-chained case timeline (docs/architecture.md)."""
 
 from __future__ import annotations
 

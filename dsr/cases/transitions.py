@@ -6,7 +6,8 @@ caller's transaction (docs/architecture.md, "The life of a request")."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -110,39 +111,86 @@ def _change(
     case: Case, decision: Decision, settings: Settings, assignee_id: uuid.UUID | None
 ) -> None:
     """The case's own fields, as the decision's effects name them."""
-    now, actor, p = decision.at, decision.actor, decision.params
-    assert now is not None and actor is not None  # checked by the caller
-    today = settings.today(now).isoformat()
-    if decision.does(Effect.VERIFIED):
-        case.verified_at = now
-        case.expires_at = None
-    if decision.does(Effect.ASSIGNED):
-        case.assignee_id = assignee_id
-    if decision.does(Effect.CLOCK_PAUSED):
-        case.clock_stops = [*case.clock_stops, {"requested": today, "received": None}]
-    if decision.does(Effect.CLOCK_RESUMED):
-        case.clock_stops = [
-            {**stop, "received": stop.get("received") or today} for stop in case.clock_stops
-        ]
-    if decision.does(Effect.EXTENDED):
-        case.extended = True
-    if decision.does(Effect.DECIDED):
-        case.decided_by_id = uuid.UUID(actor.id) if actor.id else None
-        case.decided_at = now
-        case.decision_reason_code = p.get("reason_code")
-        case.decision_explanation = p.get("explanation")
-    if decision.does(Effect.CLOSED):
-        case.closed_at = now
-    if decision.does(Effect.LINKED):
-        case.duplicate_of_id = uuid.UUID(str(p["duplicate_of"]))
-    if decision.does(Effect.REOPENED):
-        # The refusal is withdrawn: the request must now be done by the appeal's deadline, which
-        # the appeals service set as respond_by_override before applying.
-        case.closed_at = None
-        case.decision_reason_code = case.decision_explanation = None
-        case.decided_at = case.decided_by_id = None
+    now = decision.at
+    assert now is not None  # checked by the callers
+    change = _Change(case, decision, now, settings.today(now).isoformat(), assignee_id)
+    for effect in decision.effects:
+        _CHANGES.get(effect, _unchanged)(change)
     if decision.effects & _MOVE_DEADLINES:
         deadlines.refresh(case)
+
+
+@dataclass(frozen=True)
+class _Change:
+    case: Case
+    decision: Decision
+    now: datetime
+    today: str  # ISO date in DSR_TIMEZONE, as clock stops record it
+    assignee_id: uuid.UUID | None
+
+
+def _verified(c: _Change) -> None:
+    c.case.verified_at = c.now
+    c.case.expires_at = None
+
+
+def _assigned(c: _Change) -> None:
+    c.case.assignee_id = c.assignee_id
+
+
+def _clock_paused(c: _Change) -> None:
+    c.case.clock_stops = [*c.case.clock_stops, {"requested": c.today, "received": None}]
+
+
+def _clock_resumed(c: _Change) -> None:
+    c.case.clock_stops = [
+        {**stop, "received": stop.get("received") or c.today} for stop in c.case.clock_stops
+    ]
+
+
+def _extended(c: _Change) -> None:
+    c.case.extended = True
+
+
+def _decided(c: _Change) -> None:
+    actor, p = c.decision.actor, c.decision.params
+    c.case.decided_by_id = uuid.UUID(actor.id) if actor is not None and actor.id else None
+    c.case.decided_at = c.now
+    c.case.decision_reason_code = p.get("reason_code")
+    c.case.decision_explanation = p.get("explanation")
+
+
+def _closed(c: _Change) -> None:
+    c.case.closed_at = c.now
+
+
+def _linked(c: _Change) -> None:
+    c.case.duplicate_of_id = uuid.UUID(str(c.decision.params["duplicate_of"]))
+
+
+def _reopened(c: _Change) -> None:
+    # The refusal is withdrawn: the request must now be done by the appeal's deadline, which
+    # the appeals service set as respond_by_override before applying.
+    c.case.closed_at = None
+    c.case.decision_reason_code = c.case.decision_explanation = None
+    c.case.decided_at = c.case.decided_by_id = None
+
+
+def _unchanged(c: _Change) -> None:
+    """Effects that change nothing on the case row itself (OPENED acts in _follow_up)."""
+
+
+_CHANGES: Mapping[Effect, Callable[[_Change], None]] = {
+    Effect.VERIFIED: _verified,
+    Effect.ASSIGNED: _assigned,
+    Effect.CLOCK_PAUSED: _clock_paused,
+    Effect.CLOCK_RESUMED: _clock_resumed,
+    Effect.EXTENDED: _extended,
+    Effect.DECIDED: _decided,
+    Effect.CLOSED: _closed,
+    Effect.LINKED: _linked,
+    Effect.REOPENED: _reopened,
+}
 
 
 async def _link_duplicate(

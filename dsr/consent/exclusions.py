@@ -1,4 +1,4 @@
-"""Exclusions from requests (design §3.4, §3.5): the hooks the case workflow calls in the same
+"""Exclusions from requests (README, "Training eligibility"): the hooks the case workflow calls in the same
 transaction as the transition. Services never commit.
 
     verified   (deletion, objection, output_removal) -> provisional exclusion of the subject's keys
@@ -94,7 +94,11 @@ async def _record(
     return at
 
 
-async def on_request_verified(session: AsyncSession, case: Case, now: datetime) -> None:
+async def on_request_verified(
+    session: AsyncSession,
+    case: Case,
+    now: datetime,  # noqa: ARG001 (one signature for every hook)
+) -> None:
     """A deletion, objection or output-removal request was verified: exclude its subject at once
     (provisional). Other request types exclude nothing."""
     if case.type in EXCLUDING_TYPES:
@@ -113,7 +117,7 @@ async def on_request_fulfilled(session: AsyncSession, case: Case, now: datetime)
 
 async def on_request_lifted(session: AsyncSession, case: Case, now: datetime, reason: str) -> None:
     """The request was denied or withdrawn. `reason` is the denial's reason code, or "withdrawn".
-    Only `identity_not_verified` and `withdrawn` lift the exclusion (design §3.4); any other
+    Only `identity_not_verified` and `withdrawn` lift the exclusion (README, "Training eligibility"); any other
     reason leaves it standing. An output-removal request's suppression rule is withdrawn too."""
     if case.type not in EXCLUDING_TYPES or reason not in LIFTING_REASONS:
         return

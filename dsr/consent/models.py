@@ -1,4 +1,4 @@
-"""The training-eligibility ledger (design §3.4, §3.5). History tables are append-only: a consent
+"""The training-eligibility ledger (README, "Training eligibility"). History tables are append-only: a consent
 is never overwritten and an exclusion's life is a sequence of events.
 
 There is no separate current-state table: "the latest record as of T" is one backward probe of

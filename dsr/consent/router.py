@@ -38,7 +38,7 @@ router = APIRouter(prefix="/api/v1", tags=["training eligibility"])
 
 @router.post("/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentBatchOut)
 async def record_consents(
-    body: ConsentBatchIn, principal: ConsentWriter, session: SessionDep
+    body: ConsentBatchIn, _principal: ConsentWriter, session: SessionDep
 ) -> ConsentBatchOut:
     """Append 1 to 10,000 consent records to the ledger, all or nothing. History is never
     overwritten: the latest record (by recorded_at) decides."""
@@ -46,7 +46,7 @@ async def record_consents(
 
 
 @router.post("/consents/history", response_model=HistoryOut)
-async def consent_history(body: SubjectIn, principal: AnyStaff, session: SessionDep) -> HistoryOut:
+async def consent_history(body: SubjectIn, _principal: AnyStaff, session: SessionDep) -> HistoryOut:
     """Staff: a subject's consent history and exclusions. The key goes in the body, not the URL,
     because an e-mail hash is still personal data."""
     return await service.history(session, body.subject)
@@ -54,7 +54,7 @@ async def consent_history(body: SubjectIn, principal: AnyStaff, session: Session
 
 @router.post("/training/eligibility", response_model=EligibilityOut)
 async def eligibility(
-    body: EligibilityIn, principal: TrainingReader, session: SessionDep, settings: SettingsDep
+    body: EligibilityIn, _principal: TrainingReader, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Who may be trained on: one answer per subject, in input order, with the reason, the
     policy version and the `as_of` time to record with the training run."""
@@ -71,7 +71,7 @@ async def eligibility(
 
 @router.get("/training/changes", response_model=ChangesOut)
 async def training_changes(
-    principal: TrainingReader,
+    _principal: TrainingReader,
     session: SessionDep,
     cursor: CursorParam = None,
     limit: LimitParam = 500,
@@ -86,7 +86,7 @@ async def training_changes(
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
 async def excluded_keys(
-    request: Request, principal: TrainingReader, session: SessionDep
+    request: Request, _principal: TrainingReader, session: SessionDep
 ) -> StreamingResponse:
     """Every currently excluded subject key, one JSON object per line. The `DSR-Changes-Cursor`
     header is the feed position taken before the export: follow the feed from there."""
@@ -100,7 +100,7 @@ async def excluded_keys(
 
 @router.get("/output-suppressions", response_model=SuppressionsOut, tags=["output suppression"])
 async def output_suppressions(
-    principal: SuppressionReader,
+    _principal: SuppressionReader,
     session: SessionDep,
     cursor: CursorParam = None,
     limit: LimitParam = 500,

@@ -1,4 +1,4 @@
-"""Queries over output-suppression rules (design §3.5)."""
+"""Queries over output-suppression rules (README, "Training eligibility")."""
 
 from __future__ import annotations
 

@@ -100,9 +100,10 @@ def request_deadlines(
     for stop in clock_stops:
         if check_date(stop.requested, "clock stop requested") < received:
             raise ValueError("a clock stop cannot start before the request was received")
-        if stop.received is not None:
-            if check_date(stop.received, "clock stop received") < stop.requested:
-                raise ValueError("a clock stop cannot end before it started")
+        if stop.received is not None and (
+            check_date(stop.received, "clock stop received") < stop.requested
+        ):
+            raise ValueError("a clock stop cannot end before it started")
     cal = calendars(policy.holiday_calendar) if policy.holiday_calendar else WEEKENDS_ONLY
     stops = clock_stops if policy.clock_rule != "none" else ()
     # An open stop is ignored in the dates (no "today" here) but reported as paused.

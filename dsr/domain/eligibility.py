@@ -1,4 +1,4 @@
-"""Training eligibility (design §3.4): consent records and request exclusions -> a decision with a
+"""Training eligibility (README, "Training eligibility"): consent records and request exclusions -> a decision with a
 reason. Pure: the caller fetches the facts as of a time and passes them in.
 
 Order of precedence, strongest first:

@@ -28,15 +28,15 @@ _STAFF_ASSIGNABLE = frozenset({Role.ADMIN, Role.HANDLER})
 _APPEAL_ASSIGNABLE = frozenset({Role.ADMIN, Role.REVIEWER})
 
 
-def _extension_allowed(ctx: CaseContext, actor: Actor) -> str | None:
+def _extension_allowed(ctx: CaseContext, _actor: Actor) -> str | None:
     return None if ctx.extension_available else "this jurisdiction allows no extension"
 
 
-def _not_yet_extended(ctx: CaseContext, actor: Actor) -> str | None:
+def _not_yet_extended(ctx: CaseContext, _actor: Actor) -> str | None:
     return "the case was already extended" if ctx.extended else None
 
 
-def _within_first_period(ctx: CaseContext, actor: Actor) -> str | None:
+def _within_first_period(ctx: CaseContext, _actor: Actor) -> str | None:
     if ctx.original_respond_by is None:
         return "the case has no original deadline"
     if ctx.today > ctx.original_respond_by:
@@ -44,57 +44,57 @@ def _within_first_period(ctx: CaseContext, actor: Actor) -> str | None:
     return None
 
 
-def _identity_verified(ctx: CaseContext, actor: Actor) -> str | None:
+def _identity_verified(ctx: CaseContext, _actor: Actor) -> str | None:
     return None if ctx.verified else "the requester's identity is not verified"
 
 
-def _all_tasks_closed(ctx: CaseContext, actor: Actor) -> str | None:
+def _all_tasks_closed(ctx: CaseContext, _actor: Actor) -> str | None:
     if ctx.open_tasks > 0:
         return f"{ctx.open_tasks} data-system task(s) are still open"
     return None
 
 
-def _appeal_available(ctx: CaseContext, actor: Actor) -> str | None:
+def _appeal_available(ctx: CaseContext, _actor: Actor) -> str | None:
     return None if ctx.appeal_available else "no appeal is available for this case"
 
 
-def _within_appeal_window(ctx: CaseContext, actor: Actor) -> str | None:
+def _within_appeal_window(ctx: CaseContext, _actor: Actor) -> str | None:
     if ctx.appeal_window_ends is None or ctx.today > ctx.appeal_window_ends:
         return "the appeal period has ended"
     return None
 
 
-def _is_duplicate(ctx: CaseContext, actor: Actor) -> str | None:
+def _is_duplicate(ctx: CaseContext, _actor: Actor) -> str | None:
     return None if ctx.duplicate_of else "no earlier case to link it to"
 
 
-def _has_assignee(ctx: CaseContext, actor: Actor) -> str | None:
+def _has_assignee(ctx: CaseContext, _actor: Actor) -> str | None:
     if ctx.assignee_role not in _STAFF_ASSIGNABLE:
         return "assignee must be a staff user with role admin or handler"
     return None
 
 
-def _has_reviewer(ctx: AppealContext, actor: Actor) -> str | None:
+def _has_reviewer(ctx: AppealContext, _actor: Actor) -> str | None:
     if ctx.assignee_role not in _APPEAL_ASSIGNABLE:
         return "assignee must be a staff user with role admin or reviewer"
     return None
 
 
-def _assignee_not_original_decider(ctx: AppealContext, actor: Actor) -> str | None:
+def _assignee_not_original_decider(ctx: AppealContext, _actor: Actor) -> str | None:
     if ctx.original_decider_id is not None and ctx.assignee_id == ctx.original_decider_id:
         return "assignee made the original decision and may not review the appeal"
     return None
 
 
-def _appeal_extension_allowed(ctx: AppealContext, actor: Actor) -> str | None:
+def _appeal_extension_allowed(ctx: AppealContext, _actor: Actor) -> str | None:
     return None if ctx.extension_available else "this jurisdiction allows no extension of an appeal"
 
 
-def _appeal_not_yet_extended(ctx: AppealContext, actor: Actor) -> str | None:
+def _appeal_not_yet_extended(ctx: AppealContext, _actor: Actor) -> str | None:
     return "the appeal was already extended" if ctx.extended else None
 
 
-def _within_appeal_period(ctx: AppealContext, actor: Actor) -> str | None:
+def _within_appeal_period(ctx: AppealContext, _actor: Actor) -> str | None:
     if ctx.respond_by is None or ctx.today > ctx.respond_by:
         return "the appeal's first period has ended"
     return None

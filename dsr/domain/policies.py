@@ -27,7 +27,7 @@ class JurisdictionPolicy:
     appeal: Period | None  # from receipt of the appeal; None = no statutory appeal
     appeal_extended_total: Period | None
     extension_notice_within_first_period: bool = True
-    unconfirmed: tuple[str, ...] = ()  # fields resting on [U] facts in research.md
+    unconfirmed: tuple[str, ...] = ()  # fields resting on [U] facts in docs/legal.md
     known: bool = True  # False: unknown jurisdiction, flagged for staff
     sources: tuple[str, ...] = ()
     refusal_notice: Period | None = None  # None: the refusal notice is due with the response
@@ -42,16 +42,19 @@ class JurisdictionPolicy:
                 raise ValueError(f"{self.code}: {name} must be a Period or None")
         if self.clock_rule not in get_args(ClockRule):
             raise ValueError(f"{self.code}: clock_rule must be one of {get_args(ClockRule)}")
-        for name in _BOOL_FIELDS:
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{self.code}: {name} must be true or false")
-        if not isinstance(self.holiday_calendar, str | None):
-            raise ValueError(f"{self.code}: holiday_calendar must be a calendar name or None")
+        self._check_simple_fields()
         if self.appeal_extended_total is not None and self.appeal is None:
             raise ValueError(f"{self.code}: appeal_extended_total needs an appeal period")
         unknown = set(self.unconfirmed) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise ValueError(f"{self.code}: unconfirmed names unknown fields {sorted(unknown)}")
+
+    def _check_simple_fields(self) -> None:
+        for name in _BOOL_FIELDS:
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{self.code}: {name} must be true or false")
+        if not isinstance(self.holiday_calendar, str | None):
+            raise ValueError(f"{self.code}: holiday_calendar must be a calendar name or None")
 
 
 _OPTIONAL_PERIODS = (
@@ -63,7 +66,6 @@ _OPTIONAL_PERIODS = (
 )
 _BOOL_FIELDS = ("roll_forward", "extension_notice_within_first_period", "known")
 
-# EU-27 + Iceland, Liechtenstein, Norway: every EU/EEA member-state code maps to "EU" (docs/architecture.md).
-EEA_MEMBER_CODES: frozenset[str] = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split()
-)
+# EU-27 + Iceland, Liechtenstein, Norway: every EU/EEA member-state code maps to "EU".
+_EEA = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO"
+EEA_MEMBER_CODES: frozenset[str] = frozenset(_EEA.split())

@@ -222,7 +222,7 @@ def _default_policies(eu_holiday_country: str) -> dict[str, JurisdictionPolicy]:
             appeal_extended_total=None,
             known=False,
             unconfirmed=("respond",),
-            sources=("docs/legal.md product default",),
+            sources=("docs/legal.md §1: product default",),
         ),
     ]
     return {p.code: p for p in policies}

@@ -1,4 +1,4 @@
-"""Message kinds (design §3.6) and their subjects. Templates live in templates/email/<kind>.txt
+"""Message kinds (docs/architecture.md) and their subjects. Templates live in templates/email/<kind>.txt
 and <kind>.html; both are rendered from the outbox row's context when the message is sent."""
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ is sent again with the same Message-ID, so nothing is lost and receivers can dro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -136,7 +137,5 @@ async def run_forever(
         if sent or failed:
             continue  # there may be more due
         wakeup.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wakeup.wait(), timeout=settings.worker_poll_seconds)
-        except TimeoutError:
-            pass

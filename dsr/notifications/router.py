@@ -18,7 +18,7 @@ Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 @router.get("", response_model=list[NotificationOut])
 async def notifications(
-    principal: Admin,
+    _principal: Admin,
     session: SessionDep,
     status: OutboxStatus = OutboxStatus.FAILED,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -29,6 +29,6 @@ async def notifications(
 
 @router.post("/{message_id}/retry", response_model=NotificationOut)
 async def retry_notification(
-    message_id: int, principal: Admin, session: SessionDep
+    message_id: int, _principal: Admin, session: SessionDep
 ) -> NotificationOut:
     return out(await retry(session, message_id))

@@ -15,6 +15,6 @@ async def send(message: EmailMessage, settings: Settings) -> None:
         username=settings.smtp_username,
         password=settings.smtp_password,
         use_tls=settings.smtp_tls == "tls",
-        start_tls=True if settings.smtp_tls == "starttls" else False,
+        start_tls=settings.smtp_tls == "starttls",
         timeout=settings.smtp_timeout_seconds,
     )

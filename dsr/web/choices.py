@@ -1,4 +1,4 @@
-"""Labels for the public form. Codes follow design §3.2 (ISO 3166)."""
+"""Labels for the public form. Codes follow docs/legal.md §1 (ISO 3166)."""
 
 TYPES = [
     ("access", "See my data", "Get a copy of the personal data we hold about you."),

@@ -110,7 +110,11 @@ async def submit_form(
 
 
 @router.get("/requests/{case_id}/submitted", response_class=HTMLResponse)
-async def submitted(request: Request, case_id: uuid.UUID, settings: SettingsDep) -> HTMLResponse:
+async def submitted(
+    request: Request,
+    case_id: uuid.UUID,  # noqa: ARG001 (the path must be a request id)
+    settings: SettingsDep,
+) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "public/message.html",
@@ -212,12 +216,11 @@ async def appeal_page(
 ) -> HTMLResponse:
     now = utcnow()
     case = await intake.status_case(session, case_id, token, now)
-    return await _appeal_form(request, session, settings, case, token, now)
+    return await _appeal_form(request, settings, case, token, now)
 
 
 async def _appeal_form(
     request: Request,
-    session: SessionDep,
     settings: Settings,
     case: Case,
     token: str,
@@ -260,7 +263,6 @@ async def appeal_submit(
     if not reason.strip():
         return await _appeal_form(
             request,
-            session,
             settings,
             case,
             token,
@@ -273,7 +275,6 @@ async def appeal_submit(
         # without them so nothing needs retyping.
         return await _appeal_form(
             request,
-            session,
             settings,
             case,
             token,

@@ -211,7 +211,7 @@ async def test_ten_thousand_subjects_and_not_one_more(app, client, tokens):
 async def test_unknown_subjects_are_never_eligible_for_gated_categories(
     app, client, tokens, category, purpose, as_of
 ):
-    """Deny by default (design §3.4): no record for this (category, purpose) means no, also when
+    """Deny by default (README, "Training eligibility"): no record for this (category, purpose) means no, also when
     the subject consented to something else, and also for an answer as of the past."""
     writer, reader = tokens
     others = [

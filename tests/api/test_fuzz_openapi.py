@@ -1,4 +1,4 @@
-"""Schemathesis over /openapi.json, in process through ASGI (design §6: "schemathesis over the
+"""Schemathesis over /openapi.json, in process through ASGI (CONTRIBUTING.md: "schemathesis over the
 OpenAPI finds no 5xx").
 
 Fuzzed: every public operation (/api/v1/requests*, /api/v1/auth/token; new ones are picked up

@@ -1,4 +1,4 @@
-"""The real `dsr` console script (design §4), run as a subprocess against the test databases."""
+"""The real `dsr` console script (README), run as a subprocess against the test databases."""
 
 from __future__ import annotations
 

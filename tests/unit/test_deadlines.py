@@ -35,7 +35,6 @@ from dsr.domain.deadlines import (
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "data" / "deadline-vectors.csv"
-SHARED_VECTORS = ROOT.parent / "shared" / "legal" / "deadline-vectors.csv"
 HEADER = [
     "jurisdiction",
     "request_type",
@@ -109,13 +108,8 @@ def test_deadline_vector(row: dict[str, str]) -> None:
 def test_vector_file_shape() -> None:
     with VECTORS.open(newline="", encoding="utf-8") as f:
         assert next(csv.reader(f)) == HEADER
-    assert len(ROWS) == 48  # research.md §3: 48 vectors
+    assert len(ROWS) == 48  # docs/legal.md §3: 48 vectors
     assert len({(_row_id(r), r["expected_date"]) for r in ROWS}) == len(ROWS)
-
-
-@pytest.mark.skipif(not SHARED_VECTORS.exists(), reason="../shared/legal not present")
-def test_vector_copy_matches_shared() -> None:
-    assert VECTORS.read_bytes() == SHARED_VECTORS.read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -493,7 +487,7 @@ def test_calendar_days(name: str, day: date, holiday: bool) -> None:
 
 
 def test_england_wales_calendar_matches_research_list() -> None:
-    # research.md §3 lists the E&W bank holidays its vectors assume (weekdays only).
+    # docs/legal.md §3 lists the E&W bank holidays its vectors assume (weekdays only).
     listed = {
         date.fromisoformat(d)
         for d in (

@@ -1,4 +1,4 @@
-"""The pure eligibility rules of design §3.4 (dsr.domain.eligibility)."""
+"""The pure eligibility rules of README, "Training eligibility" (dsr.domain.eligibility)."""
 
 from __future__ import annotations
 

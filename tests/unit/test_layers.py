@@ -1,4 +1,4 @@
-"""Layer rules of design §5, checked by reading the imports of every module (no import runs).
+"""Layer rules of docs/architecture.md, checked by reading the imports of every module (no import runs).
 
 - `dsr/domain` is pure: the standard library, dateutil and `dsr.domain` only.
 - Routers are thin: a router module (`*router*.py`, `public_api.py`, anything under `dsr/web/`)
@@ -117,7 +117,7 @@ def domain_violations(root: Path = ROOT) -> list[str]:
 
 def test_domain_imports_only_the_standard_library_dateutil_and_itself():
     bad = domain_violations()
-    assert not bad, "the domain must stay pure (design §5):\n" + "\n".join(bad)
+    assert not bad, "the domain must stay pure (docs/architecture.md):\n" + "\n".join(bad)
 
 
 def is_router(path: Path, package: Path) -> bool:
@@ -144,7 +144,7 @@ def test_routers_do_not_build_queries():
     found = router_query_builders()
     new = {k: v for k, v in found.items() if k not in ROUTER_QUERY_EXCEPTIONS}
     assert not new, (
-        "routers call services; only repositories and services build queries (design §5):\n"
+        "routers call services; only repositories and services build queries (docs/architecture.md):\n"
         + "\n".join(f"{f}:{lines} uses {name}" for (f, name), lines in sorted(new.items()))
     )
 
@@ -179,7 +179,7 @@ def test_routers_do_not_query_the_session():
     bad = [
         f"{p.relative_to(ROOT).as_posix()}:{hit}" for p in routers() for hit in session_queries(p)
     ]
-    assert not bad, "routers call services or repositories (design §5):\n" + "\n".join(bad)
+    assert not bad, "routers call services or repositories (docs/architecture.md):\n" + "\n".join(bad)
 
 
 def _is_in(module: str, packages: tuple[str, ...]) -> bool:

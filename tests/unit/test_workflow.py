@@ -1,7 +1,8 @@
 """State machines (dsr.domain.workflow) and the event hash chain (dsr.domain.events).
 
-The expectation tables below are written out by hand from the design (§3.3, §4) and the
-workflow brief; they deliberately do not read the implementation's tables.
+The expectation tables below are written out by hand from the README's state machine ("Staff API
+and case work", "Appeals") and docs/architecture.md; they deliberately do not read the
+implementation's tables.
 """
 
 from __future__ import annotations

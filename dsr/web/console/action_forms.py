@@ -64,7 +64,7 @@ async def run_form_action(
     run: Callable[[M, int], Awaitable[Any]],
     *,
     noun: str,
-    explain: Callable[[Exception], tuple[int, str] | None] = lambda exc: None,
+    explain: Callable[[Exception], tuple[int, str] | None] = lambda _exc: None,
 ) -> dict[str, Any] | None:
     """Validate the form against `schema` and call `run(body, expected_version)` in a savepoint.
     Returns None when the action was taken, or the error to show: status, message and what was

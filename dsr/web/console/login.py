@@ -66,7 +66,7 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, principal: FormUser) -> Response:
+async def logout(request: Request, _principal: FormUser) -> Response:
     request.session.clear()
     flash(request, "You are logged out.")
     response = RedirectResponse("/console/login", status_code=303)

@@ -26,7 +26,7 @@ class LoginRequired(Exception):
     """No valid console session: answered with a redirect to the login page."""
 
 
-def login_redirect(request: Request, exc: Exception) -> RedirectResponse:
+def login_redirect(request: Request, _exc: Exception) -> RedirectResponse:
     """To the login page; a page asked for by GET (a link in an e-mail, say) is remembered in
     the session, not the URL, and shown after the login."""
     if request.method == "GET" and "session" in request.scope:

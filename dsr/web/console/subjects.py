@@ -46,7 +46,7 @@ NOT_A_KEY = (
 
 def subject_key(typed: str) -> tuple[str | None, str | None]:
     """(the key to look up, a problem). A well-formed key is taken as it is; anything else shaped
-    like an e-mail address is hashed to its key as design §3.4 says (trimmed, lower-cased). The
+    like an e-mail address is hashed to its key as README, "Training eligibility" says (trimmed, lower-cased). The
     two cannot be confused: a key needs a colon, which an address cannot have before its @."""
     if not typed:
         return None, NOT_A_KEY
