@@ -19,8 +19,8 @@ from collections.abc import Callable
 from cachetools import TTLCache
 from limits import RateLimitItem, parse
 
+from dsr.credentials import sha256_hex
 from dsr.errors import RateLimited
-from dsr.security import sha256_hex
 
 # Keys beyond this are forgotten oldest first: a flood from millions of addresses cannot grow
 # the process without bound (each of them is then limited afresh, which is the safe direction

@@ -13,6 +13,7 @@ from dsr.cases.repository import decode_cursor, encode_key
 
 async def page(
     session: AsyncSession,
+    *,
     statuses: tuple[str, ...],
     assignee_id: uuid.UUID | None,
     unassigned: bool,

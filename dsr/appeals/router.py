@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
-from dsr.appeals import repository, service, views
+from dsr.appeals import presenters, repository, service
 from dsr.appeals.deps import AppealDep
 from dsr.appeals.models import Appeal
 from dsr.appeals.schemas import AppealActionIn, AppealIn, AppealOut, AppealPage, PublicAppealOut
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
-from dsr.cases.actions import today_in
 from dsr.db.types import utcnow
 from dsr.deps import AnyStaff, SessionDep, SettingsDep, require_role
 from dsr.domain.workflow import Role
@@ -40,8 +39,15 @@ async def appeal_request(
     """Appeal a refusal with the status token from your e-mails. 404 for a wrong token (which
     does not tell whether the request exists); 409 when nothing can be appealed, or too late."""
     await request.app.state.rate_limiter.check_ip(client_ip(request))
-    appeal = await service.file(session, settings, request_id, body.token, body.reason, utcnow())
-    return views.public(appeal)
+    appeal = await service.file(
+        session,
+        settings=settings,
+        case_id=request_id,
+        token=body.token,
+        reason=body.reason,
+        now=utcnow(),
+    )
+    return presenters.public(appeal)
 
 
 @router.get("/api/v1/appeals", response_model=AppealPage)
@@ -49,14 +55,19 @@ async def list_appeals(
     principal: AnyStaff, session: SessionDep, settings: SettingsDep, q: AppealQueryDep
 ) -> AppealPage:
     rows, next_cursor = await repository.page(
-        session, q.statuses, q.assignee_id(principal.user_id), q.unassigned, q.limit, q.cursor
+        session,
+        statuses=q.statuses,
+        assignee_id=q.assignee_id(principal.user_id),
+        unassigned=q.unassigned,
+        limit=q.limit,
+        cursor=q.cursor,
     )
     emails = await auth_repo.emails_by_id(
         session, {a.assignee_id for a, _ in rows if a.assignee_id}
     )
-    today = today_in(settings, utcnow())
+    today = settings.today(utcnow())
     items = [
-        views.summary(a, c, today, emails.get(a.assignee_id) if a.assignee_id else None)
+        presenters.summary(a, c, today, emails.get(a.assignee_id) if a.assignee_id else None)
         for a, c in rows
     ]
     return AppealPage(items=items, next_cursor=next_cursor)
@@ -65,7 +76,7 @@ async def list_appeals(
 @router.get("/api/v1/appeals/{appeal_id}", response_model=AppealOut)
 async def get_appeal(_principal: AnyStaff, session: SessionDep, loaded: AppealDep) -> AppealOut:
     appeal, case = loaded
-    return await views.appeal_out(session, appeal, case)
+    return await presenters.appeal_out(session, appeal, case)
 
 
 @router.post("/api/v1/appeals/{appeal_id}/actions", response_model=AppealOut)
@@ -80,14 +91,14 @@ async def appeal_action(
     The person who made the original decision may not decide the appeal (403)."""
     appeal: Appeal = await service.run(
         session,
-        settings,
-        appeal_id,
-        body.action,
-        body.params(),
-        principal,
-        utcnow(),
-        body.expected_version,
+        settings=settings,
+        appeal_id=appeal_id,
+        action=body.action,
+        params=body.params(),
+        principal=principal,
+        now=utcnow(),
+        expected_version=body.expected_version,
     )
     await session.flush()
     appeal, case = await service.load(session, appeal.id)
-    return await views.appeal_out(session, appeal, case)
+    return await presenters.appeal_out(session, appeal, case)

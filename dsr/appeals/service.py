@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.appeals import repository
 from dsr.appeals.messages import FILING_MESSAGES
 from dsr.appeals.models import Appeal
 from dsr.appeals.transitions import apply_appeal_decision
@@ -22,17 +21,15 @@ from dsr.cases.models import Case
 from dsr.cases.receipt import received_moment
 from dsr.cases.transitions import apply_case_decision
 from dsr.domain.context import REQUESTER
-from dsr.domain.vocabulary import OPEN_APPEAL_STATUSES, AppealStatus, CaseAction, Role
+from dsr.domain.vocabulary import AppealStatus, CaseAction, Role
 from dsr.domain.workflow import AppealContext, decide, decide_appeal
 from dsr.errors import APPEAL_NOT_FOUND, STALE, Conflict, InvalidLink, NotFound
 from dsr.settings import Settings
 
-OPEN_APPEAL = tuple(OPEN_APPEAL_STATUSES)
-current_for_case = repository.current_for_case
-
 
 async def file(
     session: AsyncSession,
+    *,
     settings: Settings,
     case_id: uuid.UUID,
     token: str,
@@ -88,6 +85,7 @@ async def load(session: AsyncSession, appeal_id: uuid.UUID) -> tuple[Appeal, Cas
 
 async def run(
     session: AsyncSession,
+    *,
     settings: Settings,
     appeal_id: uuid.UUID,
     action: str,

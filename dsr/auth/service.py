@@ -13,9 +13,9 @@ from dsr.auth.models import ApiToken, StaffUser
 from dsr.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from dsr.auth.principal import Principal
 from dsr.auth.roles import ROLES, SCOPES, Role
+from dsr.credentials import new_api_token, sha256_hex
+from dsr.domain.text_rules import has_control_characters
 from dsr.errors import Conflict, InvalidInput, Unauthorized
-from dsr.security import new_api_token, sha256_hex
-from dsr.text import has_control_characters
 
 LOGIN_FAILED = "incorrect email or password"
 

@@ -4,27 +4,20 @@ transaction. Conflicting concurrent actions fail on the version column (409), ne
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
-from dsr.cases import tasks
+from dsr.cases import data_systems
 from dsr.cases.appeal_terms import appeal_terms
 from dsr.cases.models import Case
-from dsr.cases.tokens import status_token_id
 from dsr.cases.transitions import apply_case_decision
 from dsr.domain.workflow import Actor, CaseContext, CaseStatus, Role, decide
 from dsr.errors import CASE_NOT_FOUND, STALE, Conflict, NotFound
 from dsr.settings import Settings
-
-__all__ = ["actor_of", "appeal_terms", "context_for", "load", "run", "status_token_id", "today_in"]
-
-
-def today_in(settings: Settings, now: datetime) -> date:
-    return settings.today(now)
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -48,7 +41,7 @@ async def context_for(
         extension_available=case.extended_respond_by is not None,
         # The extension must be notified within the first period (GDPR Art 12(3), 11 CCR 7021(b)).
         original_respond_by=case.extension_notice_by or case.original_respond_by,
-        open_tasks=await tasks.open_tasks_count(session, case.id),
+        open_tasks=await data_systems.open_tasks_count(session, case.id),
         appeal_available=available,
         appeal_window_ends=window_ends,
         duplicate_of=str(case.duplicate_of_id) if case.duplicate_of_id else None,
@@ -71,6 +64,7 @@ async def load(session: AsyncSession, case_id: uuid.UUID, expected_version: int 
 
 async def run(
     session: AsyncSession,
+    *,
     settings: Settings,
     case_id: uuid.UUID,
     action: str,

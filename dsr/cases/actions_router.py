@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Scope
-from dsr.cases import actions, tasks, views
+from dsr.cases import actions, data_systems, presenters
 from dsr.cases.action_schemas import (
     ActionIn,
     BulkIn,
@@ -21,9 +21,9 @@ from dsr.cases.action_schemas import (
     TaskOut,
 )
 from dsr.cases.bulk import run_bulk
+from dsr.cases.data_system_models import CaseTask
 from dsr.cases.deps import CaseDep, TaskDep
 from dsr.cases.schemas import CaseOut
-from dsr.cases.tasks_models import CaseTask
 from dsr.db.types import utcnow
 from dsr.deps import AnyStaff, Handler, SessionDep, SettingsDep, require_role, require_scope
 from dsr.domain.vocabulary import TaskStatus
@@ -47,16 +47,16 @@ async def case_action(
     the action is not allowed now (the message says why), 422 for a missing field."""
     case = await actions.run(
         session,
-        settings,
-        case_id,
-        body.action,
-        body.params(),
-        principal,
-        utcnow(),
-        body.expected_version,
+        settings=settings,
+        case_id=case_id,
+        action=body.action,
+        params=body.params(),
+        principal=principal,
+        now=utcnow(),
+        expected_version=body.expected_version,
     )
     await session.flush()
-    return await views.case_out_for(session, case)
+    return await presenters.case_out_for(session, case)
 
 
 @router.post("/cases/bulk", response_model=BulkOut)
@@ -75,7 +75,7 @@ def _task_out(task: CaseTask, system_name: str) -> TaskOut:
 
 @router.get("/cases/{case_id}/tasks", response_model=list[TaskOut])
 async def case_tasks(_principal: AnyStaff, session: SessionDep, case: CaseDep) -> list[TaskOut]:
-    return [_task_out(t, s.name) for t, s in await tasks.tasks_for(session, case.id)]
+    return [_task_out(t, s.name) for t, s in await data_systems.tasks_for(session, case.id)]
 
 
 @router.post("/cases/{case_id}/tasks/{task_id}", response_model=TaskOut)
@@ -88,7 +88,7 @@ async def close_task_as_staff(
 ) -> TaskOut:
     """Staff mark a task done or waive it: handlers' work (reviewers decide appeals, not tasks).
     Data-system owners close their tasks with a tasks:write token at /tasks/{id}/complete."""
-    task, system = await tasks.close_task(
+    task, system = await data_systems.close_task(
         session,
         case,
         task_id,
@@ -127,7 +127,7 @@ async def complete_task(
     body: OwnerTaskCloseIn, principal: TaskOwner, session: SessionDep, loaded: TaskDep
 ) -> TaskOut:
     task, case = loaded
-    task, system = await tasks.close_task(
+    task, system = await data_systems.close_task(
         session,
         case,
         task.id,
@@ -145,7 +145,7 @@ async def complete_task(
 async def list_data_systems(_principal: AnyStaff, session: SessionDep) -> list[DataSystemOut]:
     return [
         DataSystemOut.model_validate(s, from_attributes=True)
-        for s in await tasks.list_systems(session)
+        for s in await data_systems.list_systems(session)
     ]
 
 
@@ -158,7 +158,7 @@ async def list_data_systems(_principal: AnyStaff, session: SessionDep) -> list[D
 async def create_data_system(
     body: DataSystemIn, _principal: Admin, session: SessionDep
 ) -> DataSystemOut:
-    system = await tasks.create_system(
+    system = await data_systems.create_system(
         session,
         name=body.name,
         owner_email=str(body.owner_email),
@@ -174,5 +174,5 @@ async def create_data_system(
 async def deactivate_data_system(
     system_id: uuid.UUID, _principal: Admin, session: SessionDep
 ) -> DataSystemOut:
-    system = await tasks.set_system_active(session, system_id, False)
+    system = await data_systems.set_system_active(session, system_id, False)
     return DataSystemOut.model_validate(system, from_attributes=True)

@@ -31,7 +31,13 @@ async def run_bulk(
         try:
             async with session.begin_nested():
                 case = await actions.run(
-                    session, settings, case_id, body.action, dict(params), principal, now
+                    session,
+                    settings=settings,
+                    case_id=case_id,
+                    action=body.action,
+                    params=dict(params),
+                    principal=principal,
+                    now=now,
                 )
             results.append(BulkItem(case_id=case_id, ok=True, status=200, new_status=case.status))
         except DsrError as exc:

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from dsr.cases import repository
+from dsr.cases.data_system_models import CaseTask
 from dsr.cases.models import Case
-from dsr.cases.tasks_models import CaseTask
 from dsr.deps import SessionDep
 from dsr.errors import CASE_NOT_FOUND, TASK_NOT_FOUND, NotFound
 

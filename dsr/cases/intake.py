@@ -11,27 +11,25 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.cases import timeline, tokens
 from dsr.cases.deadlines import compute, policy_for, policy_snapshot
 from dsr.cases.models import Case, CaseEvent
-from dsr.cases.receipt import received_in_future, received_moment
+from dsr.cases.receipt import received_moment
 from dsr.cases.references import new_reference
 from dsr.cases.schemas import RequestIn
 from dsr.cases.transitions import apply_case_decision
 from dsr.domain.context import REQUESTER, SYSTEM, Actor, CaseContext
+from dsr.domain.eligibility import email_sha256
 from dsr.domain.vocabulary import CaseAction, CaseStatus
 from dsr.domain.workflow import decide
 from dsr.errors import InvalidLink
 from dsr.notifications.outbox import enqueue
-from dsr.security import email_sha256
 from dsr.settings import Settings
-
-__all__ = ["received_in_future", "received_moment", "status_case", "submit", "verify"]
 
 
 async def submit(
     session: AsyncSession,
+    *,
     settings: Settings,
     data: RequestIn,
     now: datetime,
-    *,
     channel: str = "web",
     received: date | datetime | None = None,
     identity_verified: bool = False,
@@ -113,6 +111,7 @@ async def submit(
 
 async def verify(
     session: AsyncSession,
+    *,
     settings: Settings,
     case_id: uuid.UUID,
     token: str,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dsr.domain.vocabulary import APPEALABLE_STATUSES
-from dsr.paths import ROOT
+from dsr.resources import ROOT
 
 DEFAULT_REGULATORS = ROOT / "config" / "regulators.toml"
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from dsr.appeals import service as appeals
-from dsr.appeals import views as appeal_views
-from dsr.cases import intake, views
+from dsr.appeals import presenters as appeal_presenters
+from dsr.appeals import repository as appeals_repo
+from dsr.cases import intake, presenters
 from dsr.cases.schemas import RequestIn, RequestStatusOut, SubmissionOut, VerifyIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
@@ -29,7 +29,7 @@ async def submit_request(
     limiter = request.app.state.rate_limiter
     await limiter.check_ip(client_ip(request))
     await limiter.check_email(str(body.email))
-    case = await intake.submit(session, settings, body, utcnow())
+    case = await intake.submit(session, settings=settings, data=body, now=utcnow())
     return SubmissionOut(id=case.id, reference=case.reference, status=case.status)
 
 
@@ -42,7 +42,9 @@ async def verify_request(
     settings: SettingsDep,
 ) -> SubmissionOut:
     await request.app.state.rate_limiter.check_ip(client_ip(request))
-    case = await intake.verify(session, settings, request_id, body.token, utcnow())
+    case = await intake.verify(
+        session, settings=settings, case_id=request_id, token=body.token, now=utcnow()
+    )
     return SubmissionOut(id=case.id, reference=case.reference, status=case.status)
 
 
@@ -51,8 +53,8 @@ async def request_status(
     request_id: uuid.UUID, token: TokenQuery, session: SessionDep
 ) -> RequestStatusOut:
     case = await intake.status_case(session, request_id, token, utcnow())
-    out = views.status_out(case)
-    appeal = await appeals.current_for_case(session, case.id)
+    out = presenters.status_out(case)
+    appeal = await appeals_repo.current_for_case(session, case.id)
     if appeal is not None:
-        out.appeal = appeal_views.public(appeal).model_dump(mode="json")
+        out.appeal = appeal_presenters.public(appeal).model_dump(mode="json")
     return out

@@ -13,8 +13,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from dsr.cases.data_system_models import CaseTask
 from dsr.cases.models import Case
-from dsr.cases.tasks_models import CaseTask
 from dsr.domain.vocabulary import ACTIVE_STATUSES
 from dsr.errors import InvalidInput
 

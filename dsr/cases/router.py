@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from dsr.auth import repository as auth_repo
-from dsr.cases import intake, repository, timeline, views
+from dsr.cases import intake, presenters, repository, timeline
 from dsr.cases.deps import CaseDep
+from dsr.cases.receipt import received_in_future
 from dsr.cases.schemas import (
     CaseOut,
     CasePage,
@@ -28,19 +29,19 @@ async def create_case(
 ) -> CaseOut:
     now = utcnow()
     received = body.received_at
-    if intake.received_in_future(settings, received, now):
+    if received_in_future(settings, received, now):
         raise InvalidInput("received_at: must not be in the future")
     case = await intake.submit(
         session,
-        settings,
-        body,
-        now,
+        settings=settings,
+        data=body,
+        now=now,
         channel=body.channel,
         received=received,
         identity_verified=body.identity_verified,
         actor=Actor(kind="staff", id=str(principal.user_id), role=principal.role),
     )
-    return await views.case_out_for(session, case)
+    return await presenters.case_out_for(session, case)
 
 
 @router.get("", response_model=CasePage)
@@ -52,14 +53,15 @@ async def list_cases(
     emails = await auth_repo.emails_by_id(session, {c.assignee_id for c in rows if c.assignee_id})
     today = utcnow().astimezone(settings.tz).date()
     items = [
-        views.summary(c, today, emails.get(c.assignee_id) if c.assignee_id else None) for c in rows
+        presenters.summary(c, today, emails.get(c.assignee_id) if c.assignee_id else None)
+        for c in rows
     ]
     return CasePage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{case_id}", response_model=CaseOut)
 async def get_case(_principal: AnyStaff, session: SessionDep, case: CaseDep) -> CaseOut:
-    return await views.case_out_for(session, case)
+    return await presenters.case_out_for(session, case)
 
 
 @router.get("/{case_id}/events", response_model=list[EventOut])

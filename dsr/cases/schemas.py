@@ -17,8 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from dsr.domain.text_rules import no_control_characters
 from dsr.domain.vocabulary import Channel, RequestType
-from dsr.text import no_control_characters
 
 # The vocabulary's enums: the same accepted values (and JSON strings) as before, defined once.
 REQUEST_TYPES: tuple[RequestType, ...] = tuple(RequestType)

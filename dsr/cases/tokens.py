@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases.models import CaseToken
-from dsr.security import derive_case_token, sha256_hex
+from dsr.credentials import derive_case_token, sha256_hex
 from dsr.settings import Settings
 
 

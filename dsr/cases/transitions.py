@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.cases import deadlines, effects, repository, tasks, timeline
+from dsr.cases import data_systems, deadlines, effects, repository, timeline
 from dsr.cases.messages import CASE_MESSAGES, Builder, NoticeInput
 from dsr.cases.models import Case, CaseEvent
 from dsr.domain.context import SYSTEM, Actor, CaseContext
@@ -99,7 +99,7 @@ async def _follow_up(
 ) -> None:
     """What a decision sets going beyond the case row: tasks, duplicates, training exclusions."""
     if decision.does(Effect.OPENED):
-        await tasks.create_for_case(session, case, now)
+        await data_systems.create_for_case(session, case, now)
         await _link_duplicate(session, settings, case, now)
         await effects.after_opening(session, case, now)
     if decision.does(Effect.REOPENED):

@@ -60,11 +60,11 @@ async def eligibility(
     policy version and the `as_of` time to record with the training run."""
     answer = await service.eligibility(
         session,
-        service.training_policy(settings),
-        body.purpose,
-        body.category,
-        body.subjects,
-        body.as_of,
+        policy=service.training_policy(settings),
+        purpose=body.purpose,
+        category=body.category,
+        subjects=body.subjects,
+        as_of=body.as_of,
     )
     return Response(service.answer_json(answer), media_type="application/json")
 

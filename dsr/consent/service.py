@@ -82,6 +82,7 @@ class Answer:
 
 async def eligibility(
     session: AsyncSession,
+    *,
     policy: Policy,
     purpose: str,
     category: str,

@@ -6,7 +6,7 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alembic import command
-from dsr.paths import ROOT
+from dsr.resources import ROOT
 
 
 def alembic_config() -> Config:

@@ -2,8 +2,8 @@
 
 from dsr.appeals.models import Appeal
 from dsr.auth.models import ApiToken, StaffUser
+from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent, CaseToken
-from dsr.cases.tasks_models import CaseTask, DataSystem
 from dsr.consent.models import ConsentRecord, Exclusion, OutputSuppression, TrainingChange
 from dsr.db.base import metadata
 from dsr.notifications.models import OutboxMessage

@@ -10,6 +10,7 @@ Order of precedence, strongest first:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,14 @@ SUBJECT_MAX_LENGTH = 241
 _SHAPE = r"[a-z][a-z0-9_.\-]{0,39}:[!-~]{1,200}"  # printable ASCII, no spaces
 SUBJECT_PATTERN = "^" + _SHAPE + "$"  # for schema validators (anchored, no trailing newline)
 EMAIL_PREFIX = "email_sha256:"
+
+
+def email_sha256(email: str) -> str:
+    """The hex part of an address's subject key (README, "Training eligibility"): sha256 of the
+    trimmed, lower-cased address."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
 _SUBJECT = re.compile(_SHAPE)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from dsr.credentials import derive_case_token, sha256_hex
 from dsr.notifications.catalogue import SUBJECTS
 from dsr.notifications.models import OutboxMessage
-from dsr.paths import TEMPLATES
-from dsr.security import derive_case_token, sha256_hex
+from dsr.resources import TEMPLATES
 from dsr.settings import Settings
 
 LINK_PATHS = {

@@ -12,16 +12,18 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from dsr.appeals import repository as appeals_repo
 from dsr.appeals import service as appeals
-from dsr.cases import actions, intake
+from dsr.cases import intake
+from dsr.cases.appeal_terms import appeal_terms
 from dsr.cases.models import Case
 from dsr.cases.schemas import RequestIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.offers import AppealBar, appeal_bar
+from dsr.domain.text_rules import CONTROL_CHARACTERS, has_control_characters
 from dsr.http import client_ip
 from dsr.settings import Settings
-from dsr.text import CONTROL_CHARACTERS, has_control_characters
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
 from dsr.web.forms import RequestForm, field_messages
 from dsr.web.request_form import REQUEST_FIELDS, type_object
@@ -105,7 +107,7 @@ async def submit_form(
         errors = field_messages(exc, REQUEST_FIELDS, _FRIENDLY)
         return _form_page(request, settings, values, errors, status=422)
     await limiter.check_email(str(body.email))
-    case = await intake.submit(session, settings, body, utcnow())
+    case = await intake.submit(session, settings=settings, data=body, now=utcnow())
     return RedirectResponse(f"/requests/{case.id}/submitted", status_code=303)
 
 
@@ -147,7 +149,9 @@ async def verify_submit(
     settings: SettingsDep,
 ) -> HTMLResponse:
     await request.app.state.rate_limiter.check_ip(client_ip(request))
-    case = await intake.verify(session, settings, case_id, token, utcnow())
+    case = await intake.verify(
+        session, settings=settings, case_id=case_id, token=token, now=utcnow()
+    )
     return templates.TemplateResponse(
         request,
         "public/message.html",
@@ -172,7 +176,7 @@ async def status_page(
 ) -> HTMLResponse:
     now = utcnow()
     case = await intake.status_case(session, case_id, token, now)
-    appeal = await appeals.current_for_case(session, case.id)
+    appeal = await appeals_repo.current_for_case(session, case.id)
     can_appeal, _, _ = _appeal_terms(settings, case, now)
     return templates.TemplateResponse(
         request,
@@ -201,8 +205,8 @@ _APPEAL_BARRED = {
 
 def _appeal_terms(settings: Settings, case: Case, now: datetime) -> tuple[bool, date | None, str]:
     """Whether this requester may appeal now, until when, and if not, why (in plain words)."""
-    available, window_ends = actions.appeal_terms(case, settings)
-    bar = appeal_bar(case.status, available, window_ends, actions.today_in(settings, now))
+    available, window_ends = appeal_terms(case, settings)
+    bar = appeal_bar(case.status, available, window_ends, settings.today(now))
     return bar is None, window_ends, _APPEAL_BARRED[bar] if bar else ""
 
 
@@ -284,7 +288,9 @@ async def appeal_submit(
             reason=CONTROL_CHARACTERS.sub("", reason),
             status=422,
         )
-    appeal = await appeals.file(session, settings, case_id, token, reason, now)
+    appeal = await appeals.file(
+        session, settings=settings, case_id=case_id, token=token, reason=reason, now=now
+    )
     return templates.TemplateResponse(
         request,
         "public/message.html",

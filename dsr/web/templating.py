@@ -2,6 +2,6 @@ from __future__ import annotations
 
 from fastapi.templating import Jinja2Templates
 
-from dsr.paths import TEMPLATES
+from dsr.resources import TEMPLATES
 
 templates = Jinja2Templates(directory=str(TEMPLATES))

@@ -179,7 +179,9 @@ def test_routers_do_not_query_the_session():
     bad = [
         f"{p.relative_to(ROOT).as_posix()}:{hit}" for p in routers() for hit in session_queries(p)
     ]
-    assert not bad, "routers call services or repositories (docs/architecture.md):\n" + "\n".join(bad)
+    assert not bad, "routers call services or repositories (docs/architecture.md):\n" + "\n".join(
+        bad
+    )
 
 
 def _is_in(module: str, packages: tuple[str, ...]) -> bool:

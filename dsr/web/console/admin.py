@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth.principal import Principal
-from dsr.cases import tasks
+from dsr.cases import data_systems as registry
 from dsr.cases.action_schemas import DataSystemIn
 from dsr.cases.schemas import REQUEST_TYPES
 from dsr.deps import SessionDep
@@ -45,7 +45,7 @@ async def _systems_page(
         "data_systems.html",
         {
             "nav": "systems",
-            "systems": await tasks.list_systems(session),
+            "systems": await registry.list_systems(session),
             "types": REQUEST_TYPES,
             "error": error,
             "values": values or {},
@@ -86,7 +86,7 @@ async def create_data_system(
     try:
         body = DataSystemIn.model_validate(values)
         async with session.begin_nested():
-            await tasks.create_system(
+            await registry.create_system(
                 session,
                 name=body.name,
                 owner_email=str(body.owner_email),
@@ -112,7 +112,7 @@ async def deactivate_data_system(
     system_id: uuid.UUID, request: Request, principal: FormUser, session: SessionDep
 ) -> Response:
     require(_is_admin(principal), "change the data-system registry")
-    system = await tasks.set_system_active(session, system_id, False)
+    system = await registry.set_system_active(session, system_id, False)
     flash(request, f"The data system {system.name} was deactivated: new cases get no task for it.")
     return RedirectResponse("/console/data-systems", status_code=303)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.appeals import views
+from dsr.appeals import presenters
 from dsr.appeals.models import Appeal
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
@@ -54,7 +54,7 @@ def appeal_context(appeal: Appeal, settings: Settings, now: datetime) -> AppealC
     counts; the assignee is judged then, from the form."""
     return AppealContext(
         status=AppealStatus(appeal.status),
-        today=actions.today_in(settings, now),
+        today=settings.today(now),
         original_decider_id=str(appeal.original_decider_id) if appeal.original_decider_id else None,
         extension_available=appeal.extended_respond_by is not None,
         extended=appeal.extended,
@@ -121,7 +121,7 @@ async def appeal_page_context(
         "nav": "appeals",
         "appeal": appeal,
         "case": case,
-        "summary": views.summary(appeal, case, ctx.today, None),
+        "summary": presenters.summary(appeal, case, ctx.today, None),
         "due": appeal_due(appeal.status, appeal.respond_by, ctx.today),
         # The warning stands while the appeal waits for a decision the reader may not make.
         "decider_warning": is_decider and appeal.status in OPEN_APPEAL_STATUSES,

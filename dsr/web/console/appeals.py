@@ -6,6 +6,7 @@ codes only."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -16,13 +17,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.appeals import repository, service, views
+from dsr.appeals import presenters, repository, service
 from dsr.appeals.models import Appeal
 from dsr.appeals.schemas import AppealActionIn
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role
-from dsr.cases.actions import today_in
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.due import appeal_due
@@ -100,19 +100,26 @@ async def _rows(
 ) -> tuple[list[dict[str, Any]], str | None, list[str]]:
     errors: list[str] = []
     shown = q.appeal_query()
-    args = (session, shown.statuses, shown.assignee_id(principal.user_id), shown.unassigned)
+    page = functools.partial(
+        repository.page,
+        session,
+        statuses=shown.statuses,
+        assignee_id=shown.assignee_id(principal.user_id),
+        unassigned=shown.unassigned,
+        limit=shown.limit,
+    )
     try:
-        rows, next_cursor = await repository.page(*args, shown.limit, shown.cursor)
+        rows, next_cursor = await page(cursor=shown.cursor)
     except InvalidInput:
         errors.append("That page link is not valid; showing the first page.")
-        rows, next_cursor = await repository.page(*args, shown.limit, None)
+        rows, next_cursor = await page(cursor=None)
     emails = await auth_repo.emails_by_id(
         session, {a.assignee_id for a, _ in rows if a.assignee_id}
     )
-    today = today_in(settings, utcnow())
+    today = settings.today(utcnow())
     items = [
         {
-            "summary": views.summary(
+            "summary": presenters.summary(
                 a, c, today, emails.get(a.assignee_id) if a.assignee_id else None
             ),
             "due": appeal_due(a.status, a.respond_by, today),
@@ -208,7 +215,14 @@ async def appeal_action(
 
     async def run(body: AppealActionIn, expected: int) -> None:
         await service.run(
-            session, settings, appeal_id, body.action, body.params(), principal, utcnow(), expected
+            session,
+            settings=settings,
+            appeal_id=appeal_id,
+            action=body.action,
+            params=body.params(),
+            principal=principal,
+            now=utcnow(),
+            expected_version=expected,
         )
 
     error = await run_form_action(

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.appeals.service import current_for_case
+from dsr.appeals.repository import current_for_case
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role
-from dsr.cases import actions, repository, tasks, timeline, views
+from dsr.cases import actions, data_systems, presenters, repository, timeline
 from dsr.cases.models import Case, CaseEvent
 from dsr.domain.due import case_due
 from dsr.domain.offers import case_held_back
@@ -113,7 +113,7 @@ async def case_context(
     ctx = await actions.context_for(session, case, settings, now)
     allowed = allowed_actions(ctx, actions.actor_of(principal))
     events = await timeline.events_for(session, case.id)
-    task_rows = await tasks.tasks_for(session, case.id)
+    task_rows = await data_systems.tasks_for(session, case.id)
     emails = await auth_repo.emails_by_id(session, staff_ids(case, events, task_rows))
     assignee = emails.get(case.assignee_id) if case.assignee_id else None
     rows = timeline_rows(events, emails)
@@ -139,7 +139,7 @@ async def case_context(
     return {
         "nav": "queue",
         "case": case,
-        "summary": views.summary(case, ctx.today, assignee),
+        "summary": presenters.summary(case, ctx.today, assignee),
         "due": case_due(case.status, case.respond_by, ctx.today),
         "assignee": assignee,
         "decided_by": emails.get(case.decided_by_id) if case.decided_by_id else None,

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth.principal import Principal
-from dsr.cases import actions, repository, tasks
+from dsr.cases import actions, data_systems, repository
 from dsr.cases.action_schemas import ActionIn
 from dsr.cases.models import Case
 from dsr.db.types import utcnow
@@ -87,7 +87,14 @@ async def case_action(
 
     async def run(body: ActionIn, expected: int) -> None:
         await actions.run(
-            session, settings, case_id, action, body.params(), principal, utcnow(), expected
+            session,
+            settings=settings,
+            case_id=case_id,
+            action=action,
+            params=body.params(),
+            principal=principal,
+            now=utcnow(),
+            expected_version=expected,
         )
 
     error = await run_form_action(session, form, _PARAMS, ActionIn, run, noun="case")
@@ -118,7 +125,7 @@ async def close_task(
     try:
         async with session.begin_nested():
             case = await _load(session, case_id)
-            await tasks.close_task(
+            await data_systems.close_task(
                 session,
                 case,
                 task_id,

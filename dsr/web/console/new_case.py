@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from dsr.auth.principal import Principal
 from dsr.cases import intake
+from dsr.cases.receipt import received_in_future
 from dsr.cases.schemas import REQUEST_TYPES, StaffCaseIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
@@ -102,15 +103,15 @@ async def new_case(
     except ValidationError as exc:
         errors = field_messages(exc, FIELDS, _FRIENDLY)
     else:
-        if intake.received_in_future(settings, body.received_at, now):
+        if received_in_future(settings, body.received_at, now):
             errors["received_at"] = _FRIENDLY["received_at"]
     if errors:
         return _form(request, principal, values, errors, status=422)
     case = await intake.submit(
         session,
-        settings,
-        body,
-        now,
+        settings=settings,
+        data=body,
+        now=now,
         channel=body.channel,
         received=body.received_at,
         identity_verified=body.identity_verified,

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role
-from dsr.cases import actions, repository, views
+from dsr.cases import presenters, repository
 from dsr.cases.action_schemas import BulkIn
 from dsr.cases.bulk import run_bulk
 from dsr.cases.deadlines import policies
@@ -28,10 +28,10 @@ from dsr.cases.schemas import CaseSummary
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.due import Due, case_due
+from dsr.domain.eligibility import email_sha256
 from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus, RequestType
 from dsr.errors import InvalidInput
 from dsr.queues import CaseQuery, parse_assignee
-from dsr.security import email_sha256
 from dsr.settings import Settings
 from dsr.web.console.render import page
 from dsr.web.console.session import (
@@ -123,9 +123,10 @@ async def summaries(
 ) -> tuple[list[CaseSummary], dict[uuid.UUID, Due]]:
     """The rows of a list of cases, and how each one's deadline stands today (by case id)."""
     emails = await auth_repo.emails_by_id(session, {c.assignee_id for c in cases if c.assignee_id})
-    today = actions.today_in(settings, utcnow())
+    today = settings.today(utcnow())
     items = [
-        views.summary(c, today, emails.get(c.assignee_id) if c.assignee_id else None) for c in cases
+        presenters.summary(c, today, emails.get(c.assignee_id) if c.assignee_id else None)
+        for c in cases
     ]
     return items, {c.id: case_due(c.status, c.respond_by, today) for c in cases}
 

@@ -19,8 +19,7 @@ from dsr.auth.principal import Principal
 from dsr.cases import repository as cases
 from dsr.consent import service
 from dsr.deps import SessionDep
-from dsr.domain.eligibility import EMAIL_PREFIX, subject_problem
-from dsr.security import email_sha256
+from dsr.domain.eligibility import EMAIL_PREFIX, email_sha256, subject_problem
 from dsr.web.console.render import page
 from dsr.web.console.session import ConsoleUser, FormUser
 from dsr.web.forms import FormModel

@@ -9,12 +9,12 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases import timeline
+from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case
-from dsr.cases.tasks_models import CaseTask, DataSystem
+from dsr.domain.text_rules import CONTROL_MESSAGE, has_control_characters
 from dsr.domain.vocabulary import TaskStatus
 from dsr.errors import DATA_SYSTEM_NOT_FOUND, TASK_NOT_FOUND, Conflict, InvalidInput, NotFound
 from dsr.notifications.outbox import enqueue
-from dsr.text import CONTROL_MESSAGE, has_control_characters
 
 
 async def create_system(

@@ -1,4 +1,5 @@
-"""Secrets: capability tokens for requesters and bearer tokens for staff and services."""
+"""Credentials dsr hands out: capability tokens for requesters, bearer tokens for staff and
+services, and the hashes stored in their place (a database dump reveals no usable token)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,6 @@ import uuid
 
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def email_sha256(email: str) -> str:
-    """Subject key for an address (README, "Training eligibility"): sha256 of the trimmed, lower-cased address."""
-    return sha256_hex(email.strip().lower())
 
 
 def derive_case_token(secret_key: str, token_id: uuid.UUID, purpose: str) -> str:
