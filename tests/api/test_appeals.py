@@ -11,9 +11,19 @@ import pytest
 import sqlalchemy as sa
 
 from dsr.cases.sweep import sweep
-from tests.helpers import act, auth, body_text, deliver, link_in, make_staff, open_case, token_of
-
-REQ = "requester@example.org"
+from tests.helpers import (
+    REQUESTER,
+    act,
+    auth,
+    body_text,
+    deliver,
+    file_appeal,
+    link_in,
+    make_staff,
+    open_case,
+    refused_case,
+    token_of,
+)
 
 
 @pytest.fixture
@@ -24,28 +34,6 @@ async def staff(app):
         "rev1": await make_staff(app, "rev1@example.com", "reviewer"),
         "rev2": await make_staff(app, "rev2@example.com", "reviewer"),
     }
-
-
-async def refused_case(client, app, mailbox, staff, jurisdiction="US-VA", **fields):
-    case_id = await open_case(client, app, mailbox, jurisdiction=jurisdiction, **fields)
-    r = await act(
-        client,
-        staff["decider"],
-        case_id,
-        "deny",
-        reason_code="exception_applies",
-        explanation="The data is under a legal hold.",
-    )
-    assert r.status_code == 200, r.text
-    await deliver(app)
-    decision = mailbox.last_to(fields.get("email", REQ))
-    return case_id, token_of(link_in(decision, f"/requests/{case_id}/appeal"))
-
-
-async def file_appeal(client, case_id, token, reason="I was never told about any legal hold."):
-    return await client.post(
-        f"/api/v1/requests/{case_id}/appeal", json={"token": token, "reason": reason}
-    )
 
 
 async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staff):
@@ -61,7 +49,7 @@ async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staf
         days=60
     )  # Va. Code 59.1-577
     await deliver(app)
-    assert "received your appeal" in mailbox.last_to(REQ)["Subject"]
+    assert "received your appeal" in mailbox.last_to(REQUESTER)["Subject"]
     assert mailbox.to("rev1@example.com") and mailbox.to("rev2@example.com")
     assert not mailbox.to("decider@example.com")  # never routed to the original decider
 
@@ -112,7 +100,7 @@ async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staf
     assert r.status_code == 200 and r.json()["status"] == "appeal_upheld"
     assert r.json()["case"]["status"] == "appeal_upheld"
     await deliver(app)
-    outcome = body_text(mailbox.last_to(REQ))
+    outcome = body_text(mailbox.last_to(REQUESTER))
     assert "ordered by a court on 3 May" in outcome
     assert "complain to the Virginia Office of the Attorney General" in outcome
 
@@ -150,7 +138,7 @@ async def test_overturn_reopens_with_the_appeal_deadline(app, client, mailbox, s
     case = (await client.get(f"/api/v1/cases/{case_id}", headers=auth(staff["handler"]))).json()
     assert case["deadlines"]["respond_by"] == appeal["respond_by"]
     await deliver(app)
-    assert "changed our decision" in body_text(mailbox.last_to(REQ))
+    assert "changed our decision" in body_text(mailbox.last_to(REQUESTER))
     r = await act(client, staff["handler"], case_id, "fulfil")
     assert r.status_code == 200, r.text
 

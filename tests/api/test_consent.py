@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import auth, make_service_token, make_staff
+from tests.helpers import auth, count, make_service_token, make_staff
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ADA = "email_sha256:" + hashlib.sha256(b"ada@example.org").hexdigest()
@@ -28,11 +28,6 @@ def rec(subject: str, granted: bool = True, at: datetime = T0, **extra: object) 
 @pytest.fixture
 async def writer(app) -> dict[str, str]:
     return auth(await make_service_token(app, "consent-sync", "consent:write"))
-
-
-async def count(app, table: str) -> int:
-    async with app.state.engine.connect() as conn:
-        return int((await conn.execute(sa.text(f'SELECT count(*) FROM "{table}"'))).scalar_one())
 
 
 async def test_records_are_appended_never_overwritten(app, client, writer):

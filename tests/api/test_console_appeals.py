@@ -14,9 +14,21 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.api.test_appeals import file_appeal, refused_case
-from tests.api.test_console_http import HREF, PASSWORD, csrf_in, events, login, token_of_page
-from tests.helpers import auth, body_text, deliver, link_in, make_staff
+from tests.helpers import (
+    HREF,
+    PASSWORD,
+    auth,
+    body_text,
+    csrf_in,
+    deliver,
+    events,
+    file_appeal,
+    link_in,
+    login,
+    make_staff,
+    refused_case,
+    token_of_page,
+)
 
 LEGAL_HOLD = "The data is under a legal hold."  # the refusal's explanation in refused_case
 

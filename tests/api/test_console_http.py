@@ -14,17 +14,19 @@ import pytest
 import sqlalchemy as sa
 
 from dsr.auth import service
-from tests.helpers import act, auth, deliver, make_staff, open_case
-
-PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-HREF = re.compile(r'(?:href|action)="([^"]+)"')
-
-
-def csrf_in(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
+from tests.helpers import (
+    HREF,
+    PASSWORD,
+    act,
+    auth,
+    csrf_in,
+    deliver,
+    events,
+    login,
+    make_staff,
+    open_case,
+    token_of_page,
+)
 
 
 async def add_staff(app: Any, email: str, role: str) -> None:
@@ -50,22 +52,6 @@ async def browser_for(app: Any) -> AsyncIterator[Any]:
         await c.aclose()
 
 
-async def login(c: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    page = await c.get("/console/login")
-    assert page.status_code == 200
-    r = await c.post(
-        "/console/login",
-        data={"email": email, "password": password, "csrf_token": csrf_in(page.text)},
-    )
-    return r
-
-
-async def token_of_page(c: httpx.AsyncClient, path: str = "/console") -> str:
-    r = await c.get(path)
-    assert r.status_code == 200, r.text
-    return csrf_in(r.text)
-
-
 async def case_page(c: httpx.AsyncClient, case_id: str) -> tuple[str, int, str]:
     """(html, the version the forms carry, csrf token)."""
     r = await c.get(f"/console/cases/{case_id}")
@@ -80,15 +66,6 @@ async def post_action(
     _, version, token = await case_page(c, case_id)
     data = {"action": action, "expected_version": str(version), "csrf_token": token, **fields}
     return await c.post(f"/console/cases/{case_id}/actions", data=data)
-
-
-async def events(app: Any, case_id: str) -> list[str]:
-    async with app.state.engine.connect() as conn:
-        rows = await conn.execute(
-            sa.text("SELECT action FROM case_event WHERE case_id = :id ORDER BY seq"),
-            {"id": uuid.UUID(case_id).hex if app.state.settings.is_sqlite else case_id},
-        )
-        return [r[0] for r in rows]
 
 
 async def case_json(client: httpx.AsyncClient, token: str, case_id: str) -> dict[str, Any]:

@@ -12,19 +12,11 @@ import httpx
 import pytest
 
 from dsr.cases.models import Case
-from tests.helpers import act, make_service_token, make_staff, open_case
+from tests.helpers import PASSWORD, act, csrf_in, make_service_token, make_staff, open_case
 from tests.training import consent, email_key, post_consents
 
-PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 URLS = re.compile(r'(?:href|action|src)="([^"]*)"')
 ADA = "ada@example.org"
-
-
-def csrf_in(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 @pytest.fixture

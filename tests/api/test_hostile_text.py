@@ -6,7 +6,6 @@ them. Each is a clear 4xx that writes nothing and does not repeat the input."""
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,16 +15,20 @@ import sqlalchemy as sa
 from fastapi import Request
 
 from dsr.deps import SessionDep
-from tests.helpers import act, auth, deliver, link_in, make_staff, open_case, token_of
+from tests.helpers import (
+    CSRF,
+    PASSWORD,
+    act,
+    auth,
+    count,
+    deliver,
+    link_in,
+    make_staff,
+    open_case,
+    token_of,
+)
 
-PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 NUL = "a\x00b"
-
-
-async def count(app: Any, table: str) -> int:
-    async with app.state.engine.connect() as conn:
-        return int((await conn.execute(sa.text(f'SELECT count(*) FROM "{table}"'))).scalar_one())
 
 
 @contextlib.asynccontextmanager

@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from dsr.cases.models import Case
-from tests.helpers import Mailbox, deliver, link_in, token_of
+from tests.helpers import Mailbox, count, deliver, link_in, token_of
 
 IP_LIMIT = 3
 EMAIL_LIMIT = 2
@@ -36,11 +35,6 @@ def settings_overrides() -> dict[str, Any]:
 def client_from(app: Any, ip: str) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(ip, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-async def count(app: Any, table: str) -> int:
-    async with app.state.engine.connect() as conn:
-        return int((await conn.execute(sa.text(f'SELECT count(*) FROM "{table}"'))).scalar_one())
 
 
 def assert_429(r: httpx.Response) -> None:
@@ -133,7 +127,9 @@ async def test_413_by_content_length(app, client):
         content=b"{}",
         headers={"content-type": "application/json", "content-length": "abc"},
     )
-    assert r.status_code in (400, 413)
+    # Refused by the body-size guard itself, which treats a length it cannot read as too long.
+    assert r.status_code == 413, r.text
+    assert r.json()["code"] == "payload_too_large"
     assert await count(app, "case_record") == 0
 
 
@@ -207,7 +203,7 @@ async def test_413_over_a_real_socket(app):
     the rest of an endless chunked body."""
     import uvicorn
 
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     port = free_port()
     server = uvicorn.Server(
@@ -255,7 +251,8 @@ async def test_deeply_nested_json_is_a_clean_4xx(app, client, make):
     r = await client.post(
         "/api/v1/requests", content=body, headers={"content-type": "application/json"}
     )
-    assert r.status_code in (400, 422), r.text[:300]
+    # The JSON parser gives up (RecursionError) and FastAPI answers 400 "error parsing the body".
+    assert r.status_code == 400, r.text[:300]
     assert await count(app, "case_record") == 0
 
 
@@ -265,7 +262,16 @@ async def test_deeply_nested_json_is_a_clean_4xx(app, client, make):
         ("text/plain", json.dumps(BASE).encode()),
         ("application/x-www-form-urlencoded", b"type=access&jurisdiction=DE&email=a%40b.org"),
         ("application/xml", b"<request><type>access</type></request>"),
-        ("application/json", b"\xff\xfe\x00{not utf-8"),
+        pytest.param(
+            "application/json",
+            b"\xff\xfe\x00{not utf-8",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="service bug: undecodable JSON gets 400 (FastAPI's 'error parsing the "
+                "body'), while malformed JSON and every other wrong shape get 422",
+            ),
+            id="application/json-not-utf-8",
+        ),
         ("application/json", b"[1, 2, 3]"),
         ("application/json", b"null"),
         ("application/json", b'"just a string"'),
@@ -276,7 +282,7 @@ async def test_wrong_content_type_or_shape_is_422(app, client, content_type, con
     r = await client.post(
         "/api/v1/requests", content=content, headers={"content-type": content_type}
     )
-    assert r.status_code in (400, 415, 422), (r.status_code, r.text[:300])
+    assert r.status_code == 422, (r.status_code, r.text[:300])
     assert await count(app, "case_record") == 0
 
 

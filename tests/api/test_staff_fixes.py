@@ -10,8 +10,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dsr.ratelimit import RateLimiter
-from tests.api.test_console_http import PASSWORD, csrf_in, login
-from tests.helpers import act, auth, make_service_token, make_staff, open_case
+from tests.helpers import (
+    PASSWORD,
+    act,
+    auth,
+    csrf_in,
+    login,
+    make_service_token,
+    make_staff,
+    open_case,
+)
 
 REQUESTER = {
     "type": "access",

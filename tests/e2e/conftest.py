@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.conftest import IN_CI, free_port
+from tests.helpers import IN_CI, free_port
 
 CHROMIUM = os.environ.get("DSR_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -111,20 +111,3 @@ def axe_source() -> str:
     if not AXE_JS.exists():
         _missing(f"axe-core ({AXE_JS}; run `npm ci --prefix tests/e2e`)")
     return AXE_JS.read_text(encoding="utf-8")
-
-
-async def serious_violations(page: Any, axe_source: str) -> list[str]:
-    """Run axe-core on the current page (WCAG 2.x A/AA rules and best practices) and return the
-    serious and critical violations, one line each. Injected through the DevTools protocol, so
-    the page's Content-Security-Policy stays in force."""
-    if not await page.evaluate("typeof window.axe !== 'undefined'"):
-        await page.evaluate(axe_source)
-    result = await page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(str(n["target"]) for n in v["nodes"][:5])
-        for v in result
-        if v.get("impact") in ("serious", "critical")
-    ]

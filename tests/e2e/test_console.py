@@ -10,12 +10,18 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import serious_violations
-from tests.helpers import auth, deliver, link_in, make_staff, open_case
+from tests.helpers import (
+    PASSWORD,
+    auth,
+    deliver,
+    link_in,
+    make_staff,
+    open_case,
+    serious_violations,
+)
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
 LAPTOP = {"width": 1366, "height": 768}
 
 
@@ -251,7 +257,7 @@ async def test_admin_records_a_posted_request_and_manages_systems(page, cases, a
 @pytest.fixture
 async def appeal(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
     """A Virginia request refused by an admin and appealed by the requester; a reviewer."""
-    from tests.api.test_appeals import file_appeal, refused_case
+    from tests.helpers import file_appeal, refused_case
 
     staff = {"decider": await make_staff(app, "decider@example.com", "admin", PASSWORD)}
     await make_staff(app, "reviewer@example.com", "reviewer", PASSWORD)

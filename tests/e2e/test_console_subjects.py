@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import serious_violations
-from tests.helpers import auth, make_staff, open_case
+from tests.helpers import PASSWORD, auth, make_staff, open_case, serious_violations
 from tests.training import email_key
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
 ADA = "ada@example.org"
 
 

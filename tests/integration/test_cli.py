@@ -15,8 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from dsr.cases.models import CaseEvent
-from tests.conftest import _create_pg_database, _drop_pg_database
-from tests.helpers import act, auth, make_staff, open_case
+from tests.helpers import act, auth, create_pg_database, drop_pg_database, make_staff, open_case
 
 DSR = Path(sys.executable).with_name("dsr")
 VECTORS = Path(__file__).parent.parent / "data" / "deadline-vectors.csv"
@@ -69,9 +68,9 @@ async def empty_database(database_url: str, tmp_path: Path):
     if database_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
         return
-    name, url = await _create_pg_database()
+    name, url = await create_pg_database()
     yield url
-    await _drop_pg_database(name)
+    await drop_pg_database(name)
 
 
 async def test_db_upgrade_creates_the_schema_and_is_idempotent(empty_database, tmp_path):

@@ -21,8 +21,7 @@ import sqlalchemy as sa
 
 from dsr.db.types import utcnow
 from dsr.notifications.dispatcher import dispatch_once
-from tests.conftest import free_port
-from tests.helpers import Mailbox, deliver
+from tests.helpers import Mailbox, deliver, free_port
 
 DSR = Path(sys.executable).with_name("dsr")
 NAME = "Grace Hopper"
