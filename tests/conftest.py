@@ -17,6 +17,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dsr.db.engine import make_engine
@@ -46,7 +47,7 @@ class _Handler:
         if self.box.refuse:
             return "451 try again later"
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.box.messages.append(msg)  # type: ignore[arg-type]
+        self.box.messages.append(msg)
         return "250 OK"
 
 
@@ -131,7 +132,7 @@ async def settings(
 
 
 @pytest.fixture
-async def app(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Any]:
+async def app(settings: Settings, mailbox: Mailbox) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     await _truncate(application.state.engine)
     yield application
@@ -139,7 +140,7 @@ async def app(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

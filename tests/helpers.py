@@ -11,15 +11,19 @@ import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dsr.notifications.dispatcher import dispatch_once
 from dsr.settings import Settings
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page  # the browser tests skip without it
 
 PASSWORD = "correct horse battery"  # of staff users made by make_staff
 REQUESTER = "requester@example.org"  # of cases opened by open_case
@@ -27,6 +31,7 @@ REQUESTER = "requester@example.org"  # of cases opened by open_case
 PG_ADMIN_URL = os.environ.get(
     "DSR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+
 BACKENDS = [
     b.strip()
     for b in os.environ.get("DSR_TEST_BACKENDS", "sqlite,postgresql").split(",")
@@ -113,18 +118,18 @@ def link_in(msg: EmailMessage, path_fragment: str) -> str:
     return match.group(0)
 
 
-async def count(app: Any, table: str) -> int:
+async def count(app: FastAPI, table: str) -> int:
     """The number of rows in a table."""
     async with app.state.engine.connect() as conn:
         return int((await conn.execute(sa.text(f'SELECT count(*) FROM "{table}"'))).scalar_one())
 
 
-async def deliver(app: Any) -> tuple[int, int]:
+async def deliver(app: FastAPI) -> tuple[int, int]:
     """Run the outbox worker once, as `dsr worker` would."""
     return await dispatch_once(app.state.sessionmaker, app.state.settings)
 
 
-async def make_staff(app: Any, email: str, role: str, password: str = PASSWORD) -> str:
+async def make_staff(app: FastAPI, email: str, role: str, password: str = PASSWORD) -> str:
     """Create a staff user directly through the service (as `dsr users create` does) and return
     a bearer token obtained from POST /api/v1/auth/token."""
     from dsr.auth import service
@@ -138,7 +143,7 @@ async def make_staff(app: Any, email: str, role: str, password: str = PASSWORD) 
         return str(r.json()["access_token"])
 
 
-async def make_service_token(app: Any, name: str, *scopes: str) -> str:
+async def make_service_token(app: FastAPI, name: str, *scopes: str) -> str:
     from dsr.auth import service
 
     async with app.state.sessionmaker() as session, session.begin():
@@ -155,7 +160,9 @@ def token_of(url: str) -> str:
     return parse_qs(urlparse(url).query)["token"][0]
 
 
-async def open_case(client: httpx.AsyncClient, app: Any, mailbox: Mailbox, **fields: Any) -> str:
+async def open_case(
+    client: httpx.AsyncClient, app: FastAPI, mailbox: Mailbox, **fields: Any
+) -> str:
     """Submit through the public API and verify through the e-mailed link: an open case."""
     body = {
         "type": "access",
@@ -185,8 +192,23 @@ async def act(
 
 # --- the staff console over HTTP -------------------------------------------------------------
 
+
+class NewBrowser(Protocol):
+    """The `browser_for` fixtures: a client with its own cookie jar, logged in when given an
+    e-mail address."""
+
+    async def __call__(self, email: str | None = None) -> httpx.AsyncClient: ...
+
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HREF = re.compile(r'(?:href|action)="([^"]+)"')
+
+
+def found(pattern: str, text: str) -> str:
+    """The first group of the pattern's first match in the text, which must have one."""
+    match = re.search(pattern, text)
+    assert match, f"no match for {pattern!r}"
+    return match.group(1)
 
 
 def csrf_in(html: str) -> str:
@@ -211,7 +233,7 @@ async def token_of_page(c: httpx.AsyncClient, path: str = "/console") -> str:
     return csrf_in(r.text)
 
 
-async def events(app: Any, case_id: str) -> list[str]:
+async def events(app: FastAPI, case_id: str) -> list[str]:
     """The actions of a case's timeline, oldest first."""
     async with app.state.engine.connect() as conn:
         rows = await conn.execute(
@@ -226,7 +248,7 @@ async def events(app: Any, case_id: str) -> list[str]:
 
 async def refused_case(
     client: httpx.AsyncClient,
-    app: Any,
+    app: FastAPI,
     mailbox: Mailbox,
     staff: dict[str, str],
     jurisdiction: str = "US-VA",
@@ -262,7 +284,7 @@ async def file_appeal(
 # --- the browser ------------------------------------------------------------------------------
 
 
-async def serious_violations(page: Any, axe_source: str) -> list[str]:
+async def serious_violations(page: Page, axe_source: str) -> list[str]:
     """Run axe-core on the current page (WCAG 2.x A/AA rules and best practices) and return the
     serious and critical violations, one line each. Injected through the DevTools protocol, so
     the page's Content-Security-Policy stays in force."""

@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.cases.sweep import sweep
+from dsr.settings import Settings
 from tests.helpers import (
     REQUESTER,
+    Mailbox,
     act,
     auth,
     body_text,
@@ -27,7 +31,7 @@ from tests.helpers import (
 
 
 @pytest.fixture
-async def staff(app):
+async def staff(app: FastAPI) -> dict[str, str]:
     return {
         "decider": await make_staff(app, "decider@example.com", "admin"),
         "handler": await make_staff(app, "handler@example.com", "handler"),
@@ -36,7 +40,9 @@ async def staff(app):
     }
 
 
-async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staff):
+async def test_appeal_is_routed_decided_and_explained(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff)
     page = await client.get(f"/requests/{case_id}/appeal", params={"token": token})
     assert page.status_code == 200 and "Send my appeal" in page.text
@@ -117,7 +123,9 @@ async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staf
     assert r.status_code == 409  # nothing left to appeal
 
 
-async def test_overturn_reopens_with_the_appeal_deadline(app, client, mailbox, staff):
+async def test_overturn_reopens_with_the_appeal_deadline(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction="US-OR")
     appeal = (await file_appeal(client, case_id, token)).json()
     assert (
@@ -143,7 +151,9 @@ async def test_overturn_reopens_with_the_appeal_deadline(app, client, mailbox, s
     assert r.status_code == 200, r.text
 
 
-async def test_bad_tokens_and_unrefused_requests(app, client, mailbox, staff):
+async def test_bad_tokens_and_unrefused_requests(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     import uuid
 
     case_id, token = await refused_case(client, app, mailbox, staff)
@@ -174,8 +184,12 @@ async def test_bad_tokens_and_unrefused_requests(app, client, mailbox, staff):
 
 
 async def test_internal_review_where_the_law_grants_no_appeal(
-    app, client, mailbox, staff, settings
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    staff: dict[str, str],
+    settings: Settings,
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction="DE")
     r = await file_appeal(client, case_id, token)
     assert r.status_code == 201
@@ -189,7 +203,9 @@ async def test_internal_review_where_the_law_grants_no_appeal(
     assert detail["statutory"] is False and detail["original_decider"] == "decider@example.com"
 
 
-async def test_colorado_appeal_extension(app, client, mailbox, staff):
+async def test_colorado_appeal_extension(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction="US-CO")
     appeal = (await file_appeal(client, case_id, token)).json()
     url = f"/api/v1/appeals/{appeal['id']}/actions"
@@ -217,7 +233,9 @@ async def test_colorado_appeal_extension(app, client, mailbox, staff):
     assert r.status_code == 409 and "no extension" in r.json()["detail"]
 
 
-async def test_two_reviewers_deciding_at_once(app, client, mailbox, staff):
+async def test_two_reviewers_deciding_at_once(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff)
     appeal = (await file_appeal(client, case_id, token)).json()
     url = f"/api/v1/appeals/{appeal['id']}/actions"
@@ -235,7 +253,13 @@ async def test_two_reviewers_deciding_at_once(app, client, mailbox, staff):
     assert sorted([r1.status_code, r2.status_code]) == [200, 409], (r1.text, r2.text)
 
 
-async def test_appeals_queue_and_reminders(app, client, mailbox, staff, settings):
+async def test_appeals_queue_and_reminders(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    staff: dict[str, str],
+    settings: Settings,
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff)
     appeal = (await file_appeal(client, case_id, token)).json()
     r = await client.get("/api/v1/appeals", headers=auth(staff["rev1"]))

@@ -4,16 +4,19 @@ notices each step sends, and the clock."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
-from tests.helpers import act, auth, body_text, deliver, make_staff, open_case
+from tests.helpers import Mailbox, act, auth, body_text, deliver, make_staff, open_case
 
 REQ = "requester@example.org"
 
 
 @pytest.fixture
-async def staff(app):
+async def staff(app: FastAPI) -> dict[str, str]:
     return {
         "admin": await make_staff(app, "admin@example.com", "admin"),
         "handler": await make_staff(app, "handler@example.com", "handler"),
@@ -23,13 +26,15 @@ async def staff(app):
     }
 
 
-async def get_case(client, token, case_id):
+async def get_case(client: httpx.AsyncClient, token: str, case_id: str) -> dict[str, Any]:
     r = await client.get(f"/api/v1/cases/{case_id}", headers=auth(token))
     assert r.status_code == 200, r.text
-    return r.json()
+    return dict(r.json())
 
 
-async def test_assign_then_work_to_fulfilment(app, client, mailbox, staff):
+async def test_assign_then_work_to_fulfilment(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id = await open_case(client, app, mailbox)
     r = await act(client, staff["handler"], case_id, "assign", assignee="handler2@example.com")
     assert r.status_code == 200, r.text
@@ -50,7 +55,9 @@ async def test_assign_then_work_to_fulfilment(app, client, mailbox, staff):
     )
 
 
-async def test_not_allowed_is_409_with_reason_and_missing_role_is_403(app, client, mailbox, staff):
+async def test_not_allowed_is_409_with_reason_and_missing_role_is_403(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id = await open_case(client, app, mailbox)
     r = await act(client, staff["handler"], case_id, "fulfil")
     assert r.status_code == 409
@@ -65,7 +72,9 @@ async def test_not_allowed_is_409_with_reason_and_missing_role_is_403(app, clien
     assert r.status_code == 422
 
 
-async def test_assign_needs_a_handler(app, client, mailbox, staff):
+async def test_assign_needs_a_handler(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id = await open_case(client, app, mailbox)
     r = await act(client, staff["handler"], case_id, "assign", assignee="auditor@example.com")
     assert r.status_code == 422 and "assignee" in r.json()["detail"]
@@ -74,7 +83,9 @@ async def test_assign_needs_a_handler(app, client, mailbox, staff):
     assert (await get_case(client, staff["handler"], case_id))["status"] == "open"
 
 
-async def test_extend_needs_reason_once_and_where_allowed(app, client, mailbox, staff):
+async def test_extend_needs_reason_once_and_where_allowed(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="US-CA")
     before = await get_case(client, staff["handler"], case_id)
     d = before["deadlines"]
@@ -105,7 +116,9 @@ async def test_extend_needs_reason_once_and_where_allowed(app, client, mailbox, 
     assert r.status_code == 409 and "no extension" in r.json()["detail"]
 
 
-async def test_request_info_pauses_the_eu_clock(app, client, mailbox, staff):
+async def test_request_info_pauses_the_eu_clock(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="FR")
     await act(client, staff["handler"], case_id, "assign", assignee="handler@example.com")
     r = await act(
@@ -120,7 +133,9 @@ async def test_request_info_pauses_the_eu_clock(app, client, mailbox, staff):
     assert r.json()["clock_paused"] is False
 
 
-async def test_gdpr_refusal_notice_names_authority_and_court(app, client, mailbox, staff):
+async def test_gdpr_refusal_notice_names_authority_and_court(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="IE")
     r = await act(client, staff["handler"], case_id, "deny", reason_code="made_up", explanation="x")
     assert r.status_code == 422 and "reason_code" in r.json()["detail"]
@@ -144,7 +159,9 @@ async def test_gdpr_refusal_notice_names_authority_and_court(app, client, mailbo
     assert "judicial remedy" in text
 
 
-async def test_us_state_refusal_carries_appeal_link(app, client, mailbox, staff):
+async def test_us_state_refusal_carries_appeal_link(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="US-VA")
     r = await act(
         client,
@@ -162,7 +179,9 @@ async def test_us_state_refusal_carries_appeal_link(app, client, mailbox, staff)
     assert "Virginia" in text
 
 
-async def test_tasks_block_fulfilment_until_closed(app, client, mailbox, staff):
+async def test_tasks_block_fulfilment_until_closed(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     r = await client.post(
         "/api/v1/data-systems",
         json={
@@ -215,7 +234,9 @@ async def test_tasks_block_fulfilment_until_closed(app, client, mailbox, staff):
     assert r.status_code == 200, r.text
 
 
-async def test_expected_version_detects_a_stale_form(app, client, mailbox, staff):
+async def test_expected_version_detects_a_stale_form(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id = await open_case(client, app, mailbox)
     seen = (await get_case(client, staff["handler"], case_id))["version"]
     r = await act(
@@ -239,7 +260,9 @@ async def test_expected_version_detects_a_stale_form(app, client, mailbox, staff
     assert (await get_case(client, staff["handler"], case_id))["assignee"] == "handler@example.com"
 
 
-async def test_duplicate_request_is_linked_not_worked_twice(app, client, mailbox, staff):
+async def test_duplicate_request_is_linked_not_worked_twice(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     first = await open_case(client, app, mailbox, type="deletion")
     second = await open_case(client, app, mailbox, type="deletion", email="REQUESTER@example.org ")
     case = await get_case(client, staff["handler"], second)
@@ -252,7 +275,9 @@ async def test_duplicate_request_is_linked_not_worked_twice(app, client, mailbox
     assert (await get_case(client, staff["handler"], other_type))["status"] == "open"
 
 
-async def test_bulk_assign_and_deny_report_per_item(app, client, mailbox, staff):
+async def test_bulk_assign_and_deny_report_per_item(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     a = await open_case(client, app, mailbox, email="a@example.org")
     b = await open_case(client, app, mailbox, email="b@example.org")
     await act(client, staff["handler"], b, "withdraw")

@@ -13,10 +13,13 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from tests.helpers import (
     HREF,
     PASSWORD,
+    Mailbox,
+    NewBrowser,
     auth,
     body_text,
     csrf_in,
@@ -34,7 +37,7 @@ LEGAL_HOLD = "The data is under a legal hold."  # the refusal's explanation in r
 
 
 @pytest.fixture
-async def staff(app: Any) -> dict[str, str]:
+async def staff(app: FastAPI) -> dict[str, str]:
     """Bearer tokens; the console users log in with the same e-mail and password."""
     return {
         "decider": await make_staff(app, "decider@example.com", "admin", PASSWORD),
@@ -46,7 +49,7 @@ async def staff(app: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-async def browser_for(app: Any) -> AsyncIterator[Any]:
+async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
     """A separate cookie jar per staff member, logged in through the console's form."""
     clients: list[httpx.AsyncClient] = []
 
@@ -63,7 +66,14 @@ async def browser_for(app: Any) -> AsyncIterator[Any]:
         await c.aclose()
 
 
-async def appealed(client, app, mailbox, staff, jurisdiction="US-VA", **fields) -> tuple[str, str]:
+async def appealed(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    mailbox: Mailbox,
+    staff: dict[str, str],
+    jurisdiction: str = "US-VA",
+    **fields: Any,
+) -> tuple[str, str]:
     """(case id, appeal id): refused by decider@example.com, then appealed by the requester."""
     case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction, **fields)
     r = await file_appeal(client, case_id, token)
@@ -98,8 +108,12 @@ def forms_on(html: str) -> set[str]:
 
 
 async def test_pages_need_a_login_and_the_email_link_leads_to_the_appeal(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     for path in ("/console/appeals", f"/console/appeals/{uuid.uuid4()}"):
         r = await client.get(path)
         assert r.status_code == 303 and r.headers["location"] == "/console/login"
@@ -123,8 +137,12 @@ async def test_pages_need_a_login_and_the_email_link_leads_to_the_appeal(
 
 
 async def test_queue_sorted_by_appeal_deadline_with_filters(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     va_case, va = await appealed(client, app, mailbox, staff, "US-VA", email="va@example.org")
     or_case, oregon = await appealed(client, app, mailbox, staff, "US-OR", email="or@example.org")
     late_case, _ = await appealed(client, app, mailbox, staff, "US-CT", email="ct@example.org")
@@ -169,8 +187,12 @@ async def test_queue_sorted_by_appeal_deadline_with_filters(
 
 
 async def test_reviewer_assigns_and_overturns_beside_the_case(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     case_id, appeal_id = await appealed(client, app, mailbox, staff, "US-OR")
     c = await browser_for("rev1@example.com")
     html, _, _ = await appeal_page(c, appeal_id)
@@ -212,8 +234,12 @@ async def test_reviewer_assigns_and_overturns_beside_the_case(
 
 
 async def test_the_original_decider_may_not_decide_and_handlers_may_not_act(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     case_id, appeal_id = await appealed(client, app, mailbox, staff)
     rev1 = await browser_for("rev1@example.com")
     html, _, _ = await appeal_page(rev1, appeal_id)
@@ -250,8 +276,12 @@ async def test_the_original_decider_may_not_decide_and_handlers_may_not_act(
 
 
 async def test_stale_form_is_409_and_forms_need_the_csrf_token(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     case_id, appeal_id = await appealed(client, app, mailbox, staff)
     c = await browser_for("rev1@example.com")
     _, version, token = await appeal_page(c, appeal_id)
@@ -281,7 +311,13 @@ async def test_stale_form_is_409_and_forms_need_the_csrf_token(
     assert r.status_code == 422 and "version" in r.text
 
 
-async def test_colorado_appeals_can_be_extended_once(app, client, mailbox, browser_for, staff):
+async def test_colorado_appeals_can_be_extended_once(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     _, appeal_id = await appealed(client, app, mailbox, staff, "US-CO")
     c = await browser_for("rev1@example.com")
     html, _, _ = await appeal_page(c, appeal_id)

@@ -12,16 +12,20 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.auth import service
 from tests.helpers import (
     HREF,
     PASSWORD,
+    Mailbox,
+    NewBrowser,
     act,
     auth,
     csrf_in,
     deliver,
     events,
+    found,
     login,
     make_staff,
     open_case,
@@ -29,13 +33,13 @@ from tests.helpers import (
 )
 
 
-async def add_staff(app: Any, email: str, role: str) -> None:
+async def add_staff(app: FastAPI, email: str, role: str) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         await service.create_user(session, email, role, PASSWORD)
 
 
 @pytest.fixture
-async def browser_for(app: Any) -> AsyncIterator[Any]:
+async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
     """A separate cookie jar per staff member, as separate browsers would have."""
     clients: list[httpx.AsyncClient] = []
 
@@ -56,7 +60,7 @@ async def case_page(c: httpx.AsyncClient, case_id: str) -> tuple[str, int, str]:
     """(html, the version the forms carry, csrf token)."""
     r = await c.get(f"/console/cases/{case_id}")
     assert r.status_code == 200, r.text
-    version = int(re.search(r'name="expected_version" value="(\d+)"', r.text).group(1))
+    version = int(found(r'name="expected_version" value="(\d+)"', r.text))
     return r.text, version, csrf_in(r.text)
 
 
@@ -75,12 +79,12 @@ async def case_json(client: httpx.AsyncClient, token: str, case_id: str) -> dict
 
 
 @pytest.fixture
-async def admin_token(app: Any) -> str:
+async def admin_token(app: FastAPI) -> str:
     return await make_staff(app, "admin@example.com", "admin", PASSWORD)
 
 
 @pytest.fixture
-async def team(app: Any, admin_token: str) -> str:
+async def team(app: FastAPI, admin_token: str) -> str:
     for email, role in [
         ("handler@example.com", "handler"),
         ("handler2@example.com", "handler"),
@@ -105,17 +109,21 @@ async def team(app: Any, admin_token: str) -> str:
         "/console/new",
     ],
 )
-async def test_pages_redirect_to_login_when_logged_out(client, path):
+async def test_pages_redirect_to_login_when_logged_out(
+    client: httpx.AsyncClient, path: str
+) -> None:
     r = await client.get(path)
     assert r.status_code == 303 and r.headers["location"] == "/console/login"
 
 
-async def test_posts_redirect_to_login_when_logged_out(client):
+async def test_posts_redirect_to_login_when_logged_out(client: httpx.AsyncClient) -> None:
     r = await client.post(f"/console/cases/{uuid.uuid4()}/actions", data={"action": "note"})
     assert r.status_code == 303 and r.headers["location"] == "/console/login"
 
 
-async def test_login_regenerates_the_session_and_logout_ends_it(app, browser_for, team):
+async def test_login_regenerates_the_session_and_logout_ends_it(
+    app: FastAPI, browser_for: NewBrowser, team: str
+) -> None:
     c = await browser_for()
     page = await c.get("/console/login")
     assert page.status_code == 200 and 'autocomplete="current-password"' in page.text
@@ -145,7 +153,9 @@ async def test_login_regenerates_the_session_and_logout_ends_it(app, browser_for
     assert "logged out" in (await c.get("/console/login")).text
 
 
-async def test_login_returns_to_the_page_asked_for(app, client, mailbox, browser_for, team):
+async def test_login_returns_to_the_page_asked_for(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for()
     r = await c.get(f"/console/cases/{case_id}")  # a link in an e-mail, before logging in
@@ -158,7 +168,9 @@ async def test_login_returns_to_the_page_asked_for(app, client, mailbox, browser
     assert r.headers["location"] == "/console?status=all&type=access"
 
 
-async def test_login_needs_csrf_and_is_rate_limited(app, browser_for, team):
+async def test_login_needs_csrf_and_is_rate_limited(
+    app: FastAPI, browser_for: NewBrowser, team: str
+) -> None:
     c = await browser_for()
     await c.get("/console/login")
     r = await c.post("/console/login", data={"email": "handler@example.com", "password": PASSWORD})
@@ -173,7 +185,9 @@ async def test_login_needs_csrf_and_is_rate_limited(app, browser_for, team):
     assert r.status_code == 429 and "too many" in r.text.lower()
 
 
-async def test_inactive_user_is_logged_out(app, browser_for, team):
+async def test_inactive_user_is_logged_out(
+    app: FastAPI, browser_for: NewBrowser, team: str
+) -> None:
     c = await browser_for("handler@example.com")
     assert (await c.get("/console")).status_code == 200
     async with app.state.engine.begin() as conn:
@@ -187,8 +201,8 @@ async def test_inactive_user_is_logged_out(app, browser_for, team):
 
 
 async def test_forms_without_or_with_a_wrong_csrf_token_are_refused(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("handler@example.com")
     _, version, token = await case_page(c, case_id)
@@ -220,8 +234,8 @@ async def test_forms_without_or_with_a_wrong_csrf_token_are_refused(
 
 
 async def test_api_calls_with_the_session_cookie_need_the_csrf_header(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("handler@example.com")
     token = await token_of_page(c)
@@ -246,8 +260,8 @@ async def test_api_calls_with_the_session_cookie_need_the_csrf_header(
 
 
 async def test_queue_sorted_by_deadline_with_filters_and_no_personal_data_in_urls(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     ca = await open_case(client, app, mailbox, jurisdiction="US-CA", email="ca@example.org")
     br = await open_case(client, app, mailbox, jurisdiction="BR", email="br@example.org")
     de = await open_case(
@@ -294,7 +308,14 @@ async def test_queue_sorted_by_deadline_with_filters_and_no_personal_data_in_url
             assert "@" not in url and "example.org" not in url, url
 
 
-async def test_queue_pages_with_a_cursor(app, client, mailbox, browser_for, team, monkeypatch):
+async def test_queue_pages_with_a_cursor(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    team: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from dsr.web.console import queue
 
     monkeypatch.setattr(queue, "PAGE_SIZE", 2)
@@ -314,7 +335,9 @@ async def test_queue_pages_with_a_cursor(app, client, mailbox, browser_for, team
     assert r.status_code == 200 and "not valid" in r.text
 
 
-async def test_bulk_assign_and_deny_report_each_case(app, client, mailbox, browser_for, team):
+async def test_bulk_assign_and_deny_report_each_case(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     ids = [await open_case(client, app, mailbox, email=f"b{i}@example.org") for i in range(3)]
     await act(client, team, ids[2], "withdraw")
     c = await browser_for("handler@example.com")
@@ -362,8 +385,8 @@ async def test_bulk_assign_and_deny_report_each_case(app, client, mailbox, brows
 
 
 async def test_case_page_shows_the_request_escaped_and_the_allowed_forms(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(
         client,
         app,
@@ -389,8 +412,8 @@ async def test_case_page_shows_the_request_escaped_and_the_allowed_forms(
 
 
 async def test_stale_form_is_refused_with_409_and_changes_nothing(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("handler@example.com")
     _, version, token = await case_page(c, case_id)
@@ -413,8 +436,8 @@ async def test_stale_form_is_refused_with_409_and_changes_nothing(
 
 
 async def test_state_machine_refusals_are_shown_in_plain_words(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="BR")
     c = await browser_for("handler@example.com")
     r = await post_action(c, case_id, "fulfil")
@@ -441,7 +464,9 @@ async def test_state_machine_refusals_are_shown_in_plain_words(
     assert r.status_code == 404 and "Back to the queue" in r.text
 
 
-async def test_a_case_worked_through_the_console_to_denial(app, client, mailbox, browser_for, team):
+async def test_a_case_worked_through_the_console_to_denial(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="US-CA")
     c = await browser_for("handler@example.com")
     for action, fields in [
@@ -473,7 +498,9 @@ async def test_a_case_worked_through_the_console_to_denial(app, client, mailbox,
     assert mailbox.to("requester@example.org")
 
 
-async def test_tasks_are_closed_from_the_case_page(app, client, mailbox, browser_for, team):
+async def test_tasks_are_closed_from_the_case_page(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     admin = await browser_for("admin@example.com")
     token = await token_of_page(admin, "/console/data-systems")
     r = await admin.post(
@@ -525,7 +552,7 @@ async def test_tasks_are_closed_from_the_case_page(app, client, mailbox, browser
     systems = await reviewer.get("/console/data-systems")
     assert "CRM" in systems.text and "Add a data system" not in systems.text
     admin_page = (await admin.get("/console/data-systems")).text
-    system_id = re.search(r"/console/data-systems/([0-9a-f-]+)/deactivate", admin_page).group(1)
+    system_id = found(r"/console/data-systems/([0-9a-f-]+)/deactivate", admin_page)
     url = f"/console/data-systems/{system_id}/deactivate"
     r = await reviewer.post(url, data={"csrf_token": csrf_in(systems.text)})
     assert r.status_code == 403
@@ -537,7 +564,9 @@ async def test_tasks_are_closed_from_the_case_page(app, client, mailbox, browser
 # --- roles -----------------------------------------------------------------------------------
 
 
-async def test_auditor_sees_everything_but_cannot_act(app, client, mailbox, browser_for, team):
+async def test_auditor_sees_everything_but_cannot_act(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("auditor@example.com")
     queue = await c.get("/console")
@@ -563,7 +592,9 @@ async def test_auditor_sees_everything_but_cannot_act(app, client, mailbox, brow
     assert await events(app, case_id) == ["submit", "verify"]
 
 
-async def test_reviewer_can_only_add_notes(app, client, mailbox, browser_for, team):
+async def test_reviewer_can_only_add_notes(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("reviewer@example.com")
     html, _, _ = await case_page(c, case_id)
@@ -580,8 +611,8 @@ async def test_reviewer_can_only_add_notes(app, client, mailbox, browser_for, te
 
 
 async def test_failed_notifications_are_listed_and_retried_by_admins(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox, email="lost@example.org")
     async with app.state.engine.begin() as conn:
         await conn.execute(
@@ -596,7 +627,7 @@ async def test_failed_notifications_are_listed_and_retried_by_admins(
     page = await admin.get("/console/notifications")
     assert page.status_code == 200 and "acknowledgement" in page.text and "451" in page.text
     assert "lost@example.org" not in page.text and f"/console/cases/{case_id}" in page.text
-    message_id = re.search(r"/console/notifications/(\d+)/retry", page.text).group(1)
+    message_id = found(r"/console/notifications/(\d+)/retry", page.text)
     r = await handler.post(
         f"/console/notifications/{message_id}/retry",
         data={"csrf_token": await token_of_page(handler)},
@@ -612,7 +643,9 @@ async def test_failed_notifications_are_listed_and_retried_by_admins(
     assert len(mailbox.to("lost@example.org")) == 1
 
 
-async def test_staff_record_a_request_received_by_post(app, client, mailbox, browser_for, team):
+async def test_staff_record_a_request_received_by_post(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     c = await browser_for("handler@example.com")
     page = await c.get("/console/new")
     token = csrf_in(page.text)
@@ -651,7 +684,9 @@ async def test_staff_record_a_request_received_by_post(app, client, mailbox, bro
     assert (await reviewer.get("/console/new")).status_code == 403
 
 
-async def test_duplicates_are_linked_both_ways(app, client, mailbox, browser_for, team):
+async def test_duplicates_are_linked_both_ways(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     first = await open_case(client, app, mailbox)
     second = await open_case(client, app, mailbox)
     c = await browser_for("handler@example.com")
@@ -697,7 +732,7 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
 }
 
 
-def console_routes(app: Any) -> list[str]:
+def console_routes(app: FastAPI) -> list[str]:
     try:  # as tests/api/test_access_matrix.py walks the routes
         from fastapi.routing import iter_route_contexts
 
@@ -712,13 +747,13 @@ def console_routes(app: Any) -> list[str]:
     return keys
 
 
-def test_every_console_route_has_an_expectation(app):
+def test_every_console_route_has_an_expectation(app: FastAPI) -> None:
     served = set(console_routes(app))
     assert served == set(CONSOLE_EXPECTED) | PUBLIC_ROUTES
 
 
 @pytest.mark.parametrize("role", ["anonymous", "admin", "handler", "reviewer", "auditor"])
-async def test_console_role_matrix(app, browser_for, role):
+async def test_console_role_matrix(app: FastAPI, browser_for: NewBrowser, role: str) -> None:
     if role != "anonymous":
         await add_staff(app, f"{role}@example.com", role)
     c = await browser_for(None if role == "anonymous" else f"{role}@example.com")

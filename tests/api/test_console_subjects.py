@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from dsr.cases.models import Case
-from tests.helpers import PASSWORD, act, csrf_in, make_service_token, make_staff, open_case
+from tests.helpers import PASSWORD, Mailbox, act, csrf_in, make_service_token, make_staff, open_case
 from tests.training import consent, email_key, post_consents
 
 URLS = re.compile(r'(?:href|action|src)="([^"]*)"')
@@ -20,7 +20,7 @@ ADA = "ada@example.org"
 
 
 @pytest.fixture
-async def console(app: Any) -> AsyncIterator[Any]:
+async def console(app: FastAPI) -> AsyncIterator[Callable[[str], Awaitable[httpx.AsyncClient]]]:
     """A logged-in browser (its own cookie jar) for a staff member of the given role."""
     clients: list[httpx.AsyncClient] = []
 
@@ -63,8 +63,11 @@ def exclusion_rows(html: str) -> list[tuple[str, str, str]]:
 
 
 async def test_history_by_email_address_with_consents_and_the_causing_cases(
-    app, client, mailbox, console
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    console: Callable[[str], Awaitable[httpx.AsyncClient]],
+) -> None:
     writer = await make_service_token(app, "sync", "consent:write")
     key = email_key(ADA)
     await post_consents(
@@ -92,7 +95,7 @@ async def test_history_by_email_address_with_consents_and_the_causing_cases(
         ("Exclusion lifted", "request withdrawn", withdrawn),
     ]
     async with app.state.sessionmaker() as session:
-        case = await session.get(Case, uuid.UUID(held))
+        case: Case | None = await session.get(Case, uuid.UUID(held))
         assert case is not None
     assert f">{case.reference}</a>" in html
     assert "signup-form" in html and "settings-page" in html
@@ -100,7 +103,12 @@ async def test_history_by_email_address_with_consents_and_the_causing_cases(
     assert "other-source" not in html and "account:someone-else" not in html  # only this subject
 
 
-async def test_history_by_subject_key(app, client, mailbox, console):
+async def test_history_by_subject_key(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    console: Callable[[str], Awaitable[httpx.AsyncClient]],
+) -> None:
     case_id = await open_case(client, app, mailbox, type="deletion", account_id="acct-7")
     c = await console("handler")
     r = await look_up(c, "account:acct-7")
@@ -118,14 +126,21 @@ async def test_history_by_subject_key(app, client, mailbox, console):
     "typed",
     ["", "nobody", "Account:1", "account:has space", "email_sha256:abc", "a@b", "x@y.org\x00"],
 )
-async def test_what_is_neither_a_key_nor_an_address_is_422(console, typed):
+async def test_what_is_neither_a_key_nor_an_address_is_422(
+    console: Callable[[str], Awaitable[httpx.AsyncClient]], typed: str
+) -> None:
     c = await console("handler")
     r = await look_up(c, typed)
     assert r.status_code == 422
     assert 'role="alert"' in r.text and 'id="h-subject"' not in r.text
 
 
-async def test_keys_and_addresses_never_reach_a_url(app, client, mailbox, console):
+async def test_keys_and_addresses_never_reach_a_url(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    console: Callable[[str], Awaitable[httpx.AsyncClient]],
+) -> None:
     case_id = await open_case(client, app, mailbox, type="objection", email=ADA, account_id="a-9")
     c = await console("handler")
     r = await look_up(c, ADA)
@@ -141,7 +156,9 @@ async def test_keys_and_addresses_never_reach_a_url(app, client, mailbox, consol
     assert 'href="/console/subjects" aria-current="page"' in (await c.get("/console/subjects")).text
 
 
-async def test_logged_out_and_forged_requests(app, client, console):
+async def test_logged_out_and_forged_requests(
+    app: FastAPI, client: httpx.AsyncClient, console: Callable[[str], Awaitable[httpx.AsyncClient]]
+) -> None:
     r = await client.get("/console/subjects")
     assert r.status_code == 303 and r.headers["location"] == "/console/login"
     r = await client.post("/console/subjects", data={"subject": "account:1"})

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import sqlalchemy as sa
+from fastapi import FastAPI
 
+from dsr.settings import Settings
 from tests.helpers import Mailbox, body_text, count, deliver, link_in, token_of
 
 BASE = {
@@ -16,7 +19,9 @@ BASE = {
 }
 
 
-async def test_submit_verify_acknowledge_and_follow(app, client, mailbox: Mailbox):
+async def test_submit_verify_acknowledge_and_follow(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     r = await client.post("/api/v1/requests", json=BASE)
     assert r.status_code == 201, r.text
     body = r.json()
@@ -62,7 +67,9 @@ async def test_submit_verify_acknowledge_and_follow(app, client, mailbox: Mailbo
     assert "respond_by" not in text and "{{" not in text
 
 
-async def test_staff_view_has_deadlines_for_eu(app, client, mailbox):
+async def test_staff_view_has_deadlines_for_eu(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     from tests.helpers import auth, make_staff
 
     r = await client.post("/api/v1/requests", json=BASE)
@@ -77,7 +84,9 @@ async def test_staff_view_has_deadlines_for_eu(app, client, mailbox):
     assert d["extended"] is False and d["extended_respond_by"] > d["respond_by"]
 
 
-async def test_wrong_token_is_404_and_attempts_are_limited(app, client, mailbox, settings):
+async def test_wrong_token_is_404_and_attempts_are_limited(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, settings: Settings
+) -> None:
     r = await client.post("/api/v1/requests", json=BASE)
     case_id = r.json()["id"]
     await deliver(app)
@@ -91,7 +100,7 @@ async def test_wrong_token_is_404_and_attempts_are_limited(app, client, mailbox,
     assert r.status_code == 404
 
 
-async def test_unknown_request_and_forged_token_answer_alike(client):
+async def test_unknown_request_and_forged_token_answer_alike(client: httpx.AsyncClient) -> None:
     import uuid
 
     r1 = await client.post(f"/api/v1/requests/{uuid.uuid4()}/verify", json={"token": "x" * 64})
@@ -100,7 +109,7 @@ async def test_unknown_request_and_forged_token_answer_alike(client):
     assert r1.json()["detail"] == r2.json()["detail"]
 
 
-async def test_type_specific_fields(client, app):
+async def test_type_specific_fields(client: httpx.AsyncClient, app: FastAPI) -> None:
     ok = dict(
         BASE,
         type="correction",
@@ -125,7 +134,9 @@ async def test_type_specific_fields(client, app):
     assert await count(app, "case_record") == 2
 
 
-async def test_bad_input_is_rejected_and_writes_nothing(client, app):
+async def test_bad_input_is_rejected_and_writes_nothing(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
     cases = [
         ({**BASE, "type": "sell_my_soul"}, 422),
         ({**BASE, "email": "not-an-address"}, 422),
@@ -150,7 +161,9 @@ async def test_bad_input_is_rejected_and_writes_nothing(client, app):
     assert await count(app, "outbox_message") == 0
 
 
-async def test_unknown_jurisdiction_gets_default_policy_and_flag(client, app):
+async def test_unknown_jurisdiction_gets_default_policy_and_flag(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
     from tests.helpers import auth, make_staff
 
     r = await client.post("/api/v1/requests", json={**BASE, "jurisdiction": "JP"})

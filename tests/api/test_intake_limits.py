@@ -8,11 +8,12 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from dsr.cases.models import Case
 from tests.helpers import Mailbox, count, deliver, link_in, token_of
@@ -32,7 +33,7 @@ def settings_overrides() -> dict[str, Any]:
     return {"rate_limit_ip": f"{IP_LIMIT}/minute", "rate_limit_email": f"{EMAIL_LIMIT}/hour"}
 
 
-def client_from(app: Any, ip: str) -> httpx.AsyncClient:
+def client_from(app: FastAPI, ip: str) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(ip, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
@@ -47,7 +48,7 @@ def assert_429(r: httpx.Response) -> None:
 # --- rate limits ------------------------------------------------------------------------------
 
 
-async def test_per_ip_limit(app):
+async def test_per_ip_limit(app: FastAPI) -> None:
     async with client_from(app, "198.51.100.1") as c, client_from(app, "198.51.100.2") as other:
         for n in range(IP_LIMIT):
             r = await c.post("/api/v1/requests", json={**BASE, "email": f"ip{n}@example.org"})
@@ -62,7 +63,7 @@ async def test_per_ip_limit(app):
     assert await count(app, "case_record") == IP_LIMIT + 1
 
 
-async def test_per_ip_limit_also_covers_the_html_form(app):
+async def test_per_ip_limit_also_covers_the_html_form(app: FastAPI) -> None:
     async with client_from(app, "198.51.100.3") as c:
         for n in range(IP_LIMIT):
             r = await c.post("/requests", data={**BASE, "email": f"form{n}@example.org"})
@@ -73,14 +74,14 @@ async def test_per_ip_limit_also_covers_the_html_form(app):
         assert "Too many requests" in r.text
 
 
-async def test_html_429_has_retry_after(app):
+async def test_html_429_has_retry_after(app: FastAPI) -> None:
     async with client_from(app, "198.51.100.4") as c:
         for n in range(IP_LIMIT):
             await c.post("/requests", data={**BASE, "email": f"form{n}@example.org"})
         assert_429(await c.post("/requests", data={**BASE, "email": "form9@example.org"}))
 
 
-async def test_per_address_limit_across_ips_and_spellings(app):
+async def test_per_address_limit_across_ips_and_spellings(app: FastAPI) -> None:
     spellings = [
         "Limit.Tester@example.org",
         "limit.tester@EXAMPLE.org",
@@ -101,7 +102,7 @@ async def test_per_address_limit_across_ips_and_spellings(app):
     assert await count(app, "case_record") == EMAIL_LIMIT + 1
 
 
-async def test_invalid_bodies_do_not_use_up_the_address_limit(app):
+async def test_invalid_bodies_do_not_use_up_the_address_limit(app: FastAPI) -> None:
     async with client_from(app, "192.0.2.50") as c:
         bad = {**BASE, "jurisdiction": "??"}
         r = await c.post("/api/v1/requests", json=bad)
@@ -114,7 +115,7 @@ async def test_invalid_bodies_do_not_use_up_the_address_limit(app):
 # --- size limits ------------------------------------------------------------------------------
 
 
-async def test_413_by_content_length(app, client):
+async def test_413_by_content_length(app: FastAPI, client: httpx.AsyncClient) -> None:
     body = json.dumps({**BASE, "details": "x" * 70_000}).encode()
     r = await client.post(
         "/api/v1/requests", content=body, headers={"content-type": "application/json"}
@@ -142,7 +143,9 @@ async def _chunks(total: int, size: int = 8192) -> AsyncIterator[bytes]:
     yield b'"}'
 
 
-async def test_oversized_chunked_body_is_refused_and_writes_nothing(app, client):
+async def test_oversized_chunked_body_is_refused_and_writes_nothing(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     req = client.build_request(
         "POST",
         "/api/v1/requests",
@@ -171,7 +174,9 @@ async def _form_chunks(total: int, size: int = 8192) -> AsyncIterator[bytes]:
         yield b"x" * size
 
 
-async def test_413_for_a_chunked_body_without_content_length(app, client):
+async def test_413_for_a_chunked_body_without_content_length(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     req = client.build_request(
         "POST",
         "/api/v1/requests",
@@ -198,7 +203,7 @@ async def test_413_for_a_chunked_body_without_content_length(app, client):
     assert await count(app, "case_record") == 1
 
 
-async def test_413_over_a_real_socket(app):
+async def test_413_over_a_real_socket(app: FastAPI) -> None:
     """The same through uvicorn and a raw socket: the server answers 413 without waiting for
     the rest of an endless chunked body."""
     import uvicorn
@@ -244,7 +249,9 @@ async def test_413_over_a_real_socket(app):
         pytest.param(lambda: '{"a":' * 10_000 + "1" + "}" * 10_000, id="deep-object"),
     ],
 )
-async def test_deeply_nested_json_is_a_clean_4xx(app, client, make):
+async def test_deeply_nested_json_is_a_clean_4xx(
+    app: FastAPI, client: httpx.AsyncClient, make: Callable[[], str]
+) -> None:
     nested = make()
     body = json.dumps(BASE)[:-1] + ', "details": ' + nested + "}"
     assert len(body) < 64 * 1024
@@ -278,7 +285,9 @@ async def test_deeply_nested_json_is_a_clean_4xx(app, client, make):
         ("application/json", b""),
     ],
 )
-async def test_wrong_content_type_or_shape_is_422(app, client, content_type, content):
+async def test_wrong_content_type_or_shape_is_422(
+    app: FastAPI, client: httpx.AsyncClient, content_type: str, content: bytes
+) -> None:
     r = await client.post(
         "/api/v1/requests", content=content, headers={"content-type": content_type}
     )
@@ -296,7 +305,9 @@ async def test_wrong_content_type_or_shape_is_422(app, client, content_type, con
         "Ada\x08\x08\x08Eve",  # backspaces that rewrite what a terminal shows
     ],
 )
-async def test_control_characters_are_refused(app, client, value):
+async def test_control_characters_are_refused(
+    app: FastAPI, client: httpx.AsyncClient, value: str
+) -> None:
     r = await client.post("/api/v1/requests", json={**BASE, "full_name": value})
     assert r.status_code == 422, r.text
     assert "control characters" in r.text
@@ -304,7 +315,7 @@ async def test_control_characters_are_refused(app, client, value):
     assert await count(app, "case_record") == 0
 
 
-async def test_lone_surrogate_is_a_clean_4xx(app, client):
+async def test_lone_surrogate_is_a_clean_4xx(app: FastAPI, client: httpx.AsyncClient) -> None:
     # Valid JSON, but not encodable as UTF-8: must not reach the database driver.
     body = json.dumps(BASE)[:-1] + ', "details": "\\ud800 broken"}'
     r = await client.post(
@@ -323,7 +334,9 @@ SQLISH = [
 ]
 
 
-async def test_sql_and_markup_are_stored_verbatim_and_shown_escaped(app, client, mailbox):
+async def test_sql_and_markup_are_stored_verbatim_and_shown_escaped(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     from tests.helpers import auth, make_staff
 
     ids = []
@@ -339,7 +352,7 @@ async def test_sql_and_markup_are_stored_verbatim_and_shown_escaped(app, client,
     # Stored exactly as typed.
     async with app.state.sessionmaker() as session:
         for case_id, text in zip(ids, SQLISH, strict=True):
-            case = await session.get(Case, uuid.UUID(case_id))
+            case: Case | None = await session.get(Case, uuid.UUID(case_id))
             assert case is not None
             assert (case.full_name, case.details) == (text, text)
     assert await count(app, "case_record") == len(SQLISH)
@@ -353,7 +366,9 @@ async def test_sql_and_markup_are_stored_verbatim_and_shown_escaped(app, client,
 
     # ... and escaped in the HTML e-mail (the template engine did not evaluate {{ 7*7 }}).
     assert await deliver(app) == (len(SQLISH), 0)
-    html = str(mailbox.last_to("sql4@example.org").get_body(preferencelist=("html",)).get_content())
+    html_part = mailbox.last_to("sql4@example.org").get_body(preferencelist=("html",))
+    assert html_part is not None
+    html = str(html_part.get_content())
     assert "O&#39;Brien &lt;b&gt;bold&lt;/b&gt; &amp; &#34;quotes&#34; {{ 7*7 }}" in html
 
 
@@ -363,7 +378,9 @@ LOGGED_NAME = "Zelda Quintessa Loggins"
 LOGGED_EMAIL = "zelda.loggins@example.org"
 
 
-async def test_no_personal_data_in_logs(app, client, mailbox: Mailbox, caplog):
+async def test_no_personal_data_in_logs(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
     """Everything dsr and SQLAlchemy log at DEBUG while a request is submitted, mailed,
     verified and acknowledged. SQLAlchemy's own DEBUG output includes fetched rows ("Row ...")
     by design; those are counted separately below and reported, not hidden."""

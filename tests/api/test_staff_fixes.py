@@ -5,13 +5,17 @@ dates judged in DSR_TIMEZONE."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from dsr.ratelimit import RateLimiter
 from tests.helpers import (
     PASSWORD,
+    Mailbox,
     act,
     auth,
     csrf_in,
@@ -29,7 +33,9 @@ REQUESTER = {
 }
 
 
-async def test_reviewers_may_not_close_tasks_but_handlers_and_owners_may(app, client, mailbox):
+async def test_reviewers_may_not_close_tasks_but_handlers_and_owners_may(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     admin = await make_staff(app, "admin@example.com", "admin", PASSWORD)
     handler = await make_staff(app, "handler@example.com", "handler", PASSWORD)
     reviewer = await make_staff(app, "reviewer@example.com", "reviewer", PASSWORD)
@@ -57,7 +63,9 @@ async def test_reviewers_may_not_close_tasks_but_handlers_and_owners_may(app, cl
     assert (await act(client, handler, case_id, "fulfil")).status_code == 200
 
 
-async def test_console_cookies_are_samesite_lax_and_forms_still_need_csrf(app, client):
+async def test_console_cookies_are_samesite_lax_and_forms_still_need_csrf(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     await make_staff(app, "handler@example.com", "handler", PASSWORD)
     r = await login(client, "handler@example.com")
     assert r.status_code == 303
@@ -73,7 +81,9 @@ async def test_console_cookies_are_samesite_lax_and_forms_still_need_csrf(app, c
     assert (await client.get("/console")).status_code == 200
 
 
-async def test_staff_login_has_its_own_rate_limit_bucket(app, client):
+async def test_staff_login_has_its_own_rate_limit_bucket(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     await make_staff(app, "handler@example.com", "handler", PASSWORD)
     # Public intake exhausted from this address: staff can still log in from it.
     app.state.rate_limiter = RateLimiter("2/minute", "100/minute", "3/minute")
@@ -118,8 +128,8 @@ EAST = "Etc/GMT-12"
 
 @pytest.mark.parametrize("settings_overrides", [{"timezone": EAST}])
 async def test_staff_entered_receipt_date_is_judged_in_the_controllers_time_zone(
-    app, client, settings_overrides
-):
+    app: FastAPI, client: httpx.AsyncClient, settings_overrides: dict[str, Any]
+) -> None:
     token = await make_staff(app, "handler@example.com", "handler", PASSWORD)
     today = datetime.now(ZoneInfo(EAST)).date()
     body = {**REQUESTER, "channel": "post"}

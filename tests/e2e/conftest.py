@@ -12,12 +12,16 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from tests.helpers import IN_CI, free_port
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Dialog, Page  # the browser tests skip without it
 
 CHROMIUM = os.environ.get("DSR_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,7 +42,7 @@ def _missing(what: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Any]:
+async def browser() -> AsyncIterator[Browser]:
     """One Chromium for the whole session; each test gets its own context (cookies, storage)."""
     if not os.access(CHROMIUM, os.X_OK):
         _missing(f"Chromium at {CHROMIUM}")
@@ -64,7 +68,7 @@ def settings_overrides(live_port: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def live_server(app: Any, live_port: int) -> AsyncIterator[str]:
+async def live_server(app: FastAPI, live_port: int) -> AsyncIterator[str]:
     """uvicorn serving the test app in a task of the test loop: same database, same mailbox."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=live_port, log_level="warning", lifespan="off"
@@ -92,12 +96,12 @@ def dialogs() -> list[str]:
 
 
 @pytest.fixture
-async def page(browser: Any, live_server: str, dialogs: list[str]) -> AsyncIterator[Any]:
+async def page(browser: Browser, live_server: str, dialogs: list[str]) -> AsyncIterator[Page]:
     context = await browser.new_context(base_url=live_server)
     p = await context.new_page()
     p.set_default_timeout(10_000)
 
-    async def on_dialog(dialog: Any) -> None:
+    async def on_dialog(dialog: Dialog) -> None:
         dialogs.append(dialog.message)
         await dialog.dismiss()
 

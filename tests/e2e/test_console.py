@@ -5,13 +5,16 @@ assignment, and axe-core on the queue and case pages."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from tests.helpers import (
     PASSWORD,
+    Mailbox,
     auth,
     deliver,
     link_in,
@@ -20,18 +23,21 @@ from tests.helpers import (
     serious_violations,
 )
 
+if TYPE_CHECKING:
+    from playwright.async_api import Page, ViewportSize  # the browser tests skip without it
+
 pytestmark = pytest.mark.browser
 
-LAPTOP = {"width": 1366, "height": 768}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 
 
-async def reference(client: Any, token: str, case_id: str) -> str:
+async def reference(client: httpx.AsyncClient, token: str, case_id: str) -> str:
     r = await client.get(f"/api/v1/cases/{case_id}", headers=auth(token))
     return str(r.json()["reference"])
 
 
 @pytest.fixture
-async def cases(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
+async def cases(app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox) -> dict[str, str]:
     """Staff, and four open cases: one overdue, one to work, two for the bulk assignment."""
     admin = await make_staff(app, "admin@example.com", "admin", PASSWORD)
     await make_staff(app, "handler@example.com", "handler", PASSWORD)
@@ -51,7 +57,7 @@ async def cases(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
     return {**ids, **{f"{k}_ref": v for k, v in refs.items()}}
 
 
-async def log_in(page: Any) -> None:
+async def log_in(page: Page) -> None:
     await page.set_viewport_size(LAPTOP)
     await page.goto("/console")
     assert page.url.endswith("/console/login")
@@ -62,11 +68,11 @@ async def log_in(page: Any) -> None:
     assert page.url.endswith("/console")
 
 
-async def queue_refs(page: Any) -> list[str]:
+async def queue_refs(page: Page) -> list[str]:
     return [t.strip() for t in await page.locator("#queue tbody th[scope=row] a").all_inner_texts()]
 
 
-async def run_action(page: Any, summary: str, fields: dict[str, str], button: str) -> None:
+async def run_action(page: Page, summary: str, fields: dict[str, str], button: str) -> None:
     await page.locator("summary", has_text=summary).click()
     details = page.locator("details[open]")
     for label, value in fields.items():
@@ -80,7 +86,9 @@ async def run_action(page: Any, summary: str, fields: dict[str, str], button: st
     assert await page.locator("#messages .result").count() == 1, await page.content()
 
 
-async def test_handler_works_cases_in_the_console(page, cases, axe_source, dialogs):
+async def test_handler_works_cases_in_the_console(
+    page: Page, cases: dict[str, str], axe_source: str, dialogs: list[str]
+) -> None:
     await log_in(page)
 
     # The queue: soonest deadline first, the overdue case flagged.
@@ -197,7 +205,9 @@ async def test_handler_works_cases_in_the_console(page, cases, axe_source, dialo
     assert dialogs == []
 
 
-async def test_search_by_email_keeps_the_address_out_of_the_url(page, cases, axe_source):
+async def test_search_by_email_keeps_the_address_out_of_the_url(
+    page: Page, cases: dict[str, str], axe_source: str
+) -> None:
     await log_in(page)
     await page.get_by_label("Find by requester e-mail").fill("w@example.org")
     async with page.expect_navigation():
@@ -207,7 +217,9 @@ async def test_search_by_email_keeps_the_address_out_of_the_url(page, cases, axe
     assert await serious_violations(page, axe_source) == []
 
 
-async def test_admin_records_a_posted_request_and_manages_systems(page, cases, axe_source):
+async def test_admin_records_a_posted_request_and_manages_systems(
+    page: Page, cases: dict[str, str], axe_source: str
+) -> None:
     await page.set_viewport_size(LAPTOP)
     await page.goto("/console/login")
     await page.get_by_label("E-mail address").fill("admin@example.com")
@@ -255,7 +267,7 @@ async def test_admin_records_a_posted_request_and_manages_systems(page, cases, a
 
 
 @pytest.fixture
-async def appeal(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
+async def appeal(app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox) -> dict[str, str]:
     """A Virginia request refused by an admin and appealed by the requester; a reviewer."""
     from tests.helpers import file_appeal, refused_case
 
@@ -274,7 +286,9 @@ async def appeal(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
     }
 
 
-async def test_reviewer_overturns_an_appeal_in_the_console(page, appeal, axe_source, dialogs):
+async def test_reviewer_overturns_an_appeal_in_the_console(
+    page: Page, appeal: dict[str, str], axe_source: str, dialogs: list[str]
+) -> None:
     await page.set_viewport_size(LAPTOP)
     await page.goto("/console/login")
     await page.get_by_label("E-mail address").fill("reviewer@example.com")

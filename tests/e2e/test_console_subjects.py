@@ -4,12 +4,17 @@ away, a mistyped key refused with the message focused, and axe-core on each page
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
-from tests.helpers import PASSWORD, auth, make_staff, open_case, serious_violations
+from tests.helpers import PASSWORD, Mailbox, auth, make_staff, open_case, serious_violations
 from tests.training import email_key
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page  # the browser tests skip without it
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +22,7 @@ ADA = "ada@example.org"
 
 
 @pytest.fixture
-async def objection(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
+async def objection(app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox) -> dict[str, str]:
     """A verified objection: Ada is excluded from training."""
     handler = await make_staff(app, "handler@example.com", "handler", PASSWORD)
     case_id = await open_case(client, app, mailbox, type="objection", email=ADA)
@@ -25,7 +30,9 @@ async def objection(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
     return {"id": case_id, "reference": str(r.json()["reference"])}
 
 
-async def test_handler_finds_why_a_person_is_excluded(page, objection, axe_source):
+async def test_handler_finds_why_a_person_is_excluded(
+    page: Page, objection: dict[str, str], axe_source: str
+) -> None:
     await page.set_viewport_size({"width": 1366, "height": 768})
     await page.goto("/console/login")
     await page.get_by_label("E-mail address").fill("handler@example.com")

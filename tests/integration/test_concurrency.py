@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+from fastapi import FastAPI
+
 from dsr.audit import verify_all
-from tests.helpers import act, auth, make_staff, open_case
+from tests.helpers import Mailbox, act, auth, make_staff, open_case
 
 
-async def test_conflicting_decisions_one_wins(app, client, mailbox):
+async def test_conflicting_decisions_one_wins(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     a = await make_staff(app, "a@example.com", "handler")
     b = await make_staff(app, "b@example.com", "handler")
     for _ in range(3):
@@ -27,7 +32,9 @@ async def test_conflicting_decisions_one_wins(app, client, mailbox):
     assert result.ok, result
 
 
-async def test_many_concurrent_notes_never_fork_the_chain(app, client, mailbox):
+async def test_many_concurrent_notes_never_fork_the_chain(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     a = await make_staff(app, "a@example.com", "handler")
     case_id = await open_case(client, app, mailbox)
     responses = await asyncio.gather(

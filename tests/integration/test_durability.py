@@ -18,9 +18,11 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.db.types import utcnow
 from dsr.notifications.dispatcher import dispatch_once
+from dsr.settings import Settings
 from tests.helpers import Mailbox, deliver, free_port
 
 DSR = Path(sys.executable).with_name("dsr")
@@ -84,7 +86,7 @@ class Server:
 
 
 @pytest.fixture
-async def server(app: Any, tmp_path: Path) -> AsyncIterator[Server]:
+async def server(app: FastAPI, tmp_path: Path) -> AsyncIterator[Server]:
     """A server process over the (emptied) test database of the backend under test: a SQLite
     file or a PostgreSQL database."""
     s = Server(app.state.settings.database_url, tmp_path)
@@ -92,12 +94,14 @@ async def server(app: Any, tmp_path: Path) -> AsyncIterator[Server]:
     await s.kill()
 
 
-async def rows(app: Any, sql: str, **params: Any) -> list[Any]:
+async def rows(app: FastAPI, sql: str, **params: Any) -> list[Any]:
     async with app.state.engine.connect() as conn:
         return list((await conn.execute(sa.text(sql), params)).all())
 
 
-async def test_acknowledged_request_survives_kill_9(app, server: Server, mailbox: Mailbox):
+async def test_acknowledged_request_survives_kill_9(
+    app: FastAPI, server: Server, mailbox: Mailbox
+) -> None:
     await server.start()
     ids: list[str] = []
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
@@ -142,8 +146,13 @@ def _no_personal_data(text: str | None, email: str) -> None:
 
 @pytest.mark.parametrize("outage", ["refused_451", "nothing_listening"])
 async def test_smtp_down_keeps_the_message_then_sends_it_once(
-    app, client, mailbox: Mailbox, settings, caplog, outage
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    outage: str,
+) -> None:
     email = "durable0@example.org"
     r = await client.post("/api/v1/requests", json=body(0))
     assert r.status_code == 201

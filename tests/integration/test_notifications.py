@@ -3,14 +3,19 @@ admin and is then sent once."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.notifications.outbox import MAX_PARAMS, Message, enqueue, enqueue_many
-from tests.helpers import auth, deliver, make_staff
+from dsr.settings import Settings
+from tests.helpers import Mailbox, auth, deliver, make_staff
 
 
-async def test_failed_notification_listed_and_retried(app, client, mailbox, settings):
+async def test_failed_notification_listed_and_retried(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, settings: Settings
+) -> None:
     admin = await make_staff(app, "admin@example.com", "admin")
     handler = await make_staff(app, "handler@example.com", "handler")
     mailbox.refuse = True
@@ -46,7 +51,7 @@ async def test_failed_notification_listed_and_retried(app, client, mailbox, sett
     assert r.status_code == 409
 
 
-async def test_enqueue_many_dedups_within_a_call_and_against_existing_rows(app):
+async def test_enqueue_many_dedups_within_a_call_and_against_existing_rows(app: FastAPI) -> None:
     factory = app.state.sessionmaker
     async with factory() as s, s.begin():
         assert await enqueue(

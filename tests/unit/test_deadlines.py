@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -271,7 +272,7 @@ def test_build_policies_parses_periods() -> None:
         ({"EU": "1 months"}, "EU"),
     ],
 )
-def test_build_policies_rejects(overrides: dict, message: str) -> None:
+def test_build_policies_rejects(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build_policies(overrides)
 
@@ -291,7 +292,7 @@ def test_default_policies_are_read_only() -> None:
 
 
 @pytest.mark.parametrize("args", [("weeks", 1), ("days", -1), ("days", True), ("days", 1.5)])
-def test_period_validation(args: tuple) -> None:
+def test_period_validation(args: tuple[Any, Any]) -> None:
     with pytest.raises(ValueError):
         Period(*args)
 

@@ -112,7 +112,7 @@ def domain_violations(root: Path = ROOT) -> list[str]:
     return bad
 
 
-def test_domain_imports_only_the_standard_library_dateutil_and_itself():
+def test_domain_imports_only_the_standard_library_dateutil_and_itself() -> None:
     bad = domain_violations()
     assert not bad, "the domain must stay pure (design §5):\n" + "\n".join(bad)
 
@@ -137,7 +137,7 @@ def router_query_builders(root: Path = ROOT) -> dict[tuple[str, str], list[int]]
     return found
 
 
-def test_routers_do_not_build_queries():
+def test_routers_do_not_build_queries() -> None:
     found = router_query_builders()
     new = {k: v for k, v in found.items() if k not in ROUTER_QUERY_EXCEPTIONS}
     assert not new, (
@@ -146,12 +146,12 @@ def test_routers_do_not_build_queries():
     )
 
 
-def test_router_exceptions_are_still_needed():
+def test_router_exceptions_are_still_needed() -> None:
     stale = sorted(set(ROUTER_QUERY_EXCEPTIONS) - set(router_query_builders()))
     assert not stale, f"remove these from ROUTER_QUERY_EXCEPTIONS, they are fixed: {stale}"
 
 
-def test_router_rule_recognises_every_router():
+def test_router_rule_recognises_every_router() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in routers()}
     assert {"dsr/cases/router.py", "dsr/cases/public_api.py", "dsr/cases/actions_router.py"} <= (
         names
@@ -172,14 +172,14 @@ def test_router_rule_recognises_every_router():
         ("from sqlmodel import col\nimport sqlalchemy as sa\nsa.func.count()\n", set()),
     ],
 )
-def test_the_scanner_sees_query_builders(tmp_path, source, expected):
+def test_the_scanner_sees_query_builders(tmp_path: Path, source: str, expected: set[str]) -> None:
     """The rule is only as good as its scanner: it catches each way of reaching a builder."""
     (tmp_path / "dsr" / "web").mkdir(parents=True)
     (tmp_path / "dsr" / "web" / "pages.py").write_text(source)
     assert {name for _, name in router_query_builders(tmp_path)} == expected
 
 
-def test_the_scanner_sees_a_framework_import_in_the_domain(tmp_path):
+def test_the_scanner_sees_a_framework_import_in_the_domain(tmp_path: Path) -> None:
     domain = tmp_path / "dsr" / "domain"
     domain.mkdir(parents=True)
     (domain / "bad.py").write_text(
