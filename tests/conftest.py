@@ -43,7 +43,7 @@ class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         if self.box.refuse:
             return "451 try again later"
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -132,7 +132,11 @@ async def settings(
 
 
 @pytest.fixture
-async def app(settings: Settings, mailbox: Mailbox) -> AsyncIterator[FastAPI]:
+async def app(
+    settings: Settings,
+    mailbox: Mailbox,
+) -> AsyncIterator[FastAPI]:
+    del mailbox  # requested only so that every test starts with an empty mailbox
     application = create_app(settings)
     await _truncate(application.state.engine)
     yield application

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 
 from dsr.main import create_app
 from dsr.settings import Settings
-from tests.helpers import Mailbox, auth, make_service_token, make_staff
+from tests.helpers import auth, make_service_token, make_staff
 
 ANON = "anonymous"
 BAD_TOKEN = "invalid-token"
@@ -233,10 +233,8 @@ async def test_role_and_scope_matrix(
 
 
 async def test_denials_do_not_leak_whether_a_case_exists(
-    app: FastAPI,
     client: httpx.AsyncClient,
     credentials: dict[str, dict[str, str]],
-    mailbox: Mailbox,
 ) -> None:
     """A caller without the right gets the same answer for a real and a made-up case id."""
     r = await client.post("/api/v1/requests", json=REQUESTER)

@@ -45,7 +45,8 @@ async def test_appeal_is_routed_decided_and_explained(
 ) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff)
     page = await client.get(f"/requests/{case_id}/appeal", params={"token": token})
-    assert page.status_code == 200 and "Send my appeal" in page.text
+    assert page.status_code == 200
+    assert "Send my appeal" in page.text
 
     r = await file_appeal(client, case_id, token)
     assert r.status_code == 201, r.text
@@ -56,11 +57,13 @@ async def test_appeal_is_routed_decided_and_explained(
     )  # Va. Code 59.1-577
     await deliver(app)
     assert "received your appeal" in mailbox.last_to(REQUESTER)["Subject"]
-    assert mailbox.to("rev1@example.com") and mailbox.to("rev2@example.com")
+    assert mailbox.to("rev1@example.com")
+    assert mailbox.to("rev2@example.com")
     assert not mailbox.to("decider@example.com")  # never routed to the original decider
 
     status = (await client.get(f"/api/v1/requests/{case_id}", params={"token": token})).json()
-    assert status["status"] == "appealed" and status["appeal"]["respond_by"] == appeal["respond_by"]
+    assert status["status"] == "appealed"
+    assert status["appeal"]["respond_by"] == appeal["respond_by"]
     html = await client.get(f"/requests/{case_id}", params={"token": token})
     assert "Your appeal" in html.text
 
@@ -76,7 +79,8 @@ async def test_appeal_is_routed_decided_and_explained(
         json={"action": "assign", "assignee": "rev1@example.com"},
         headers=auth(staff["rev1"]),
     )
-    assert r.status_code == 200 and r.json()["status"] == "appeal_in_review"
+    assert r.status_code == 200
+    assert r.json()["status"] == "appeal_in_review"
     assert r.json()["case"]["status"] == "appeal_in_review"
 
     r = await client.post(
@@ -84,7 +88,8 @@ async def test_appeal_is_routed_decided_and_explained(
         json={"action": "uphold", "explanation": "x"},
         headers=auth(staff["decider"]),
     )
-    assert r.status_code == 403 and "original decision" in r.json()["detail"]
+    assert r.status_code == 403
+    assert "original decision" in r.json()["detail"]
     r = await client.post(
         f"/api/v1/appeals/{appeal_id}/actions",
         json={"action": "uphold", "explanation": "x"},
@@ -103,7 +108,8 @@ async def test_appeal_is_routed_decided_and_explained(
         json={"action": "uphold", "explanation": "The hold was ordered by a court on 3 May."},
         headers=auth(staff["rev1"]),
     )
-    assert r.status_code == 200 and r.json()["status"] == "appeal_upheld"
+    assert r.status_code == 200
+    assert r.json()["status"] == "appeal_upheld"
     assert r.json()["case"]["status"] == "appeal_upheld"
     await deliver(app)
     outcome = body_text(mailbox.last_to(REQUESTER))
@@ -142,7 +148,8 @@ async def test_overturn_reopens_with_the_appeal_deadline(
         headers=auth(staff["rev2"]),
     )
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "overturned" and r.json()["case"]["status"] == "in_progress"
+    assert r.json()["status"] == "overturned"
+    assert r.json()["case"]["status"] == "in_progress"
     case = (await client.get(f"/api/v1/cases/{case_id}", headers=auth(staff["handler"]))).json()
     assert case["deadlines"]["respond_by"] == appeal["respond_by"]
     await deliver(app)
@@ -170,7 +177,8 @@ async def test_bad_tokens_and_unrefused_requests(
     await deliver(app)
     ok_token = token_of(link_in(mailbox.last_to("happy@example.org"), f"/requests/{ok_id}?token="))
     r = await file_appeal(client, ok_id, ok_token)
-    assert r.status_code == 409 and "not allowed while the case is fulfilled" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "not allowed while the case is fulfilled" in r.json()["detail"]
 
     async with app.state.engine.begin() as conn:  # the decision was made long ago
         await conn.execute(
@@ -178,7 +186,8 @@ async def test_bad_tokens_and_unrefused_requests(
             {"t": datetime.now(UTC) - timedelta(days=400)},
         )
     r = await file_appeal(client, case_id, token)
-    assert r.status_code == 409 and "appeal period has ended" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "appeal period has ended" in r.json()["detail"]
     page = await client.get(f"/requests/{case_id}/appeal", params={"token": token})
     assert "time to appeal this decision has ended" in page.text
 
@@ -200,7 +209,8 @@ async def test_internal_review_where_the_law_grants_no_appeal(
     detail = (
         await client.get(f"/api/v1/appeals/{appeal['id']}", headers=auth(staff["rev1"]))
     ).json()
-    assert detail["statutory"] is False and detail["original_decider"] == "decider@example.com"
+    assert detail["statutory"] is False
+    assert detail["original_decider"] == "decider@example.com"
 
 
 async def test_colorado_appeal_extension(
@@ -217,7 +227,8 @@ async def test_colorado_appeal_extension(
     assert r.status_code == 200, r.text
     d = r.json()["deadlines"]
     received = date.fromisoformat(appeal["received_date"])
-    assert d["extended"] and date.fromisoformat(d["respond_by"]) == received + timedelta(days=105)
+    assert d["extended"]
+    assert date.fromisoformat(d["respond_by"]) == received + timedelta(days=105)
     r = await client.post(
         url, json={"action": "extend", "reason": "again"}, headers=auth(staff["rev1"])
     )
@@ -230,7 +241,8 @@ async def test_colorado_appeal_extension(
         json={"action": "extend", "reason": "x"},
         headers=auth(staff["rev1"]),
     )
-    assert r.status_code == 409 and "no extension" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "no extension" in r.json()["detail"]
 
 
 async def test_two_reviewers_deciding_at_once(
@@ -263,7 +275,8 @@ async def test_appeals_queue_and_reminders(
     case_id, token = await refused_case(client, app, mailbox, staff)
     appeal = (await file_appeal(client, case_id, token)).json()
     r = await client.get("/api/v1/appeals", headers=auth(staff["rev1"]))
-    assert r.status_code == 200 and [a["id"] for a in r.json()["items"]] == [appeal["id"]]
+    assert r.status_code == 200
+    assert [a["id"] for a in r.json()["items"]] == [appeal["id"]]
     due = date.fromisoformat(appeal["respond_by"])
     result = await sweep(
         app.state.sessionmaker, settings, datetime.combine(due - timedelta(days=1), time(12), UTC)

@@ -41,7 +41,8 @@ async def test_assign_then_work_to_fulfilment(
     assert r.json()["status"] == "in_progress"
     assert r.json()["assignee"] == "handler2@example.com"
     case = await get_case(client, staff["handler"], case_id)
-    assert case["status"] == "in_progress" and case["assignee"] == "handler2@example.com"
+    assert case["status"] == "in_progress"
+    assert case["assignee"] == "handler2@example.com"
     await deliver(app)
     assert "assigned to you" in mailbox.last_to("handler2@example.com")["Subject"]
 
@@ -50,9 +51,8 @@ async def test_assign_then_work_to_fulfilment(
     assert r.json()["status"] == "fulfilled"
     await deliver(app)
     decision = mailbox.last_to(REQ)
-    assert "Decision" in decision["Subject"] and "We have done what you asked" in body_text(
-        decision
-    )
+    assert "Decision" in decision["Subject"]
+    assert "We have done what you asked" in body_text(decision)
 
 
 async def test_not_allowed_is_409_with_reason_and_missing_role_is_403(
@@ -77,7 +77,8 @@ async def test_assign_needs_a_handler(
 ) -> None:
     case_id = await open_case(client, app, mailbox)
     r = await act(client, staff["handler"], case_id, "assign", assignee="auditor@example.com")
-    assert r.status_code == 422 and "assignee" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "assignee" in r.json()["detail"]
     r = await act(client, staff["handler"], case_id, "assign", assignee="nobody@example.com")
     assert r.status_code == 422
     assert (await get_case(client, staff["handler"], case_id))["status"] == "open"
@@ -95,13 +96,15 @@ async def test_extend_needs_reason_once_and_where_allowed(
     assert d["acknowledge_by"] is not None  # 10 business days, 11 CCR 7021(a)
 
     r = await act(client, staff["handler"], case_id, "extend")
-    assert r.status_code == 422 and "reason" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "reason" in r.json()["detail"]
     r = await act(
         client, staff["handler"], case_id, "extend", reason="Records are spread over many systems"
     )
     assert r.status_code == 200, r.text
     after = r.json()["deadlines"]
-    assert after["extended"] is True and after["respond_by"] == d["extended_respond_by"]
+    assert after["extended"] is True
+    assert after["respond_by"] == d["extended_respond_by"]
     await deliver(app)
     notice = mailbox.last_to(REQ)
     assert "more time" in notice["Subject"]
@@ -109,11 +112,13 @@ async def test_extend_needs_reason_once_and_where_allowed(
     assert after["respond_by"] in body_text(notice)
 
     r = await act(client, staff["handler"], case_id, "extend", reason="again")
-    assert r.status_code == 409 and "already extended" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "already extended" in r.json()["detail"]
 
     br = await open_case(client, app, mailbox, jurisdiction="BR", email="br@example.org")
     r = await act(client, staff["handler"], br, "extend", reason="complex")
-    assert r.status_code == 409 and "no extension" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "no extension" in r.json()["detail"]
 
 
 async def test_request_info_pauses_the_eu_clock(
@@ -125,11 +130,13 @@ async def test_request_info_pauses_the_eu_clock(
         client, staff["handler"], case_id, "request_info", reason="Please confirm your account ID"
     )
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "awaiting_info" and r.json()["clock_paused"] is True
+    assert r.json()["status"] == "awaiting_info"
+    assert r.json()["clock_paused"] is True
     await deliver(app)
     assert "Please confirm your account ID" in body_text(mailbox.last_to(REQ))
     r = await act(client, staff["handler"], case_id, "info_received")
-    assert r.status_code == 200 and r.json()["status"] == "in_progress"
+    assert r.status_code == 200
+    assert r.json()["status"] == "in_progress"
     assert r.json()["clock_paused"] is False
 
 
@@ -138,11 +145,13 @@ async def test_gdpr_refusal_notice_names_authority_and_court(
 ) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="IE")
     r = await act(client, staff["handler"], case_id, "deny", reason_code="made_up", explanation="x")
-    assert r.status_code == 422 and "reason_code" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "reason_code" in r.json()["detail"]
     r = await act(
         client, staff["handler"], case_id, "deny", reason_code="manifestly_unfounded_or_excessive"
     )
-    assert r.status_code == 422 and "explanation" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "explanation" in r.json()["detail"]
     r = await act(
         client,
         staff["handler"],
@@ -151,7 +160,8 @@ async def test_gdpr_refusal_notice_names_authority_and_court(
         reason_code="manifestly_unfounded_or_excessive",
         explanation="This is the 40th identical request this week.",
     )
-    assert r.status_code == 200 and r.json()["status"] == "denied"
+    assert r.status_code == 200
+    assert r.json()["status"] == "denied"
     await deliver(app)
     text = body_text(mailbox.last_to(REQ))
     assert "40th identical request" in text  # the reasons (GDPR Art 12(4))
@@ -208,7 +218,8 @@ async def test_tasks_block_fulfilment_until_closed(
     assert [t["status"] for t in tasks] == ["open"]
     await act(client, staff["handler"], case_id, "assign", assignee="handler@example.com")
     r = await act(client, staff["handler"], case_id, "fulfil")
-    assert r.status_code == 409 and "task" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "task" in r.json()["detail"]
 
     task_id = tasks[0]["id"]
     r = await client.post(
@@ -223,11 +234,13 @@ async def test_tasks_block_fulfilment_until_closed(
     wrong = await make_service_token(app, "trainer", "training:read")
     assert (await client.get(f"/api/v1/tasks/{task_id}", headers=auth(wrong))).status_code == 403
     r = await client.get(f"/api/v1/tasks/{task_id}", headers=auth(owner))
-    assert r.status_code == 200 and r.json()["case"]["email"] == REQ
+    assert r.status_code == 200
+    assert r.json()["case"]["email"] == REQ
     r = await client.post(
         f"/api/v1/tasks/{task_id}/complete", json={"note": "exported"}, headers=auth(owner)
     )
-    assert r.status_code == 200 and r.json()["status"] == "done"
+    assert r.status_code == 200
+    assert r.json()["status"] == "done"
     r = await client.post(f"/api/v1/tasks/{task_id}/complete", json={}, headers=auth(owner))
     assert r.status_code == 409
     r = await act(client, staff["handler"], case_id, "fulfil")
@@ -256,7 +269,8 @@ async def test_expected_version_detects_a_stale_form(
         assignee="handler2@example.com",
         expected_version=seen,
     )
-    assert r.status_code == 409 and "changed by someone else" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "changed by someone else" in r.json()["detail"]
     assert (await get_case(client, staff["handler"], case_id))["assignee"] == "handler@example.com"
 
 
@@ -266,7 +280,8 @@ async def test_duplicate_request_is_linked_not_worked_twice(
     first = await open_case(client, app, mailbox, type="deletion")
     second = await open_case(client, app, mailbox, type="deletion", email="REQUESTER@example.org ")
     case = await get_case(client, staff["handler"], second)
-    assert case["status"] == "duplicate" and case["duplicate_of"] == first
+    assert case["status"] == "duplicate"
+    assert case["duplicate_of"] == first
     events = (
         await client.get(f"/api/v1/cases/{first}/events", headers=auth(staff["handler"]))
     ).json()
@@ -288,8 +303,10 @@ async def test_bulk_assign_and_deny_report_per_item(
     )
     assert r.status_code == 200, r.text
     res = {x["case_id"]: x for x in r.json()["results"]}
-    assert res[a]["ok"] and res[a]["new_status"] == "in_progress"
-    assert not res[b]["ok"] and res[b]["status"] == 409
+    assert res[a]["ok"]
+    assert res[a]["new_status"] == "in_progress"
+    assert not res[b]["ok"]
+    assert res[b]["status"] == 409
     r = await client.post(
         "/api/v1/cases/bulk",
         json={"case_ids": [a], "action": "deny", "reason_code": "other", "explanation": "Spam"},

@@ -73,7 +73,7 @@ async def test_every_reason_in_input_order(
 
 
 async def test_duplicates_unknown_keys_and_keys_json_must_escape(
-    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str]
+    client: httpx.AsyncClient, tokens: tuple[str, str]
 ) -> None:
     """The answer is written without a JSON encoder per result: keys with `"` or a backslash
     (allowed in a key's value) must still come back exactly, duplicates answered each time."""
@@ -121,7 +121,7 @@ def test_the_written_answer_is_what_a_json_encoder_writes(subjects: list[str]) -
 
 
 async def test_consent_is_per_category_and_purpose(
-    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str]
+    client: httpx.AsyncClient, tokens: tuple[str, str]
 ) -> None:
     writer, reader = tokens
     await post_consents(client, writer, consent(GRANTED, True))
@@ -173,7 +173,7 @@ async def test_as_of_answers_as_the_ledger_stood_then(
 
 
 async def test_a_record_received_later_does_not_change_a_past_answer(
-    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str]
+    client: httpx.AsyncClient, tokens: tuple[str, str]
 ) -> None:
     writer, reader = tokens
     await post_consents(client, writer, consent(GRANTED, True, T0))
@@ -191,7 +191,8 @@ async def test_as_of_in_the_future_is_refused(
     _, reader = tokens
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     r = await eligibility(client, reader, [GRANTED], as_of=later)
-    assert r.status_code == 422 and "as_of" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "as_of" in r.json()["detail"]
     r = await eligibility(client, reader, [GRANTED], as_of="2026-01-01T00:00:00")  # no offset
     assert r.status_code == 422
 
@@ -201,7 +202,7 @@ async def test_as_of_in_the_future_is_refused(
     [{"training_policy": {"version": "2027-02-01.1", "consent_gated": ["public_web"]}}],
 )
 async def test_policy_comes_from_versioned_configuration(
-    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str]
+    client: httpx.AsyncClient, tokens: tuple[str, str]
 ) -> None:
     _, reader = tokens
     r = await eligibility(client, reader, [UNKNOWN], category="public_web")
@@ -212,7 +213,7 @@ async def test_policy_comes_from_versioned_configuration(
 
 
 async def test_ten_thousand_subjects_and_not_one_more(
-    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str]
+    client: httpx.AsyncClient, tokens: tuple[str, str]
 ) -> None:
     writer, reader = tokens
     await post_consents(client, writer, *(consent(f"account:{i}") for i in range(0, 10_000, 2)))
@@ -230,7 +231,6 @@ async def test_ten_thousand_subjects_and_not_one_more(
 @pytest.mark.parametrize("purpose", ["base_model_training", "model_evaluation"])
 @pytest.mark.parametrize("category", ["prompts", "outputs", "customer_content"])
 async def test_unknown_subjects_are_never_eligible_for_gated_categories(
-    app: FastAPI,
     client: httpx.AsyncClient,
     tokens: tuple[str, str],
     category: str,
@@ -283,7 +283,7 @@ async def test_bad_questions_are_422_and_echo_no_subject(
 
 @pytest.mark.parametrize("path", ["/api/v1/training/eligibility", "/api/v1/consents"])
 async def test_a_body_over_the_bulk_limit_is_413_naming_the_limit(
-    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str], path: str
+    client: httpx.AsyncClient, tokens: tuple[str, str], path: str
 ) -> None:
     writer, reader = tokens
     filler = "account:" + "x" * 190
@@ -306,7 +306,8 @@ async def test_scopes(app: FastAPI, client: httpx.AsyncClient) -> None:
     assert r.status_code == 401
     writer = await make_service_token(app, "sync", "consent:write", "suppressions:read")
     r = await eligibility(client, writer, ["account:1"])
-    assert r.status_code == 403 and "training:read" in r.json()["detail"]
+    assert r.status_code == 403
+    assert "training:read" in r.json()["detail"]
     handler = await make_staff(app, "handler@example.com", "handler")
     assert (await eligibility(client, handler, ["account:1"])).status_code == 403
     for path in ("/api/v1/training/changes", "/api/v1/training/exclusions.ndjson"):

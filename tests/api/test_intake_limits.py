@@ -41,7 +41,8 @@ def client_from(app: FastAPI, ip: str) -> httpx.AsyncClient:
 def assert_429(r: httpx.Response) -> None:
     assert r.status_code == 429, r.text
     retry = r.headers.get("retry-after")
-    assert retry is not None and retry.isdigit(), r.headers
+    assert retry is not None, r.headers
+    assert retry.isdigit(), r.headers
     assert 1 <= int(retry) <= 3600
 
 

@@ -98,7 +98,8 @@ async def test_request_confirm_and_follow(
     await page.get_by_role("heading", name="Check your e-mail").wait_for()
 
     stored = await case_row(app, case_id)
-    assert stored.type == type_ and stored.status == "pending_verification"
+    assert stored.type == type_
+    assert stored.status == "pending_verification"
     if type_ == "correction":
         assert stored.type_data == {
             "inaccurate_data": extra["inaccurate_data"],
@@ -164,7 +165,8 @@ async def test_validation_errors_keep_values_escaped_and_link_to_fields(
     assert await page.evaluate("document.activeElement.id") == "email"
     assert await page.get_attribute("#email", "aria-invalid") == "true"
     described = await page.get_attribute("#email", "aria-describedby")
-    assert described and "email-error" in described.split()
+    assert described
+    assert "email-error" in described.split()
 
     # The values are kept, as text: the name is shown literally and no script ran.
     assert await page.input_value("#full_name") == XSS
@@ -248,7 +250,8 @@ async def test_markup_in_a_name_is_escaped_in_the_email(
     html_part = msg.get_body(preferencelist=("html",))
     assert html_part is not None
     html = str(html_part.get_content())
-    assert "<script>" not in html and "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
+    assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in html
     # Open the HTML e-mail in the browser, as a webmail would show it: no script runs.
     await page.set_content(html)
     assert dialogs == []

@@ -115,7 +115,7 @@ async def test_db_upgrade_creates_the_schema_and_is_idempotent(
 
 
 async def test_users_create_with_password_option_and_stdin(
-    app: FastAPI, client: httpx.AsyncClient, dsr: RunDsr
+    client: httpx.AsyncClient, dsr: RunDsr
 ) -> None:
     r = dsr("users", "create", "--email", "Admin@Example.com", "--role", "admin", "--password",
             PASSWORD)  # fmt: skip
@@ -155,14 +155,17 @@ async def test_users_create_refuses_duplicates_and_weak_passwords(
     weak = dsr("users", "create", "--email", "w@example.com", "--role", "handler",
                "--password", "short")  # fmt: skip
     assert weak.returncode != 0
-    assert "at least 12 characters" in weak.stderr and "Traceback" not in weak.stderr
+    assert "at least 12 characters" in weak.stderr
+    assert "Traceback" not in weak.stderr
 
     empty = dsr("users", "create", "--email", "e@example.com", "--role", "handler", stdin="")
-    assert empty.returncode != 0 and "Traceback" not in empty.stderr
+    assert empty.returncode != 0
+    assert "Traceback" not in empty.stderr
 
     bad_role = dsr("users", "create", "--email", "r@example.com", "--role", "root",
                    "--password", PASSWORD)  # fmt: skip
-    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+    assert bad_role.returncode == 2
+    assert "invalid choice" in bad_role.stderr
 
     assert await table_count(app, "staff_user") == 1
 
@@ -177,7 +180,9 @@ async def test_tokens_create_prints_a_working_scoped_token(
     assert r.returncode == 0, r.stderr
     lines = r.stdout.rstrip("\n").split("\n")
     token = lines[-1]
-    assert token == token.strip() and " " not in token and len(token) >= 32
+    assert token == token.strip()
+    assert " " not in token
+    assert len(token) >= 32
     assert token not in "\n".join(lines[:-1])
 
     # Stored only as a hash.
@@ -202,7 +207,8 @@ async def test_tokens_create_prints_a_working_scoped_token(
     assert (await client.get(task, headers=auth(token + "x"))).status_code == 401
 
     bad = dsr("tokens", "create", "--name", "x", "--scope", "everything")
-    assert bad.returncode != 0 and "scopes must be among" in bad.stderr
+    assert bad.returncode != 0
+    assert "scopes must be among" in bad.stderr
 
 
 # --- dsr deadlines ----------------------------------------------------------------------------
@@ -278,7 +284,8 @@ def test_deadlines_appeal_virginia() -> None:
 def test_deadlines_refuses_a_bad_date() -> None:
     r = run_dsr("sqlite+aiosqlite:///:memory:", Path.cwd(), "deadlines", "request",
                 "--jurisdiction", "GB", "--type", "access", "--received", "2026-02-30")  # fmt: skip
-    assert r.returncode == 2 and "not a date" in r.stderr
+    assert r.returncode == 2
+    assert "not a date" in r.stderr
 
 
 # --- dsr audit verify -----------------------------------------------------------------------
@@ -313,10 +320,12 @@ async def events_of(app: FastAPI, case_id: str) -> list[CaseEvent]:
         return list((await session.exec(stmt)).all())
 
 
-async def test_audit_verify_intact(two_cases: tuple[str, str], dsr: RunDsr) -> None:
+@pytest.mark.usefixtures("two_cases")
+async def test_audit_verify_intact(dsr: RunDsr) -> None:
     r = dsr("audit", "verify")
     assert r.returncode == 0, r.stderr
-    assert "intact" in r.stdout and "2 case timelines" in r.stdout
+    assert "intact" in r.stdout
+    assert "2 case timelines" in r.stdout
 
 
 async def test_audit_verify_names_a_changed_reason(

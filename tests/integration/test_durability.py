@@ -110,11 +110,13 @@ async def test_acknowledged_request_survives_kill_9(
             assert r.status_code == 201, r.text
             ids.append(r.json()["id"])
     await server.kill()  # the moment after the last 201
-    assert server.proc is not None and server.proc.returncode == -9
+    assert server.proc is not None
+    assert server.proc.returncode == -9
 
     # Read the database directly, through a connection that is not the server's.
     cases = await rows(app, "SELECT id, status FROM case_record")
-    assert len(cases) == 5 and {s for _, s in cases} == {"pending_verification"}
+    assert len(cases) == 5
+    assert {s for _, s in cases} == {"pending_verification"}
     outbox = await rows(app, "SELECT kind, recipient, status FROM outbox_message")
     assert sorted(r[1] for r in outbox) == sorted(body(n)["email"] for n in range(5))
     assert {(k, s) for k, _, s in outbox} == {("verification", "pending")}
@@ -194,5 +196,7 @@ async def test_smtp_down_keeps_the_message_then_sends_it_once(
     [(status, attempts, sent_at)] = await rows(
         app, "SELECT status, attempts, sent_at FROM outbox_message WHERE case_id IS NOT NULL"
     )
-    assert status == "sent" and attempts == 4 and sent_at is not None
+    assert status == "sent"
+    assert attempts == 4
+    assert sent_at is not None
     assert str(case_id) in str(mailbox.to(email)[0].get_body(preferencelist=("plain",)))

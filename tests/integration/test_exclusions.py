@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -436,7 +436,7 @@ async def test_staff_entered_requests_exclude_once_verified(
         "email": ADA,
         "full_name": "Ada L",
         "account_id": "acct-9",
-        "received_at": (date.today() - timedelta(days=2)).isoformat(),
+        "received_at": (datetime.now(UTC).date() - timedelta(days=2)).isoformat(),
         "channel": "post",
         "identity_verified": identity_verified,
     }
@@ -517,9 +517,11 @@ async def test_feed_pages_without_gaps_or_repeats(
 
     paged, cursor = await all_changes(client, reader, limit=3)
     whole, same_cursor = await all_changes(client, reader, limit=1000)
-    assert paged == whole and cursor == same_cursor
+    assert paged == whole
+    assert cursor == same_cursor
     ids = [int(c["cursor"]) for c in paged]
-    assert ids == sorted(set(ids)) and len(ids) == 7 + 2 + 1
+    assert ids == sorted(set(ids))
+    assert len(ids) == 7 + 2 + 1
     assert [c["type"] for c in paged] == ["consent"] * 7 + ["exclusion"] * 2 + ["consent"]
     assert paged[-1] == {
         **paged[-1],
@@ -528,7 +530,8 @@ async def test_feed_pages_without_gaps_or_repeats(
         "purpose": "base_model_training",
         "granted": False,
     }
-    assert paged[7]["subject"] == "account:a1" and paged[7]["excluded"] is True
+    assert paged[7]["subject"] == "account:a1"
+    assert paged[7]["excluded"] is True
 
     # Nothing new: the same cursor comes back. Then only what is new.
     r = await client.get(
@@ -580,12 +583,12 @@ async def test_snapshot_streams_every_currently_excluded_key(
         assert got == expected, batch
 
 
-async def test_empty_snapshot(
-    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str, str]
-) -> None:
+async def test_empty_snapshot(client: httpx.AsyncClient, tokens: tuple[str, str, str]) -> None:
     _, reader, _ = tokens
     r = await client.get("/api/v1/training/exclusions.ndjson", headers=auth(reader))
-    assert r.status_code == 200 and r.text == "" and r.headers["DSR-Changes-Cursor"] == "0"
+    assert r.status_code == 200
+    assert r.text == ""
+    assert r.headers["DSR-Changes-Cursor"] == "0"
 
 
 # --- output suppressions ----------------------------------------------------------------------
@@ -622,12 +625,17 @@ async def test_fulfilled_output_removal_publishes_a_suppression(
         "/api/v1/output-suppressions", params={"limit": 1}, headers=auth(guardrail)
     )
     page = r.json()
-    assert page["has_more"] is True and len(page["suppressions"]) == 1
+    assert page["has_more"] is True
+    assert len(page["suppressions"]) == 1
     rule = page["suppressions"][0]
-    assert rule["case_id"] == removal and rule["status"] == "active"
-    assert rule["personal_data"] == "Ada's home address" and rule["models"] == ["chat-1"]
-    assert "examples" not in rule and "Where?" not in r.text  # only what the guardrail needs
-    assert ADA not in r.text and "Ada L" not in r.text
+    assert rule["case_id"] == removal
+    assert rule["status"] == "active"
+    assert rule["personal_data"] == "Ada's home address"
+    assert rule["models"] == ["chat-1"]
+    assert "examples" not in rule
+    assert "Where?" not in r.text
+    assert ADA not in r.text
+    assert "Ada L" not in r.text
     second = await suppressions(client, guardrail, page["next_cursor"])
     assert [(s["case_id"], s["models"]) for s in second["suppressions"]] == [
         (other, ["chat-1", "chat-2"])
@@ -675,15 +683,15 @@ async def test_a_published_rule_is_withdrawn_when_its_request_is_lifted(
 
     await run_hook(app, on_request_lifted, await load(app, case_id), "identity_not_verified")
     (withdrawn,) = (await suppressions(client, guardrail, published["next_cursor"]))["suppressions"]
-    assert withdrawn["id"] == rule["id"] and withdrawn["status"] == "withdrawn"
-    assert withdrawn["personal_data"] is None and withdrawn["withdrawn_at"]
+    assert withdrawn["id"] == rule["id"]
+    assert withdrawn["status"] == "withdrawn"
+    assert withdrawn["personal_data"] is None
+    assert withdrawn["withdrawn_at"]
     assert int(withdrawn["cursor"]) > int(rule["cursor"])
     assert await why(client, reader, email_key(ADA)) == "no_consent"
 
 
-async def test_suppressions_scope(
-    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str, str]
-) -> None:
+async def test_suppressions_scope(client: httpx.AsyncClient, tokens: tuple[str, str, str]) -> None:
     _, reader, _ = tokens
     assert (await client.get("/api/v1/output-suppressions")).status_code == 401
     r = await client.get("/api/v1/output-suppressions", headers=auth(reader))
@@ -705,7 +713,8 @@ async def test_staff_history_shows_exclusions_with_their_cases(
         headers=auth(await make_staff(app, "auditor@example.com", "auditor")),
     )
     h = r.json()
-    assert h["excluded"] is True and h["consents"] == []
+    assert h["excluded"] is True
+    assert h["consents"] == []
     assert [(e["case_id"], e["kind"]) for e in h["exclusions"]] == [
         (first, "provisional"),
         (second, "provisional"),

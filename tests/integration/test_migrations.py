@@ -44,7 +44,8 @@ async def test_constraints_are_named_by_convention(database_url: str) -> None:
         await engine.dispose()
     for table, uniques in names.items():
         for name in uniques:
-            assert name and name.startswith(f"uq_{table}_"), (table, name)
+            assert name, (table, name)
+            assert name.startswith(f"uq_{table}_"), (table, name)
 
 
 def test_migrations_form_one_line() -> None:

@@ -80,7 +80,7 @@ async def test_overdue_is_escalated_to_admins_once(
 
 
 async def test_unverified_requests_expire(
-    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, settings: Settings
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     token = await make_staff(app, "handler@example.com", "handler")
     r = await client.post(

@@ -176,17 +176,20 @@ def test_policy_configuration() -> None:
         "consent_gated": sorted(DEFAULT_POLICY.consent_gated),
     }
     assert policy_from_config(same) == DEFAULT_POLICY
-    bad: list[Any] = [
-        {"consent_gated": ["prompts"]},
-        {"version": "", "consent_gated": []},
-        {"version": "v2", "consent_gated": ["emails"]},
-        {"version": "v2", "consent_gated": "prompts"},
-        {"version": "v2", "consent_gated": [], "extra": 1},
+    bad: list[tuple[Any, str]] = [
+        ({"consent_gated": ["prompts"]}, "'version' must be a short non-empty string"),
+        ({"version": "", "consent_gated": []}, "'version' must be a short non-empty string"),
+        ({"version": "v2", "consent_gated": ["emails"]}, r"unknown categories \['emails'\]"),
+        ({"version": "v2", "consent_gated": "prompts"}, "'consent_gated' must be a list"),
+        ({"version": "v2", "consent_gated": [], "extra": 1}, r"unknown keys \['extra'\]"),
         # A changed policy under the default's version would make old answers ambiguous.
-        {"version": DEFAULT_POLICY.version, "consent_gated": ["prompts"]},
+        (
+            {"version": DEFAULT_POLICY.version, "consent_gated": ["prompts"]},
+            "a changed policy needs its own version",
+        ),
     ]
-    for config in bad:
-        with pytest.raises(ValueError):
+    for config, message in bad:
+        with pytest.raises(ValueError, match=message):
             policy_from_config(config)
 
 

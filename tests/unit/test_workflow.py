@@ -100,7 +100,7 @@ CASE_EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
         },
     ),
     "mark_duplicate": ({"system"}, {"open": "duplicate"}),
-    "note": ({"admin", "handler", "reviewer"}, {s: SAME for s in ALL_CASE_STATUSES}),
+    "note": ({"admin", "handler", "reviewer"}, dict.fromkeys(ALL_CASE_STATUSES, SAME)),
     "appeal": ({"requester"}, {"denied": "appealed", "partially_fulfilled": "appealed"}),
     "appeal_assigned": ({"system"}, {"appealed": "appeal_in_review"}),
     "appeal_upheld": ({"system"}, {"appeal_in_review": "appeal_upheld"}),
