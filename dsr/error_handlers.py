@@ -22,6 +22,8 @@ UNSTORABLE_TEXT = "the input contains characters that cannot be stored (such as 
 # PostgreSQL's "character not in repertoire" (a NUL in text) and "untranslatable character" (a
 # \u0000 escape in JSON): always caused by the input, never by the server.
 _UNSTORABLE_SQLSTATES = frozenset({"22021", "22P05"})
+# What FastAPI answers (400) when decoding a JSON body raises anything but a JSONDecodeError.
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
 
 def _wants_html(request: Request) -> bool:
@@ -107,6 +109,10 @@ def _install_database_errors(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = str(exc.detail) if exc.detail else "error"
+        if exc.status_code == 400 and message == _FASTAPI_BODY_ERROR:
+            # A body FastAPI could not decode at all (not UTF-8, nested past the parser's
+            # depth) is bad input like any malformed JSON: the same 422 and code.
+            return _respond(request, 422, "the body is not valid JSON", "invalid")
         if exc.status_code == 404 and message == "Not Found":
             message = "not found"
         # 413 from the streamed-body limit (dsr.middleware.BodyTooLarge) keeps the code the

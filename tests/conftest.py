@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
-import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,28 +17,24 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dsr.db.engine import make_engine
 from dsr.db.migrate import upgrade
 from dsr.db.models import metadata
 from dsr.main import create_app
 from dsr.settings import Settings
-from tests.helpers import Mailbox
-
-PG_ADMIN_URL = os.environ.get(
-    "DSR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+from tests.helpers import (
+    BACKENDS,
+    IN_CI,
+    PG_ADMIN_URL,
+    Mailbox,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    make_settings,
 )
-BACKENDS = [
-    b.strip()
-    for b in os.environ.get("DSR_TEST_BACKENDS", "sqlite,postgresql").split(",")
-    if b.strip()
-]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-if IN_CI and set(BACKENDS) != {"sqlite", "postgresql"}:
-    # In CI both databases always run: a narrowed DSR_TEST_BACKENDS would skip one silently.
-    raise pytest.UsageError("CI runs the suite on sqlite and postgresql: unset DSR_TEST_BACKENDS")
-
 
 # --- SMTP -------------------------------------------------------------------------------------
 
@@ -50,18 +43,12 @@ class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         if self.box.refuse:
             return "451 try again later"
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.box.messages.append(msg)  # type: ignore[arg-type]
+        self.box.messages.append(msg)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -84,26 +71,6 @@ def mailbox(smtp_server: tuple[Controller, Mailbox]) -> Iterator[Mailbox]:
 # --- databases --------------------------------------------------------------------------------
 
 
-async def _create_pg_database() -> tuple[str, str]:
-    name = f"dsr_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def _drop_pg_database(name: str) -> None:
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -116,7 +83,7 @@ async def database_url(
         name = None
     else:
         try:
-            name, url = await _create_pg_database()
+            name, url = await create_pg_database()
         except (OSError, sa.exc.OperationalError, sa.exc.DBAPIError) as exc:
             if IN_CI:
                 pytest.fail(
@@ -130,7 +97,7 @@ async def database_url(
     await engine.dispose()
     yield url
     if name:
-        await _drop_pg_database(name)
+        await drop_pg_database(name)
 
 
 async def _truncate(engine: AsyncEngine) -> None:
@@ -145,24 +112,6 @@ async def _truncate(engine: AsyncEngine) -> None:
         else:
             for t in tables:
                 await conn.execute(sa.text(f'DELETE FROM "{t}"'))
-
-
-def make_settings(database_url: str, smtp_port: int, tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "secret_key": "test-secret-key-not-for-production",
-        "base_url": "http://testserver",
-        "environment": "test",
-        "smtp_host": "127.0.0.1",
-        "smtp_port": smtp_port,
-        "mail_from": "privacy@example.com",
-        "rate_limit_ip": "100000/minute",
-        "rate_limit_email": "100000/minute",
-        "rate_limit_login": "100000/minute",
-        "var_dir": tmp_path,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @pytest.fixture
@@ -183,7 +132,11 @@ async def settings(
 
 
 @pytest.fixture
-async def app(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Any]:
+async def app(
+    settings: Settings,
+    mailbox: Mailbox,
+) -> AsyncIterator[FastAPI]:
+    del mailbox  # requested only so that every test starts with an empty mailbox
     application = create_app(settings)
     await _truncate(application.state.engine)
     yield application
@@ -191,7 +144,7 @@ async def app(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

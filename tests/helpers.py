@@ -1,15 +1,90 @@
-"""Helpers for tests: the captured mailbox, links in e-mails, staff users and tokens."""
+"""Helpers shared by test modules: the test databases and settings, the captured mailbox, links
+in e-mails, staff users and tokens, console logins and CSRF tokens, refused cases and appeals,
+and axe-core checks in the browser."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from dsr.notifications.dispatcher import dispatch_once
+from dsr.settings import Settings
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page  # the browser tests skip without it
+
+PASSWORD = "correct horse battery"  # of staff users made by make_staff
+REQUESTER = "requester@example.org"  # of cases opened by open_case
+
+PG_ADMIN_URL = os.environ.get(
+    "DSR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("DSR_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+if IN_CI and set(BACKENDS) != {"sqlite", "postgresql"}:
+    # In CI both databases always run: a narrowed DSR_TEST_BACKENDS would skip one silently.
+    raise pytest.UsageError("CI runs the suite on sqlite and postgresql: unset DSR_TEST_BACKENDS")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def create_pg_database() -> tuple[str, str]:
+    name = f"dsr_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_pg_database(name: str) -> None:
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+def make_settings(database_url: str, smtp_port: int, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": "test-secret-key-not-for-production",
+        "base_url": "http://testserver",
+        "environment": "test",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "mail_from": "privacy@example.com",
+        "rate_limit_ip": "100000/minute",
+        "rate_limit_email": "100000/minute",
+        "rate_limit_login": "100000/minute",
+        "var_dir": tmp_path,
+    }
+    values.update(overrides)
+    return Settings(**values)
 
 
 @dataclass
@@ -43,14 +118,18 @@ def link_in(msg: EmailMessage, path_fragment: str) -> str:
     return match.group(0)
 
 
-async def deliver(app: Any) -> tuple[int, int]:
+async def count(app: FastAPI, table: str) -> int:
+    """The number of rows in a table."""
+    async with app.state.engine.connect() as conn:
+        return int((await conn.execute(sa.text(f'SELECT count(*) FROM "{table}"'))).scalar_one())
+
+
+async def deliver(app: FastAPI) -> tuple[int, int]:
     """Run the outbox worker once, as `dsr worker` would."""
     return await dispatch_once(app.state.sessionmaker, app.state.settings)
 
 
-async def make_staff(
-    app: Any, email: str, role: str, password: str = "correct horse battery"
-) -> str:
+async def make_staff(app: FastAPI, email: str, role: str, password: str = PASSWORD) -> str:
     """Create a staff user directly through the service (as `dsr users create` does) and return
     a bearer token obtained from POST /api/v1/auth/token."""
     from dsr.auth import service
@@ -64,7 +143,7 @@ async def make_staff(
         return str(r.json()["access_token"])
 
 
-async def make_service_token(app: Any, name: str, *scopes: str) -> str:
+async def make_service_token(app: FastAPI, name: str, *scopes: str) -> str:
     from dsr.auth import service
 
     async with app.state.sessionmaker() as session, session.begin():
@@ -81,12 +160,14 @@ def token_of(url: str) -> str:
     return parse_qs(urlparse(url).query)["token"][0]
 
 
-async def open_case(client: httpx.AsyncClient, app: Any, mailbox: Mailbox, **fields: Any) -> str:
+async def open_case(
+    client: httpx.AsyncClient, app: FastAPI, mailbox: Mailbox, **fields: Any
+) -> str:
     """Submit through the public API and verify through the e-mailed link: an open case."""
     body = {
         "type": "access",
         "jurisdiction": "DE",
-        "email": "requester@example.org",
+        "email": REQUESTER,
         "full_name": "Rosa Requester",
         **fields,
     }
@@ -107,3 +188,114 @@ async def act(
     return await client.post(
         f"/api/v1/cases/{case_id}/actions", json={"action": action, **params}, headers=auth(token)
     )
+
+
+# --- the staff console over HTTP -------------------------------------------------------------
+
+
+class NewBrowser(Protocol):
+    """The `browser_for` fixtures: a client with its own cookie jar, logged in when given an
+    e-mail address."""
+
+    async def __call__(self, email: str | None = None) -> httpx.AsyncClient: ...
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+HREF = re.compile(r'(?:href|action)="([^"]+)"')
+
+
+def found(pattern: str, text: str) -> str:
+    """The first group of the pattern's first match in the text, which must have one."""
+    match = re.search(pattern, text)
+    assert match, f"no match for {pattern!r}"
+    return match.group(1)
+
+
+def csrf_in(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+async def login(c: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    page = await c.get("/console/login")
+    assert page.status_code == 200
+    r = await c.post(
+        "/console/login",
+        data={"email": email, "password": password, "csrf_token": csrf_in(page.text)},
+    )
+    return r
+
+
+async def token_of_page(c: httpx.AsyncClient, path: str = "/console") -> str:
+    r = await c.get(path)
+    assert r.status_code == 200, r.text
+    return csrf_in(r.text)
+
+
+async def events(app: FastAPI, case_id: str) -> list[str]:
+    """The actions of a case's timeline, oldest first."""
+    async with app.state.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT action FROM case_event WHERE case_id = :id ORDER BY seq"),
+            {"id": uuid.UUID(case_id).hex if app.state.settings.is_sqlite else case_id},
+        )
+        return [r[0] for r in rows]
+
+
+# --- appeals ----------------------------------------------------------------------------------
+
+
+async def refused_case(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    mailbox: Mailbox,
+    staff: dict[str, str],
+    jurisdiction: str = "US-VA",
+    **fields: Any,
+) -> tuple[str, str]:
+    """An open case denied by staff["decider"]: (case id, the appeal token from the decision)."""
+    case_id = await open_case(client, app, mailbox, jurisdiction=jurisdiction, **fields)
+    r = await act(
+        client,
+        staff["decider"],
+        case_id,
+        "deny",
+        reason_code="exception_applies",
+        explanation="The data is under a legal hold.",
+    )
+    assert r.status_code == 200, r.text
+    await deliver(app)
+    decision = mailbox.last_to(fields.get("email", REQUESTER))
+    return case_id, token_of(link_in(decision, f"/requests/{case_id}/appeal"))
+
+
+async def file_appeal(
+    client: httpx.AsyncClient,
+    case_id: str,
+    token: str,
+    reason: str = "I was never told about any legal hold.",
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/requests/{case_id}/appeal", json={"token": token, "reason": reason}
+    )
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+
+async def serious_violations(page: Page, axe_source: str) -> list[str]:
+    """Run axe-core on the current page (WCAG 2.x A/AA rules and best practices) and return the
+    serious and critical violations, one line each. Injected through the DevTools protocol, so
+    the page's Content-Security-Policy stays in force."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.evaluate(axe_source)
+    result = await page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(str(n["target"]) for n in v["nodes"][:5])
+        for v in result
+        if v.get("impact") in ("serious", "critical")
+    ]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from dsr.cases.models import Case
 from tests.helpers import Mailbox, auth, open_case
@@ -20,7 +21,9 @@ def email_key(address: str) -> str:
     return "email_sha256:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
-def consent(subject: str, granted: bool = True, at: datetime | None = None, **extra: Any) -> dict:
+def consent(
+    subject: str, granted: bool = True, at: datetime | None = None, **extra: Any
+) -> dict[str, Any]:
     return {
         "subject": subject,
         "category": extra.pop("category", "prompts"),
@@ -31,13 +34,13 @@ def consent(subject: str, granted: bool = True, at: datetime | None = None, **ex
     }
 
 
-async def post_consents(client: httpx.AsyncClient, token: str, *records: dict) -> None:
+async def post_consents(client: httpx.AsyncClient, token: str, *records: dict[str, Any]) -> None:
     r = await client.post("/api/v1/consents", json={"records": list(records)}, headers=auth(token))
     assert r.status_code == 201, r.text
 
 
 async def verified_case(
-    client: httpx.AsyncClient, app: Any, mailbox: Mailbox, type: str = "deletion", **fields: Any
+    client: httpx.AsyncClient, app: FastAPI, mailbox: Mailbox, type: str = "deletion", **fields: Any
 ) -> Case:
     """A request submitted through the public API and verified through the e-mailed link."""
     if type == "output_removal":
@@ -47,12 +50,14 @@ async def verified_case(
         )
     case_id = await open_case(client, app, mailbox, type=type, **fields)
     async with app.state.sessionmaker() as session:
-        case = await session.get(Case, uuid.UUID(case_id))
+        case: Case | None = await session.get(Case, uuid.UUID(case_id))
         assert case is not None
         return case
 
 
-async def run_hook(app: Any, hook: Callable[..., Awaitable[None]], case: Case, *args: Any) -> None:
+async def run_hook(
+    app: FastAPI, hook: Callable[..., Awaitable[None]], case: Case, *args: Any
+) -> None:
     """Call a hook in its own transaction, as the case workflow does."""
     async with app.state.sessionmaker() as session, session.begin():
         await hook(session, case, datetime.now(UTC), *args)

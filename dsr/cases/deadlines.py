@@ -47,7 +47,8 @@ def policy_for(settings: Settings, jurisdiction: str) -> tuple[JurisdictionPolic
 
 
 def policy_snapshot(policy: JurisdictionPolicy) -> dict[str, Any]:
-    return _jsonable(dataclasses.asdict(policy))
+    snapshot: dict[str, Any] = _jsonable(dataclasses.asdict(policy))
+    return snapshot
 
 
 def policy_from_snapshot(data: dict[str, Any]) -> JurisdictionPolicy:

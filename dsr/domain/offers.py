@@ -10,10 +10,9 @@ from datetime import date
 from enum import StrEnum
 
 from dsr.domain.errors import NotAllowed, NotPermitted, WorkflowError
+from dsr.domain.transitions import APPEAL_TRANSITIONS, CASE_TRANSITIONS
 from dsr.domain.vocabulary import APPEALABLE_STATUSES, AppealAction, AppealStatus, CaseAction
 from dsr.domain.workflow import (
-    APPEAL_TRANSITIONS,
-    CASE_TRANSITIONS,
     Actor,
     AppealContext,
     CaseContext,

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from dsr.main import create_app
 from dsr.settings import Settings
@@ -149,7 +151,7 @@ CALLS: dict[str, dict[str, Any]] = {
 }
 
 
-def api_routes(app: Any) -> Iterator[tuple[str, str]]:
+def api_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
     """(method, path) of every route the app serves under /api/v1, through included routers."""
     try:  # FastAPI that includes routers lazily keeps them out of app.routes
         from fastapi.routing import iter_route_contexts
@@ -165,11 +167,11 @@ def api_routes(app: Any) -> Iterator[tuple[str, str]]:
                     yield method, path
 
 
-def _route_keys(app: Any) -> list[str]:
+def _route_keys(app: FastAPI) -> list[str]:
     return [f"{m} {p}" for m, p in api_routes(app)]
 
 
-def test_every_api_route_has_an_expectation(tmp_path):
+def test_every_api_route_has_an_expectation(tmp_path: Path) -> None:
     app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db", secret_key="x"))
     served = _route_keys(app)
     assert len(served) == len(set(served))
@@ -193,7 +195,7 @@ def _url(path: str) -> str:
 
 
 @pytest.fixture
-async def credentials(app) -> dict[str, dict[str, str]]:
+async def credentials(app: FastAPI) -> dict[str, dict[str, str]]:
     headers: dict[str, dict[str, str]] = {ANON: {}, BAD_TOKEN: auth("x" * 43)}
     for role in ROLES:
         headers[role] = auth(await make_staff(app, f"{role}@example.com", role))
@@ -202,7 +204,9 @@ async def credentials(app) -> dict[str, dict[str, str]]:
     return headers
 
 
-async def test_role_and_scope_matrix(app, client: httpx.AsyncClient, credentials):
+async def test_role_and_scope_matrix(
+    app: FastAPI, client: httpx.AsyncClient, credentials: dict[str, dict[str, str]]
+) -> None:
     wrong: list[str] = []
     calls = 0
     for key in _route_keys(app):
@@ -228,7 +232,10 @@ async def test_role_and_scope_matrix(app, client: httpx.AsyncClient, credentials
     assert not wrong, "access matrix mismatches:\n" + "\n".join(wrong)
 
 
-async def test_denials_do_not_leak_whether_a_case_exists(app, client, credentials, mailbox):
+async def test_denials_do_not_leak_whether_a_case_exists(
+    client: httpx.AsyncClient,
+    credentials: dict[str, dict[str, str]],
+) -> None:
     """A caller without the right gets the same answer for a real and a made-up case id."""
     r = await client.post("/api/v1/requests", json=REQUESTER)
     assert r.status_code == 201, r.text

@@ -7,17 +7,31 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.cases.sweep import sweep
-from tests.helpers import act, auth, body_text, deliver, link_in, make_staff, open_case, token_of
-
-REQ = "requester@example.org"
+from dsr.settings import Settings
+from tests.helpers import (
+    REQUESTER,
+    Mailbox,
+    act,
+    auth,
+    body_text,
+    deliver,
+    file_appeal,
+    link_in,
+    make_staff,
+    open_case,
+    refused_case,
+    token_of,
+)
 
 
 @pytest.fixture
-async def staff(app):
+async def staff(app: FastAPI) -> dict[str, str]:
     return {
         "decider": await make_staff(app, "decider@example.com", "admin"),
         "handler": await make_staff(app, "handler@example.com", "handler"),
@@ -26,32 +40,13 @@ async def staff(app):
     }
 
 
-async def refused_case(client, app, mailbox, staff, jurisdiction="US-VA", **fields):
-    case_id = await open_case(client, app, mailbox, jurisdiction=jurisdiction, **fields)
-    r = await act(
-        client,
-        staff["decider"],
-        case_id,
-        "deny",
-        reason_code="exception_applies",
-        explanation="The data is under a legal hold.",
-    )
-    assert r.status_code == 200, r.text
-    await deliver(app)
-    decision = mailbox.last_to(fields.get("email", REQ))
-    return case_id, token_of(link_in(decision, f"/requests/{case_id}/appeal"))
-
-
-async def file_appeal(client, case_id, token, reason="I was never told about any legal hold."):
-    return await client.post(
-        f"/api/v1/requests/{case_id}/appeal", json={"token": token, "reason": reason}
-    )
-
-
-async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staff):
+async def test_appeal_is_routed_decided_and_explained(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff)
     page = await client.get(f"/requests/{case_id}/appeal", params={"token": token})
-    assert page.status_code == 200 and "Send my appeal" in page.text
+    assert page.status_code == 200
+    assert "Send my appeal" in page.text
 
     r = await file_appeal(client, case_id, token)
     assert r.status_code == 201, r.text
@@ -61,12 +56,14 @@ async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staf
         days=60
     )  # Va. Code 59.1-577
     await deliver(app)
-    assert "received your appeal" in mailbox.last_to(REQ)["Subject"]
-    assert mailbox.to("rev1@example.com") and mailbox.to("rev2@example.com")
+    assert "received your appeal" in mailbox.last_to(REQUESTER)["Subject"]
+    assert mailbox.to("rev1@example.com")
+    assert mailbox.to("rev2@example.com")
     assert not mailbox.to("decider@example.com")  # never routed to the original decider
 
     status = (await client.get(f"/api/v1/requests/{case_id}", params={"token": token})).json()
-    assert status["status"] == "appealed" and status["appeal"]["respond_by"] == appeal["respond_by"]
+    assert status["status"] == "appealed"
+    assert status["appeal"]["respond_by"] == appeal["respond_by"]
     html = await client.get(f"/requests/{case_id}", params={"token": token})
     assert "Your appeal" in html.text
 
@@ -82,7 +79,8 @@ async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staf
         json={"action": "assign", "assignee": "rev1@example.com"},
         headers=auth(staff["rev1"]),
     )
-    assert r.status_code == 200 and r.json()["status"] == "appeal_in_review"
+    assert r.status_code == 200
+    assert r.json()["status"] == "appeal_in_review"
     assert r.json()["case"]["status"] == "appeal_in_review"
 
     r = await client.post(
@@ -90,7 +88,8 @@ async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staf
         json={"action": "uphold", "explanation": "x"},
         headers=auth(staff["decider"]),
     )
-    assert r.status_code == 403 and "original decision" in r.json()["detail"]
+    assert r.status_code == 403
+    assert "original decision" in r.json()["detail"]
     r = await client.post(
         f"/api/v1/appeals/{appeal_id}/actions",
         json={"action": "uphold", "explanation": "x"},
@@ -109,10 +108,11 @@ async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staf
         json={"action": "uphold", "explanation": "The hold was ordered by a court on 3 May."},
         headers=auth(staff["rev1"]),
     )
-    assert r.status_code == 200 and r.json()["status"] == "appeal_upheld"
+    assert r.status_code == 200
+    assert r.json()["status"] == "appeal_upheld"
     assert r.json()["case"]["status"] == "appeal_upheld"
     await deliver(app)
-    outcome = body_text(mailbox.last_to(REQ))
+    outcome = body_text(mailbox.last_to(REQUESTER))
     assert "ordered by a court on 3 May" in outcome
     assert "complain to the Virginia Office of the Attorney General" in outcome
 
@@ -129,7 +129,9 @@ async def test_appeal_is_routed_decided_and_explained(app, client, mailbox, staf
     assert r.status_code == 409  # nothing left to appeal
 
 
-async def test_overturn_reopens_with_the_appeal_deadline(app, client, mailbox, staff):
+async def test_overturn_reopens_with_the_appeal_deadline(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction="US-OR")
     appeal = (await file_appeal(client, case_id, token)).json()
     assert (
@@ -146,16 +148,19 @@ async def test_overturn_reopens_with_the_appeal_deadline(app, client, mailbox, s
         headers=auth(staff["rev2"]),
     )
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "overturned" and r.json()["case"]["status"] == "in_progress"
+    assert r.json()["status"] == "overturned"
+    assert r.json()["case"]["status"] == "in_progress"
     case = (await client.get(f"/api/v1/cases/{case_id}", headers=auth(staff["handler"]))).json()
     assert case["deadlines"]["respond_by"] == appeal["respond_by"]
     await deliver(app)
-    assert "changed our decision" in body_text(mailbox.last_to(REQ))
+    assert "changed our decision" in body_text(mailbox.last_to(REQUESTER))
     r = await act(client, staff["handler"], case_id, "fulfil")
     assert r.status_code == 200, r.text
 
 
-async def test_bad_tokens_and_unrefused_requests(app, client, mailbox, staff):
+async def test_bad_tokens_and_unrefused_requests(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     import uuid
 
     case_id, token = await refused_case(client, app, mailbox, staff)
@@ -172,7 +177,8 @@ async def test_bad_tokens_and_unrefused_requests(app, client, mailbox, staff):
     await deliver(app)
     ok_token = token_of(link_in(mailbox.last_to("happy@example.org"), f"/requests/{ok_id}?token="))
     r = await file_appeal(client, ok_id, ok_token)
-    assert r.status_code == 409 and "not allowed while the case is fulfilled" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "not allowed while the case is fulfilled" in r.json()["detail"]
 
     async with app.state.engine.begin() as conn:  # the decision was made long ago
         await conn.execute(
@@ -180,14 +186,19 @@ async def test_bad_tokens_and_unrefused_requests(app, client, mailbox, staff):
             {"t": datetime.now(UTC) - timedelta(days=400)},
         )
     r = await file_appeal(client, case_id, token)
-    assert r.status_code == 409 and "appeal period has ended" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "appeal period has ended" in r.json()["detail"]
     page = await client.get(f"/requests/{case_id}/appeal", params={"token": token})
     assert "time to appeal this decision has ended" in page.text
 
 
 async def test_internal_review_where_the_law_grants_no_appeal(
-    app, client, mailbox, staff, settings
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    staff: dict[str, str],
+    settings: Settings,
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction="DE")
     r = await file_appeal(client, case_id, token)
     assert r.status_code == 201
@@ -198,10 +209,13 @@ async def test_internal_review_where_the_law_grants_no_appeal(
     detail = (
         await client.get(f"/api/v1/appeals/{appeal['id']}", headers=auth(staff["rev1"]))
     ).json()
-    assert detail["statutory"] is False and detail["original_decider"] == "decider@example.com"
+    assert detail["statutory"] is False
+    assert detail["original_decider"] == "decider@example.com"
 
 
-async def test_colorado_appeal_extension(app, client, mailbox, staff):
+async def test_colorado_appeal_extension(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction="US-CO")
     appeal = (await file_appeal(client, case_id, token)).json()
     url = f"/api/v1/appeals/{appeal['id']}/actions"
@@ -213,7 +227,8 @@ async def test_colorado_appeal_extension(app, client, mailbox, staff):
     assert r.status_code == 200, r.text
     d = r.json()["deadlines"]
     received = date.fromisoformat(appeal["received_date"])
-    assert d["extended"] and date.fromisoformat(d["respond_by"]) == received + timedelta(days=105)
+    assert d["extended"]
+    assert date.fromisoformat(d["respond_by"]) == received + timedelta(days=105)
     r = await client.post(
         url, json={"action": "extend", "reason": "again"}, headers=auth(staff["rev1"])
     )
@@ -226,10 +241,13 @@ async def test_colorado_appeal_extension(app, client, mailbox, staff):
         json={"action": "extend", "reason": "x"},
         headers=auth(staff["rev1"]),
     )
-    assert r.status_code == 409 and "no extension" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "no extension" in r.json()["detail"]
 
 
-async def test_two_reviewers_deciding_at_once(app, client, mailbox, staff):
+async def test_two_reviewers_deciding_at_once(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff)
     appeal = (await file_appeal(client, case_id, token)).json()
     url = f"/api/v1/appeals/{appeal['id']}/actions"
@@ -247,11 +265,18 @@ async def test_two_reviewers_deciding_at_once(app, client, mailbox, staff):
     assert sorted([r1.status_code, r2.status_code]) == [200, 409], (r1.text, r2.text)
 
 
-async def test_appeals_queue_and_reminders(app, client, mailbox, staff, settings):
+async def test_appeals_queue_and_reminders(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    staff: dict[str, str],
+    settings: Settings,
+) -> None:
     case_id, token = await refused_case(client, app, mailbox, staff)
     appeal = (await file_appeal(client, case_id, token)).json()
     r = await client.get("/api/v1/appeals", headers=auth(staff["rev1"]))
-    assert r.status_code == 200 and [a["id"] for a in r.json()["items"]] == [appeal["id"]]
+    assert r.status_code == 200
+    assert [a["id"] for a in r.json()["items"]] == [appeal["id"]]
     due = date.fromisoformat(appeal["respond_by"])
     result = await sweep(
         app.state.sessionmaker, settings, datetime.combine(due - timedelta(days=1), time(12), UTC)

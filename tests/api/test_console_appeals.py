@@ -13,16 +13,31 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
-from tests.api.test_appeals import file_appeal, refused_case
-from tests.api.test_console_http import HREF, PASSWORD, csrf_in, events, login, token_of_page
-from tests.helpers import auth, body_text, deliver, link_in, make_staff
+from tests.helpers import (
+    HREF,
+    PASSWORD,
+    Mailbox,
+    NewBrowser,
+    auth,
+    body_text,
+    csrf_in,
+    deliver,
+    events,
+    file_appeal,
+    link_in,
+    login,
+    make_staff,
+    refused_case,
+    token_of_page,
+)
 
 LEGAL_HOLD = "The data is under a legal hold."  # the refusal's explanation in refused_case
 
 
 @pytest.fixture
-async def staff(app: Any) -> dict[str, str]:
+async def staff(app: FastAPI) -> dict[str, str]:
     """Bearer tokens; the console users log in with the same e-mail and password."""
     return {
         "decider": await make_staff(app, "decider@example.com", "admin", PASSWORD),
@@ -34,7 +49,7 @@ async def staff(app: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-async def browser_for(app: Any) -> AsyncIterator[Any]:
+async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
     """A separate cookie jar per staff member, logged in through the console's form."""
     clients: list[httpx.AsyncClient] = []
 
@@ -51,7 +66,14 @@ async def browser_for(app: Any) -> AsyncIterator[Any]:
         await c.aclose()
 
 
-async def appealed(client, app, mailbox, staff, jurisdiction="US-VA", **fields) -> tuple[str, str]:
+async def appealed(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    mailbox: Mailbox,
+    staff: dict[str, str],
+    jurisdiction: str = "US-VA",
+    **fields: Any,
+) -> tuple[str, str]:
     """(case id, appeal id): refused by decider@example.com, then appealed by the requester."""
     case_id, token = await refused_case(client, app, mailbox, staff, jurisdiction, **fields)
     r = await file_appeal(client, case_id, token)
@@ -86,13 +108,19 @@ def forms_on(html: str) -> set[str]:
 
 
 async def test_pages_need_a_login_and_the_email_link_leads_to_the_appeal(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     for path in ("/console/appeals", f"/console/appeals/{uuid.uuid4()}"):
         r = await client.get(path)
-        assert r.status_code == 303 and r.headers["location"] == "/console/login"
+        assert r.status_code == 303
+        assert r.headers["location"] == "/console/login"
     r = await client.post(f"/console/appeals/{uuid.uuid4()}/actions", data={"action": "assign"})
-    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/login"
 
     _, appeal_id = await appealed(client, app, mailbox, staff)
     await deliver(app)
@@ -101,18 +129,25 @@ async def test_pages_need_a_login_and_the_email_link_leads_to_the_appeal(
     assert path == f"/console/appeals/{appeal_id}"
     c = await browser_for()
     r = await c.get(path)
-    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/login"
     r = await login(c, "rev1@example.com")
-    assert r.status_code == 303 and r.headers["location"] == path
+    assert r.status_code == 303
+    assert r.headers["location"] == path
     r = await c.get(path)
-    assert r.status_code == 200 and "I was never told about any legal hold." in r.text
+    assert r.status_code == 200
+    assert "I was never told about any legal hold." in r.text
     r = await c.get(f"/console/appeals/{uuid.uuid4()}")
     assert r.status_code == 404
 
 
 async def test_queue_sorted_by_appeal_deadline_with_filters(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     va_case, va = await appealed(client, app, mailbox, staff, "US-VA", email="va@example.org")
     or_case, oregon = await appealed(client, app, mailbox, staff, "US-OR", email="or@example.org")
     late_case, _ = await appealed(client, app, mailbox, staff, "US-CT", email="ct@example.org")
@@ -127,71 +162,98 @@ async def test_queue_sorted_by_appeal_deadline_with_filters(
         )
     c = await browser_for("rev1@example.com")
     r = await c.get("/console/appeals")
-    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "no-store"
     html = r.text
     assert '<a href="/console/appeals" aria-current="page">Appeals</a>' in html
     order = [html.index(refs[x]) for x in (late_case, or_case, va_case)]
     assert order == sorted(order), "soonest appeal deadline first (CT overdue, OR +45, VA +60)"
-    assert "Overdue" in html and 'class="is-overdue"' in html
+    assert "Overdue" in html
+    assert 'class="is-overdue"' in html
     assert f'href="/console/appeals/{oregon}"' in html
-    assert "<caption" in html and "Waiting for a reviewer" in html
+    assert "<caption" in html
+    assert "Waiting for a reviewer" in html
 
     assert (await post_appeal(c, va, "assign", assignee="rev1@example.com")).status_code == 303
     r = await c.get("/console/appeals", params={"status": "appeal_in_review"})
-    assert refs[va_case] in r.text and refs[or_case] not in r.text
+    assert refs[va_case] in r.text
+    assert refs[or_case] not in r.text
     r = await c.get("/console/appeals", params={"assignee": "me"})
-    assert refs[va_case] in r.text and refs[late_case] not in r.text
+    assert refs[va_case] in r.text
+    assert refs[late_case] not in r.text
     r = await c.get("/console/appeals", params={"assignee": "none"})
-    assert refs[va_case] not in r.text and refs[or_case] in r.text
+    assert refs[va_case] not in r.text
+    assert refs[or_case] in r.text
     rev2 = await browser_for("rev2@example.com")
     r = await rev2.get("/console/appeals", params={"assignee": "me"})
     assert "No appeals match" in r.text
     r = await c.get("/console/appeals", params={"status": "nonsense", "assignee": "x"})
-    assert r.status_code == 200 and "Unknown status filter" in r.text
+    assert r.status_code == 200
+    assert "Unknown status filter" in r.text
     assert refs[va_case] in r.text
     r = await c.get("/console/appeals", params={"cursor": "garbage"})
-    assert r.status_code == 200 and "not valid" in r.text
+    assert r.status_code == 200
+    assert "not valid" in r.text
     for page in (html, (await appeal_page(c, va))[0]):
         for url in HREF.findall(page):
-            assert "@" not in url and "example.org" not in url, url
+            assert "@" not in url, url
+            assert "example.org" not in url, url
 
 
 async def test_reviewer_assigns_and_overturns_beside_the_case(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     case_id, appeal_id = await appealed(client, app, mailbox, staff, "US-OR")
     c = await browser_for("rev1@example.com")
     html, _, _ = await appeal_page(c, appeal_id)
     # The appeal beside the case: the reason, the refusal it contests, the timeline.
     assert "I was never told about any legal hold." in html
-    assert "A legal exception applies" in html and LEGAL_HOLD in html
-    assert "decider@example.com" in html and "statutory appeal" in html
-    assert f'href="/console/cases/{case_id}"' in html and 'id="timeline"' in html
+    assert "A legal exception applies" in html
+    assert LEGAL_HOLD in html
+    assert "decider@example.com" in html
+    assert "statutory appeal" in html
+    assert f'href="/console/cases/{case_id}"' in html
+    assert 'id="timeline"' in html
     assert forms_on(html) == {"assign"}
-    assert "assign the appeal first" in html and "allows no extension" in html
+    assert "assign the appeal first" in html
+    assert "allows no extension" in html
 
     r = await post_appeal(c, appeal_id, "overturn", explanation="Too early")
-    assert r.status_code == 409 and "not allowed while the appeal is appealed" in r.text
+    assert r.status_code == 409
+    assert "not allowed while the appeal is appealed" in r.text
     r = await post_appeal(c, appeal_id, "assign", assignee="rev1@example.com")
-    assert r.status_code == 303 and r.headers["location"] == f"/console/appeals/{appeal_id}"
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/console/appeals/{appeal_id}"
     html, _, _ = await appeal_page(c, appeal_id)
-    assert "The appeal was assigned." in html and forms_on(html) == {"assign", "uphold", "overturn"}
-    assert "Appeal assigned" in html and "to rev1@example.com" in html
+    assert "The appeal was assigned." in html
+    assert forms_on(html) == {"assign", "uphold", "overturn"}
+    assert "Appeal assigned" in html
+    assert "to rev1@example.com" in html
 
     r = await post_appeal(c, appeal_id, "overturn", explanation="   ")
-    assert r.status_code == 422 and "xplanation" in r.text
+    assert r.status_code == 422
+    assert "xplanation" in r.text
     assert '<details class="action" id="action-overturn" open>' in r.text
     r = await post_appeal(c, appeal_id, "overturn", explanation="The hold ended last month.")
     assert r.status_code == 303
     html, _, _ = await appeal_page(c, appeal_id)
-    assert "The refusal was overturned" in html and "Overturned" in html
-    assert "The hold ended last month." in html and "rev1@example.com" in html
+    assert "The refusal was overturned" in html
+    assert "Overturned" in html
+    assert "The hold ended last month." in html
+    assert "rev1@example.com" in html
     assert "Appeal decided: refusal overturned" in html
     # The case's own decision fields are cleared by the overturn; the refusal stays on show.
-    assert "A legal exception applies" in html and LEGAL_HOLD in html
-    assert forms_on(html) == set() and "the appeal is decided" in html
+    assert "A legal exception applies" in html
+    assert LEGAL_HOLD in html
+    assert forms_on(html) == set()
+    assert "the appeal is decided" in html
     appeal = await appeal_json(client, staff["rev1"], appeal_id)
-    assert appeal["status"] == "overturned" and appeal["case"]["status"] == "in_progress"
+    assert appeal["status"] == "overturned"
+    assert appeal["case"]["status"] == "in_progress"
     assert (await events(app, case_id))[-3:] == ["appeal", "appeal_assign", "appeal_overturn"]
     case_html = (await c.get(f"/console/cases/{case_id}")).text
     assert f'href="/console/appeals/{appeal_id}"' in case_html
@@ -200,20 +262,26 @@ async def test_reviewer_assigns_and_overturns_beside_the_case(
 
 
 async def test_the_original_decider_may_not_decide_and_handlers_may_not_act(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     case_id, appeal_id = await appealed(client, app, mailbox, staff)
     rev1 = await browser_for("rev1@example.com")
     html, _, _ = await appeal_page(rev1, appeal_id)
     assert 'value="decider@example.com"' not in html  # not offered as a reviewer
     r = await post_appeal(rev1, appeal_id, "assign", assignee="decider@example.com")
-    assert r.status_code == 422 and "made the original decision" in r.text
+    assert r.status_code == 422
+    assert "made the original decision" in r.text
     assert (await post_appeal(rev1, appeal_id, "assign", assignee="rev2@example.com")).is_redirect
 
     decider = await browser_for("decider@example.com")  # an admin, who refused the request
     html, _, _ = await appeal_page(decider, appeal_id)
     assert "you may not decide its appeal" in html
-    assert "uphold" not in forms_on(html) and "overturn" not in forms_on(html)
+    assert "uphold" not in forms_on(html)
+    assert "overturn" not in forms_on(html)
     before = await events(app, case_id)
     r = await post_appeal(decider, appeal_id, "uphold", explanation="I was right.")
     assert r.status_code == 403
@@ -223,7 +291,8 @@ async def test_the_original_decider_may_not_decide_and_handlers_may_not_act(
     for who in ("handler@example.com", "auditor@example.com"):
         c = await browser_for(who)
         html, _, token = await appeal_page(c, appeal_id)
-        assert "can see this appeal but not act" in html and forms_on(html) == set()
+        assert "can see this appeal but not act" in html
+        assert forms_on(html) == set()
         r = await c.post(
             f"/console/appeals/{appeal_id}/actions",
             data={"action": "overturn", "explanation": "x", "expected_version": "2",
@@ -238,8 +307,12 @@ async def test_the_original_decider_may_not_decide_and_handlers_may_not_act(
 
 
 async def test_stale_form_is_409_and_forms_need_the_csrf_token(
-    app, client, mailbox, browser_for, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     case_id, appeal_id = await appealed(client, app, mailbox, staff)
     c = await browser_for("rev1@example.com")
     _, version, token = await appeal_page(c, appeal_id)
@@ -248,7 +321,8 @@ async def test_stale_form_is_409_and_forms_need_the_csrf_token(
     before = await events(app, case_id)
     assert (await c.post(url, data=form)).status_code == 403
     r = await c.post(url, data={**form, "csrf_token": "0" * 40})
-    assert r.status_code == 403 and "nothing was changed" in r.text
+    assert r.status_code == 403
+    assert "nothing was changed" in r.text
     other = await browser_for("rev2@example.com")
     assert (
         await c.post(url, data={**form, "csrf_token": await token_of_page(other)})
@@ -263,23 +337,34 @@ async def test_stale_form_is_409_and_forms_need_the_csrf_token(
     assert r.status_code == 200
     r = await c.post(url, data={**form, "csrf_token": token})
     assert r.status_code == 409
-    assert "changed by someone else" in r.text and "Reload the appeal" in r.text
+    assert "changed by someone else" in r.text
+    assert "Reload the appeal" in r.text
     assert (await appeal_json(client, staff["rev1"], appeal_id))["assignee"] == "rev2@example.com"
     r = await c.post(url, data={"action": "assign", "csrf_token": token})
-    assert r.status_code == 422 and "version" in r.text
+    assert r.status_code == 422
+    assert "version" in r.text
 
 
-async def test_colorado_appeals_can_be_extended_once(app, client, mailbox, browser_for, staff):
+async def test_colorado_appeals_can_be_extended_once(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
     _, appeal_id = await appealed(client, app, mailbox, staff, "US-CO")
     c = await browser_for("rev1@example.com")
     html, _, _ = await appeal_page(c, appeal_id)
-    assert "extend" in forms_on(html) and "Allowed, to" in html
+    assert "extend" in forms_on(html)
+    assert "Allowed, to" in html
     r = await post_appeal(c, appeal_id, "extend", reason="")
     assert r.status_code == 422
     r = await post_appeal(c, appeal_id, "extend", reason="Many systems to check.")
     assert r.status_code == 303
     html, _, _ = await appeal_page(c, appeal_id)
-    assert "The appeal deadline was extended" in html and "Appeal deadline extended" in html
-    assert "extend" not in forms_on(html) and "already extended" in html
+    assert "The appeal deadline was extended" in html
+    assert "Appeal deadline extended" in html
+    assert "extend" not in forms_on(html)
+    assert "already extended" in html
     appeal = await appeal_json(client, staff["rev1"], appeal_id)
     assert appeal["deadlines"]["extended"] is True

@@ -12,28 +12,34 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.auth import service
-from tests.helpers import act, auth, deliver, make_staff, open_case
+from tests.helpers import (
+    HREF,
+    PASSWORD,
+    Mailbox,
+    NewBrowser,
+    act,
+    auth,
+    csrf_in,
+    deliver,
+    events,
+    found,
+    login,
+    make_staff,
+    open_case,
+    token_of_page,
+)
 
-PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-HREF = re.compile(r'(?:href|action)="([^"]+)"')
 
-
-def csrf_in(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-async def add_staff(app: Any, email: str, role: str) -> None:
+async def add_staff(app: FastAPI, email: str, role: str) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         await service.create_user(session, email, role, PASSWORD)
 
 
 @pytest.fixture
-async def browser_for(app: Any) -> AsyncIterator[Any]:
+async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
     """A separate cookie jar per staff member, as separate browsers would have."""
     clients: list[httpx.AsyncClient] = []
 
@@ -50,27 +56,11 @@ async def browser_for(app: Any) -> AsyncIterator[Any]:
         await c.aclose()
 
 
-async def login(c: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    page = await c.get("/console/login")
-    assert page.status_code == 200
-    r = await c.post(
-        "/console/login",
-        data={"email": email, "password": password, "csrf_token": csrf_in(page.text)},
-    )
-    return r
-
-
-async def token_of_page(c: httpx.AsyncClient, path: str = "/console") -> str:
-    r = await c.get(path)
-    assert r.status_code == 200, r.text
-    return csrf_in(r.text)
-
-
 async def case_page(c: httpx.AsyncClient, case_id: str) -> tuple[str, int, str]:
     """(html, the version the forms carry, csrf token)."""
     r = await c.get(f"/console/cases/{case_id}")
     assert r.status_code == 200, r.text
-    version = int(re.search(r'name="expected_version" value="(\d+)"', r.text).group(1))
+    version = int(found(r'name="expected_version" value="(\d+)"', r.text))
     return r.text, version, csrf_in(r.text)
 
 
@@ -82,15 +72,6 @@ async def post_action(
     return await c.post(f"/console/cases/{case_id}/actions", data=data)
 
 
-async def events(app: Any, case_id: str) -> list[str]:
-    async with app.state.engine.connect() as conn:
-        rows = await conn.execute(
-            sa.text("SELECT action FROM case_event WHERE case_id = :id ORDER BY seq"),
-            {"id": uuid.UUID(case_id).hex if app.state.settings.is_sqlite else case_id},
-        )
-        return [r[0] for r in rows]
-
-
 async def case_json(client: httpx.AsyncClient, token: str, case_id: str) -> dict[str, Any]:
     r = await client.get(f"/api/v1/cases/{case_id}", headers=auth(token))
     assert r.status_code == 200
@@ -98,12 +79,12 @@ async def case_json(client: httpx.AsyncClient, token: str, case_id: str) -> dict
 
 
 @pytest.fixture
-async def admin_token(app: Any) -> str:
+async def admin_token(app: FastAPI) -> str:
     return await make_staff(app, "admin@example.com", "admin", PASSWORD)
 
 
 @pytest.fixture
-async def team(app: Any, admin_token: str) -> str:
+async def team(app: FastAPI, admin_token: str) -> str:
     for email, role in [
         ("handler@example.com", "handler"),
         ("handler2@example.com", "handler"),
@@ -128,32 +109,41 @@ async def team(app: Any, admin_token: str) -> str:
         "/console/new",
     ],
 )
-async def test_pages_redirect_to_login_when_logged_out(client, path):
+async def test_pages_redirect_to_login_when_logged_out(
+    client: httpx.AsyncClient, path: str
+) -> None:
     r = await client.get(path)
-    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/login"
 
 
-async def test_posts_redirect_to_login_when_logged_out(client):
+async def test_posts_redirect_to_login_when_logged_out(client: httpx.AsyncClient) -> None:
     r = await client.post(f"/console/cases/{uuid.uuid4()}/actions", data={"action": "note"})
-    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/login"
 
 
-async def test_login_regenerates_the_session_and_logout_ends_it(app, browser_for, team):
+@pytest.mark.usefixtures("team")
+async def test_login_regenerates_the_session_and_logout_ends_it(browser_for: NewBrowser) -> None:
     c = await browser_for()
     page = await c.get("/console/login")
-    assert page.status_code == 200 and 'autocomplete="current-password"' in page.text
+    assert page.status_code == 200
+    assert 'autocomplete="current-password"' in page.text
     before_session = c.cookies.get("dsr_session")
     before_csrf = csrf_in(page.text)
 
     r = await login(c, "handler@example.com", "wrong password!")
-    assert r.status_code == 401 and "not right" in r.text
+    assert r.status_code == 401
+    assert "not right" in r.text
     assert (await c.get("/console")).status_code == 303
 
     r = await login(c, "handler@example.com")
-    assert r.status_code == 303 and r.headers["location"] == "/console"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console"
     assert c.cookies.get("dsr_session") != before_session
     queue = await c.get("/console")
-    assert queue.status_code == 200 and "handler@example.com" in queue.text
+    assert queue.status_code == 200
+    assert "handler@example.com" in queue.text
     token = csrf_in(queue.text)
     assert token != before_csrf  # a new token at login
     assert queue.headers["cache-control"] == "no-store"
@@ -163,25 +153,31 @@ async def test_login_regenerates_the_session_and_logout_ends_it(app, browser_for
     assert r.status_code == 403  # logging out is a form like any other
     assert (await c.get("/console")).status_code == 200
     r = await c.post("/console/logout", data={"csrf_token": token})
-    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/login"
     assert (await c.get("/console")).status_code == 303
     assert "logged out" in (await c.get("/console/login")).text
 
 
-async def test_login_returns_to_the_page_asked_for(app, client, mailbox, browser_for, team):
+@pytest.mark.usefixtures("team")
+async def test_login_returns_to_the_page_asked_for(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for()
     r = await c.get(f"/console/cases/{case_id}")  # a link in an e-mail, before logging in
     assert r.headers["location"] == "/console/login"
     r = await login(c, "handler@example.com")
-    assert r.status_code == 303 and r.headers["location"] == f"/console/cases/{case_id}"
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/console/cases/{case_id}"
     other = await browser_for()
     await other.get("/console?status=all&type=access")
     r = await login(other, "handler@example.com")
     assert r.headers["location"] == "/console?status=all&type=access"
 
 
-async def test_login_needs_csrf_and_is_rate_limited(app, browser_for, team):
+@pytest.mark.usefixtures("team")
+async def test_login_needs_csrf_and_is_rate_limited(app: FastAPI, browser_for: NewBrowser) -> None:
     c = await browser_for()
     await c.get("/console/login")
     r = await c.post("/console/login", data={"email": "handler@example.com", "password": PASSWORD})
@@ -193,10 +189,12 @@ async def test_login_needs_csrf_and_is_rate_limited(app, browser_for, team):
     assert (await login(c, "handler@example.com", "wrong password!")).status_code == 401
     assert (await login(c, "handler@example.com", "wrong password!")).status_code == 401
     r = await login(c, "handler@example.com")
-    assert r.status_code == 429 and "too many" in r.text.lower()
+    assert r.status_code == 429
+    assert "too many" in r.text.lower()
 
 
-async def test_inactive_user_is_logged_out(app, browser_for, team):
+@pytest.mark.usefixtures("team")
+async def test_inactive_user_is_logged_out(app: FastAPI, browser_for: NewBrowser) -> None:
     c = await browser_for("handler@example.com")
     assert (await c.get("/console")).status_code == 200
     async with app.state.engine.begin() as conn:
@@ -209,9 +207,10 @@ async def test_inactive_user_is_logged_out(app, browser_for, team):
 # --- CSRF ------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("team")
 async def test_forms_without_or_with_a_wrong_csrf_token_are_refused(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("handler@example.com")
     _, version, token = await case_page(c, case_id)
@@ -220,7 +219,8 @@ async def test_forms_without_or_with_a_wrong_csrf_token_are_refused(
     url = f"/console/cases/{case_id}/actions"
     assert (await c.post(url, data=form)).status_code == 403
     r = await c.post(url, data={**form, "csrf_token": "0" * 40})
-    assert r.status_code == 403 and "nothing was changed" in r.text
+    assert r.status_code == 403
+    assert "nothing was changed" in r.text
     # Another user's valid token does not work in this session either.
     other = await browser_for("handler2@example.com")
     r = await c.post(url, data={**form, "csrf_token": await token_of_page(other)})
@@ -243,8 +243,8 @@ async def test_forms_without_or_with_a_wrong_csrf_token_are_refused(
 
 
 async def test_api_calls_with_the_session_cookie_need_the_csrf_header(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("handler@example.com")
     token = await token_of_page(c)
@@ -252,7 +252,8 @@ async def test_api_calls_with_the_session_cookie_need_the_csrf_header(
     assert (await c.get(f"/api/v1/cases/{case_id}")).status_code == 200
     body = {"action": "note", "text": "from the console"}
     r = await c.post(f"/api/v1/cases/{case_id}/actions", json=body)
-    assert r.status_code == 403 and "X-CSRF-Token" in r.json()["detail"]
+    assert r.status_code == 403
+    assert "X-CSRF-Token" in r.json()["detail"]
     r = await c.post(
         f"/api/v1/cases/{case_id}/actions", json=body, headers={"X-CSRF-Token": "f" * 40}
     )
@@ -269,8 +270,8 @@ async def test_api_calls_with_the_session_cookie_need_the_csrf_header(
 
 
 async def test_queue_sorted_by_deadline_with_filters_and_no_personal_data_in_urls(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     ca = await open_case(client, app, mailbox, jurisdiction="US-CA", email="ca@example.org")
     br = await open_case(client, app, mailbox, jurisdiction="BR", email="br@example.org")
     de = await open_case(
@@ -288,36 +289,54 @@ async def test_queue_sorted_by_deadline_with_filters_and_no_personal_data_in_url
     html = r.text
     order = [html.index(ref[x]) for x in (ca, br, de)]
     assert order == sorted(order), "soonest deadline first"
-    assert "Overdue" in html and 'class="is-overdue"' in html
+    assert "Overdue" in html
+    assert 'class="is-overdue"' in html
 
     r = await c.get("/console", params={"jurisdiction": "BR"})
-    assert ref[br] in r.text and ref[ca] not in r.text and ref[de] not in r.text
+    assert ref[br] in r.text
+    assert ref[ca] not in r.text
+    assert ref[de] not in r.text
     r = await c.get("/console", params={"type": "deletion"})
-    assert ref[de] in r.text and ref[br] not in r.text
+    assert ref[de] in r.text
+    assert ref[br] not in r.text
     r = await c.get("/console", params={"due_before": "2021-01-01"})
-    assert ref[ca] in r.text and ref[br] not in r.text
+    assert ref[ca] in r.text
+    assert ref[br] not in r.text
     r = await c.get("/console", params={"status": "in_progress"})
     assert "No cases match" in r.text
 
     await post_action(c, br, "assign", assignee="handler@example.com")
     r = await c.get("/console", params={"assignee": "me"})
-    assert ref[br] in r.text and ref[ca] not in r.text
+    assert ref[br] in r.text
+    assert ref[ca] not in r.text
     r = await c.get("/console", params={"assignee": "none"})
-    assert ref[br] not in r.text and ref[ca] in r.text
+    assert ref[br] not in r.text
+    assert ref[ca] in r.text
     r = await c.get("/console", params={"status": "nonsense", "assignee": "x", "due_before": "y"})
-    assert r.status_code == 200 and "Unknown status filter" in r.text
+    assert r.status_code == 200
+    assert "Unknown status filter" in r.text
 
     # Search by e-mail is a POST; the address is in the body of the page only.
     token = csrf_in(html)
     r = await c.post("/console/search", data={"email": "BR@example.org ", "csrf_token": token})
-    assert r.status_code == 200 and ref[br] in r.text and ref[ca] not in r.text
+    assert r.status_code == 200
+    assert ref[br] in r.text
+    assert ref[ca] not in r.text
     assert (await c.get("/console/search")).status_code == 405
     for page in (html, r.text, (await case_page(c, br))[0]):
         for url in HREF.findall(page):
-            assert "@" not in url and "example.org" not in url, url
+            assert "@" not in url, url
+            assert "example.org" not in url, url
 
 
-async def test_queue_pages_with_a_cursor(app, client, mailbox, browser_for, team, monkeypatch):
+async def test_queue_pages_with_a_cursor(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    team: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from dsr.web.console import queue
 
     monkeypatch.setattr(queue, "PAGE_SIZE", 2)
@@ -328,16 +347,21 @@ async def test_queue_pages_with_a_cursor(app, client, mailbox, browser_for, team
     c = await browser_for("handler@example.com")
     first = (await c.get("/console", params={"jurisdiction": "EU"})).text
     match = re.search(r'href="/console\?([^"]+)" rel="next"', first)
-    assert match and "jurisdiction=EU" in match.group(1)
+    assert match
+    assert "jurisdiction=EU" in match.group(1)
     second = (await c.get("/console?" + match.group(1).replace("&amp;", "&"))).text
     shown = [r for r in refs if r in first] + [r for r in refs if r in second]
-    assert sorted(shown) == sorted(refs) and 'rel="next"' not in second
+    assert sorted(shown) == sorted(refs)
+    assert 'rel="next"' not in second
     assert "First page" in second
     r = await c.get("/console", params={"cursor": "garbage"})
-    assert r.status_code == 200 and "not valid" in r.text
+    assert r.status_code == 200
+    assert "not valid" in r.text
 
 
-async def test_bulk_assign_and_deny_report_each_case(app, client, mailbox, browser_for, team):
+async def test_bulk_assign_and_deny_report_each_case(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     ids = [await open_case(client, app, mailbox, email=f"b{i}@example.org") for i in range(3)]
     await act(client, team, ids[2], "withdraw")
     c = await browser_for("handler@example.com")
@@ -352,21 +376,25 @@ async def test_bulk_assign_and_deny_report_each_case(app, client, mailbox, brows
         },
     )
     assert r.status_code == 200, r.text
-    assert "2 done, 1 not done" in r.text and "not allowed while the case is withdrawn" in r.text
+    assert "2 done, 1 not done" in r.text
+    assert "not allowed while the case is withdrawn" in r.text
     for cid in ids[:2]:
         case = await case_json(client, team, cid)
-        assert case["assignee"] == "handler2@example.com" and case["status"] == "in_progress"
+        assert case["assignee"] == "handler2@example.com"
+        assert case["status"] == "in_progress"
 
     r = await c.post(
         "/console/cases/bulk",
         data={"csrf_token": token, "action": "deny", "reason_code": "other", "case_id": ids[:2]},
     )
-    assert r.status_code == 422 and "explanation" in r.text
+    assert r.status_code == 422
+    assert "explanation" in r.text
     assert (await case_json(client, team, ids[0]))["status"] == "in_progress"
     r = await c.post(
         "/console/cases/bulk", data={"csrf_token": token, "action": "assign", "assignee": "x"}
     )
-    assert r.status_code == 422 and "Select at least one case" in r.text
+    assert r.status_code == 422
+    assert "Select at least one case" in r.text
     r = await c.post(
         "/console/cases/bulk",
         data={
@@ -384,9 +412,10 @@ async def test_bulk_assign_and_deny_report_each_case(app, client, mailbox, brows
 # --- case page and actions ----------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("team")
 async def test_case_page_shows_the_request_escaped_and_the_allowed_forms(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     case_id = await open_case(
         client,
         app,
@@ -398,9 +427,13 @@ async def test_case_page_shows_the_request_escaped_and_the_allowed_forms(
     )
     c = await browser_for("handler@example.com")
     html, _, _ = await case_page(c, case_id)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; Ada" in html and "<script>alert(1)" not in html
-    assert "born 1816" in html and "born 1815" in html and "requester@example.org" in html
-    assert "Acknowledge by" in html and "Extended respond by" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Ada" in html
+    assert "<script>alert(1)" not in html
+    assert "born 1816" in html
+    assert "born 1815" in html
+    assert "requester@example.org" in html
+    assert "Acknowledge by" in html
+    assert "Extended respond by" in html
     forms = set(re.findall(r'name="action" value="([a-z_]+)"', html))
     assert forms == {"assign", "extend", "deny", "withdraw", "note"}
     r = await post_action(c, case_id, "assign", assignee="handler@example.com")
@@ -412,8 +445,8 @@ async def test_case_page_shows_the_request_escaped_and_the_allowed_forms(
 
 
 async def test_stale_form_is_refused_with_409_and_changes_nothing(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("handler@example.com")
     _, version, token = await case_page(c, case_id)
@@ -429,42 +462,54 @@ async def test_stale_form_is_refused_with_409_and_changes_nothing(
         },
     )
     assert r.status_code == 409
-    assert "changed by someone else" in r.text and "Reload" in r.text
+    assert "changed by someone else" in r.text
+    assert "Reload" in r.text
     assert 'id="error-summary" role="alert"' in r.text
     assert await events(app, case_id) == before
     assert (await case_json(client, team, case_id))["status"] == "open"
 
 
+@pytest.mark.usefixtures("team")
 async def test_state_machine_refusals_are_shown_in_plain_words(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="BR")
     c = await browser_for("handler@example.com")
     r = await post_action(c, case_id, "fulfil")
-    assert r.status_code == 409 and "not allowed while the case is open" in r.text
+    assert r.status_code == 409
+    assert "not allowed while the case is open" in r.text
     r = await post_action(c, case_id, "extend", reason="")
-    assert r.status_code == 422 and "Reason is required" in r.text
+    assert r.status_code == 422
+    assert "Reason is required" in r.text
     r = await post_action(c, case_id, "extend", reason="Busy")
-    assert r.status_code == 409 and "allows no extension" in r.text
+    assert r.status_code == 409
+    assert "allows no extension" in r.text
     r = await post_action(c, case_id, "deny", reason_code="other", explanation="  ")
-    assert r.status_code == 422 and "explanation" in r.text
+    assert r.status_code == 422
+    assert "explanation" in r.text
     assert '<details class="action" id="action-deny" open>' in r.text  # reopened, as typed
     assert '<option value="other" selected>' in r.text
     r = await post_action(c, case_id, "assign", assignee="auditor@example.com")
-    assert r.status_code == 422 and "admin or handler" in r.text
+    assert r.status_code == 422
+    assert "admin or handler" in r.text
     r = await post_action(c, case_id, "note", text="bad \x00 byte")
     assert r.status_code == 422
     r = await c.post(
         f"/console/cases/{case_id}/actions",
         data={"action": "note", "text": "x", "csrf_token": await token_of_page(c)},
     )
-    assert r.status_code == 422 and "version" in r.text
+    assert r.status_code == 422
+    assert "version" in r.text
     assert await events(app, case_id) == ["submit", "verify"]
     r = await c.get(f"/console/cases/{uuid.uuid4()}")
-    assert r.status_code == 404 and "Back to the queue" in r.text
+    assert r.status_code == 404
+    assert "Back to the queue" in r.text
 
 
-async def test_a_case_worked_through_the_console_to_denial(app, client, mailbox, browser_for, team):
+@pytest.mark.usefixtures("team")
+async def test_a_case_worked_through_the_console_to_denial(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="US-CA")
     c = await browser_for("handler@example.com")
     for action, fields in [
@@ -490,13 +535,17 @@ async def test_a_case_worked_through_the_console_to_denial(app, client, mailbox,
     html, _, _ = await case_page(c, case_id)
     for text in ("Please send the account id.", "Many systems to search.", "Legal hold."):
         assert text in html
-    assert "to handler2@example.com" in html and "In progress → Awaiting information" in html
+    assert "to handler2@example.com" in html
+    assert "In progress → Awaiting information" in html
     assert "A legal exception applies" in html
     await deliver(app)
     assert mailbox.to("requester@example.org")
 
 
-async def test_tasks_are_closed_from_the_case_page(app, client, mailbox, browser_for, team):
+@pytest.mark.usefixtures("team")
+async def test_tasks_are_closed_from_the_case_page(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     admin = await browser_for("admin@example.com")
     token = await token_of_page(admin, "/console/data-systems")
     r = await admin.post(
@@ -513,7 +562,8 @@ async def test_tasks_are_closed_from_the_case_page(app, client, mailbox, browser
     r = await admin.post(
         "/console/data-systems", data={"csrf_token": token, "name": "", "owner_email": "x"}
     )
-    assert r.status_code == 422 and "owner email" in r.text
+    assert r.status_code == 422
+    assert "owner email" in r.text
     r = await admin.post(
         "/console/data-systems",
         data={
@@ -528,27 +578,32 @@ async def test_tasks_are_closed_from_the_case_page(app, client, mailbox, browser
     c = await browser_for("handler@example.com")
     await post_action(c, case_id, "assign", assignee="handler@example.com")
     html, _, token = await case_page(c, case_id)
-    assert "fulfil" in html and "2 data-system task(s) are still open" in html
+    assert "fulfil" in html
+    assert "2 data-system task(s) are still open" in html
     task_ids = re.findall(rf"/console/cases/{case_id}/tasks/([0-9a-f-]+)", html)
     crm, warehouse = sorted(set(task_ids), key=task_ids.index)
     url = f"/console/cases/{case_id}/tasks/"
     r = await c.post(url + crm, data={"csrf_token": token, "status": "waived", "reason": ""})
-    assert r.status_code == 422 and "needs a reason" in r.text
+    assert r.status_code == 422
+    assert "needs a reason" in r.text
     r = await c.post(url + crm, data={"csrf_token": token, "status": "waived", "reason": "No data"})
     assert r.status_code == 303
     r = await c.post(url + warehouse, data={"csrf_token": token, "status": "done"})
     assert r.status_code == 303
     r = await c.post(url + warehouse, data={"csrf_token": token, "status": "done"})
-    assert r.status_code == 409 and "already done" in r.text
+    assert r.status_code == 409
+    assert "already done" in r.text
     html, _, _ = await case_page(c, case_id)
-    assert 'name="action" value="fulfil"' in html and "No data" in html
+    assert 'name="action" value="fulfil"' in html
+    assert "No data" in html
     assert (await post_action(c, case_id, "fulfil")).status_code == 303
 
     reviewer = await browser_for("reviewer@example.com")
     systems = await reviewer.get("/console/data-systems")
-    assert "CRM" in systems.text and "Add a data system" not in systems.text
+    assert "CRM" in systems.text
+    assert "Add a data system" not in systems.text
     admin_page = (await admin.get("/console/data-systems")).text
-    system_id = re.search(r"/console/data-systems/([0-9a-f-]+)/deactivate", admin_page).group(1)
+    system_id = found(r"/console/data-systems/([0-9a-f-]+)/deactivate", admin_page)
     url = f"/console/data-systems/{system_id}/deactivate"
     r = await reviewer.post(url, data={"csrf_token": csrf_in(systems.text)})
     assert r.status_code == 403
@@ -560,13 +615,18 @@ async def test_tasks_are_closed_from_the_case_page(app, client, mailbox, browser
 # --- roles -----------------------------------------------------------------------------------
 
 
-async def test_auditor_sees_everything_but_cannot_act(app, client, mailbox, browser_for, team):
+@pytest.mark.usefixtures("team")
+async def test_auditor_sees_everything_but_cannot_act(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("auditor@example.com")
     queue = await c.get("/console")
-    assert queue.status_code == 200 and 'name="case_id"' not in queue.text
+    assert queue.status_code == 200
+    assert 'name="case_id"' not in queue.text
     html, token = (await c.get(f"/console/cases/{case_id}")).text, csrf_in(queue.text)
-    assert "requester@example.org" in html and 'name="expected_version"' not in html
+    assert "requester@example.org" in html
+    assert 'name="expected_version"' not in html
     assert "can see this case but not act" in html
     r = await c.post(
         f"/console/cases/{case_id}/actions",
@@ -586,13 +646,17 @@ async def test_auditor_sees_everything_but_cannot_act(app, client, mailbox, brow
     assert await events(app, case_id) == ["submit", "verify"]
 
 
-async def test_reviewer_can_only_add_notes(app, client, mailbox, browser_for, team):
+@pytest.mark.usefixtures("team")
+async def test_reviewer_can_only_add_notes(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     case_id = await open_case(client, app, mailbox)
     c = await browser_for("reviewer@example.com")
     html, _, _ = await case_page(c, case_id)
     assert set(re.findall(r'name="action" value="([a-z_]+)"', html)) == {"note"}
     r = await post_action(c, case_id, "deny", reason_code="other", explanation="no")
-    assert r.status_code == 403 and "may only be done by" in r.text
+    assert r.status_code == 403
+    assert "may only be done by" in r.text
     r = await post_action(c, case_id, "note", text="A reviewer's note")
     assert r.status_code == 303
     assert "A reviewer&#39;s note" in (await c.get(f"/console/cases/{case_id}")).text
@@ -602,9 +666,10 @@ async def test_reviewer_can_only_add_notes(app, client, mailbox, browser_for, te
 # --- admin pages, staff-entered requests, duplicates ----------------------------------------
 
 
+@pytest.mark.usefixtures("team")
 async def test_failed_notifications_are_listed_and_retried_by_admins(
-    app, client, mailbox, browser_for, team
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser
+) -> None:
     case_id = await open_case(client, app, mailbox, email="lost@example.org")
     async with app.state.engine.begin() as conn:
         await conn.execute(
@@ -617,9 +682,12 @@ async def test_failed_notifications_are_listed_and_retried_by_admins(
     assert (await handler.get("/console/notifications")).status_code == 403
     admin = await browser_for("admin@example.com")
     page = await admin.get("/console/notifications")
-    assert page.status_code == 200 and "acknowledgement" in page.text and "451" in page.text
-    assert "lost@example.org" not in page.text and f"/console/cases/{case_id}" in page.text
-    message_id = re.search(r"/console/notifications/(\d+)/retry", page.text).group(1)
+    assert page.status_code == 200
+    assert "acknowledgement" in page.text
+    assert "451" in page.text
+    assert "lost@example.org" not in page.text
+    assert f"/console/cases/{case_id}" in page.text
+    message_id = found(r"/console/notifications/(\d+)/retry", page.text)
     r = await handler.post(
         f"/console/notifications/{message_id}/retry",
         data={"csrf_token": await token_of_page(handler)},
@@ -635,7 +703,9 @@ async def test_failed_notifications_are_listed_and_retried_by_admins(
     assert len(mailbox.to("lost@example.org")) == 1
 
 
-async def test_staff_record_a_request_received_by_post(app, client, mailbox, browser_for, team):
+async def test_staff_record_a_request_received_by_post(
+    client: httpx.AsyncClient, browser_for: NewBrowser, team: str
+) -> None:
     c = await browser_for("handler@example.com")
     page = await c.get("/console/new")
     token = csrf_in(page.text)
@@ -652,12 +722,13 @@ async def test_staff_record_a_request_received_by_post(app, client, mailbox, bro
         "models": "chat-1, chat-2",
     }
     r = await c.post("/console/new", data=form)
-    assert r.status_code == 422 and "not in the future" in r.text
+    assert r.status_code == 422
+    assert "not in the future" in r.text
     assert 'value="Paula Post"' in r.text
     r = await c.post("/console/new", data={**form, "received_at": "", "email": "nope"})
-    assert (
-        r.status_code == 422 and "valid e-mail" in r.text and "date the request arrived" in r.text
-    )
+    assert r.status_code == 422
+    assert "valid e-mail" in r.text
+    assert "date the request arrived" in r.text
     r = await c.post(
         "/console/new", data={**form, "received_at": "2026-01-05", "identity_verified": "yes"}
     )
@@ -665,23 +736,29 @@ async def test_staff_record_a_request_received_by_post(app, client, mailbox, bro
     case_id = r.headers["location"].rsplit("/", 1)[1]
     assert "@" not in r.headers["location"]
     case = await case_json(client, team, case_id)
-    assert case["status"] == "open" and case["channel"] == "post"
+    assert case["status"] == "open"
+    assert case["channel"] == "post"
     assert case["received_at"].startswith("2026-01-05")
     assert case["type_data"]["models"] == ["chat-1", "chat-2"]
     html = (await c.get(r.headers["location"])).text
-    assert "was recorded" in html and "My phone number" in html and "via Post" in html
+    assert "was recorded" in html
+    assert "My phone number" in html
+    assert "via Post" in html
     reviewer = await browser_for("reviewer@example.com")
     assert (await reviewer.get("/console/new")).status_code == 403
 
 
-async def test_duplicates_are_linked_both_ways(app, client, mailbox, browser_for, team):
+async def test_duplicates_are_linked_both_ways(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, browser_for: NewBrowser, team: str
+) -> None:
     first = await open_case(client, app, mailbox)
     second = await open_case(client, app, mailbox)
     c = await browser_for("handler@example.com")
     first_ref = (await case_json(client, team, first))["reference"]
     second_ref = (await case_json(client, team, second))["reference"]
     html = (await c.get(f"/console/cases/{second}")).text
-    assert f'href="/console/cases/{first}">{first_ref}' in html and "duplicates case" in html
+    assert f'href="/console/cases/{first}">{first_ref}' in html
+    assert "duplicates case" in html
     html = (await c.get(f"/console/cases/{first}")).text
     assert f'href="/console/cases/{second}">{second_ref}' in html
     queue = (await c.get("/console", params={"status": "all"})).text
@@ -720,7 +797,7 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
 }
 
 
-def console_routes(app: Any) -> list[str]:
+def console_routes(app: FastAPI) -> list[str]:
     try:  # as tests/api/test_access_matrix.py walks the routes
         from fastapi.routing import iter_route_contexts
 
@@ -735,13 +812,13 @@ def console_routes(app: Any) -> list[str]:
     return keys
 
 
-def test_every_console_route_has_an_expectation(app):
+def test_every_console_route_has_an_expectation(app: FastAPI) -> None:
     served = set(console_routes(app))
     assert served == set(CONSOLE_EXPECTED) | PUBLIC_ROUTES
 
 
 @pytest.mark.parametrize("role", ["anonymous", "admin", "handler", "reviewer", "auditor"])
-async def test_console_role_matrix(app, browser_for, role):
+async def test_console_role_matrix(app: FastAPI, browser_for: NewBrowser, role: str) -> None:
     if role != "anonymous":
         await add_staff(app, f"{role}@example.com", role)
     c = await browser_for(None if role == "anonymous" else f"{role}@example.com")

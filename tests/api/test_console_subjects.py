@@ -5,30 +5,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from dsr.cases.models import Case
-from tests.helpers import act, make_service_token, make_staff, open_case
+from tests.helpers import PASSWORD, Mailbox, act, csrf_in, make_service_token, make_staff, open_case
 from tests.training import consent, email_key, post_consents
 
-PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 URLS = re.compile(r'(?:href|action|src)="([^"]*)"')
 ADA = "ada@example.org"
 
 
-def csrf_in(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 @pytest.fixture
-async def console(app: Any) -> AsyncIterator[Any]:
+async def console(app: FastAPI) -> AsyncIterator[Callable[[str], Awaitable[httpx.AsyncClient]]]:
     """A logged-in browser (its own cookie jar) for a staff member of the given role."""
     clients: list[httpx.AsyncClient] = []
 
@@ -71,8 +63,11 @@ def exclusion_rows(html: str) -> list[tuple[str, str, str]]:
 
 
 async def test_history_by_email_address_with_consents_and_the_causing_cases(
-    app, client, mailbox, console
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    console: Callable[[str], Awaitable[httpx.AsyncClient]],
+) -> None:
     writer = await make_service_token(app, "sync", "consent:write")
     key = email_key(ADA)
     await post_consents(
@@ -92,7 +87,8 @@ async def test_history_by_email_address_with_consents_and_the_causing_cases(
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
     html = r.text
-    assert key in html and "The key of the e-mail address you entered" in html
+    assert key in html
+    assert "The key of the e-mail address you entered" in html
     assert "Excluded from training" in html
     assert exclusion_rows(html) == [
         ("Excluded (request verified)", "—", withdrawn),
@@ -100,15 +96,23 @@ async def test_history_by_email_address_with_consents_and_the_causing_cases(
         ("Exclusion lifted", "request withdrawn", withdrawn),
     ]
     async with app.state.sessionmaker() as session:
-        case = await session.get(Case, uuid.UUID(held))
+        case: Case | None = await session.get(Case, uuid.UUID(held))
         assert case is not None
     assert f">{case.reference}</a>" in html
-    assert "signup-form" in html and "settings-page" in html
-    assert "Granted" in html and "Withdrawn" in html
-    assert "other-source" not in html and "account:someone-else" not in html  # only this subject
+    assert "signup-form" in html
+    assert "settings-page" in html
+    assert "Granted" in html
+    assert "Withdrawn" in html
+    assert "other-source" not in html
+    assert "account:someone-else" not in html
 
 
-async def test_history_by_subject_key(app, client, mailbox, console):
+async def test_history_by_subject_key(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    console: Callable[[str], Awaitable[httpx.AsyncClient]],
+) -> None:
     case_id = await open_case(client, app, mailbox, type="deletion", account_id="acct-7")
     c = await console("handler")
     r = await look_up(c, "account:acct-7")
@@ -119,25 +123,35 @@ async def test_history_by_subject_key(app, client, mailbox, console):
 
     r = await look_up(c, "account:nobody")
     assert r.status_code == 200
-    assert "No request has excluded this subject" in r.text and "Not excluded" in r.text
+    assert "No request has excluded this subject" in r.text
+    assert "Not excluded" in r.text
 
 
 @pytest.mark.parametrize(
     "typed",
     ["", "nobody", "Account:1", "account:has space", "email_sha256:abc", "a@b", "x@y.org\x00"],
 )
-async def test_what_is_neither_a_key_nor_an_address_is_422(console, typed):
+async def test_what_is_neither_a_key_nor_an_address_is_422(
+    console: Callable[[str], Awaitable[httpx.AsyncClient]], typed: str
+) -> None:
     c = await console("handler")
     r = await look_up(c, typed)
     assert r.status_code == 422
-    assert 'role="alert"' in r.text and 'id="h-subject"' not in r.text
+    assert 'role="alert"' in r.text
+    assert 'id="h-subject"' not in r.text
 
 
-async def test_keys_and_addresses_never_reach_a_url(app, client, mailbox, console):
+async def test_keys_and_addresses_never_reach_a_url(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    console: Callable[[str], Awaitable[httpx.AsyncClient]],
+) -> None:
     case_id = await open_case(client, app, mailbox, type="objection", email=ADA, account_id="a-9")
     c = await console("handler")
     r = await look_up(c, ADA)
-    assert r.status_code == 200 and case_id in r.text
+    assert r.status_code == 200
+    assert case_id in r.text
     urls = URLS.findall(r.text)
     assert f"/console/cases/{case_id}" in urls
     for secret in (ADA, email_key(ADA), email_key(ADA).split(":")[1], "a-9"):
@@ -145,15 +159,20 @@ async def test_keys_and_addresses_never_reach_a_url(app, client, mailbox, consol
     # The form posts; a key in the query string is not looked up.
     assert 'method="post" action="/console/subjects"' in r.text
     r = await c.get("/console/subjects", params={"subject": "account:a-9"})
-    assert r.status_code == 200 and 'id="h-subject"' not in r.text
+    assert r.status_code == 200
+    assert 'id="h-subject"' not in r.text
     assert 'href="/console/subjects" aria-current="page"' in (await c.get("/console/subjects")).text
 
 
-async def test_logged_out_and_forged_requests(app, client, console):
+async def test_logged_out_and_forged_requests(
+    client: httpx.AsyncClient, console: Callable[[str], Awaitable[httpx.AsyncClient]]
+) -> None:
     r = await client.get("/console/subjects")
-    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/login"
     r = await client.post("/console/subjects", data={"subject": "account:1"})
-    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/login"
     c = await console("reviewer")
     r = await c.post("/console/subjects", data={"subject": "account:1"})
     assert r.status_code == 403

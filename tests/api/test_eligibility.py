@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import orjson
 import pytest
+from fastapi import FastAPI
 
 from dsr.consent.service import Answer, answer_json
 from dsr.domain.eligibility import ELIGIBLE, Reason
 from dsr.main import BULK_BODY_LIMIT
-from tests.helpers import auth, make_service_token, make_staff
+from tests.helpers import Mailbox, auth, make_service_token, make_staff
 from tests.training import (
     consent,
     eligibility,
@@ -28,13 +31,15 @@ EXCLUDED = email_key("ada@example.org")
 
 
 @pytest.fixture
-async def tokens(app) -> tuple[str, str]:
+async def tokens(app: FastAPI) -> tuple[str, str]:
     writer = await make_service_token(app, "sync", "consent:write")
     reader = await make_service_token(app, "trainer", "training:read")
     return writer, reader
 
 
-async def test_every_reason_in_input_order(app, client, mailbox, tokens):
+async def test_every_reason_in_input_order(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, tokens: tuple[str, str]
+) -> None:
     writer, reader = tokens
     await post_consents(
         client,
@@ -67,7 +72,9 @@ async def test_every_reason_in_input_order(app, client, mailbox, tokens):
     ]
 
 
-async def test_duplicates_unknown_keys_and_keys_json_must_escape(app, client, tokens):
+async def test_duplicates_unknown_keys_and_keys_json_must_escape(
+    client: httpx.AsyncClient, tokens: tuple[str, str]
+) -> None:
     """The answer is written without a JSON encoder per result: keys with `"` or a backslash
     (allowed in a key's value) must still come back exactly, duplicates answered each time."""
     writer, reader = tokens
@@ -95,7 +102,7 @@ async def test_duplicates_unknown_keys_and_keys_json_must_escape(app, client, to
         ['crm:"q"', "crm:\\", "x:é", "x:\u2028", "x:\x01"],
     ],
 )
-def test_the_written_answer_is_what_a_json_encoder_writes(subjects):
+def test_the_written_answer_is_what_a_json_encoder_writes(subjects: list[str]) -> None:
     """answer_json writes the results itself (no object per result); it must give the same
     bytes as orjson for any key, also ones the request schema would refuse."""
     when = datetime(2026, 5, 1, 12, 30, 0, 123456, tzinfo=UTC)
@@ -113,7 +120,9 @@ def test_the_written_answer_is_what_a_json_encoder_writes(subjects):
     assert answer_json(answer) == orjson.dumps(expected)
 
 
-async def test_consent_is_per_category_and_purpose(app, client, tokens):
+async def test_consent_is_per_category_and_purpose(
+    client: httpx.AsyncClient, tokens: tuple[str, str]
+) -> None:
     writer, reader = tokens
     await post_consents(client, writer, consent(GRANTED, True))
     for body in ({"category": "outputs"}, {"purpose": "model_evaluation"}):
@@ -122,7 +131,9 @@ async def test_consent_is_per_category_and_purpose(app, client, tokens):
         ]
 
 
-async def test_the_answer_carries_only_the_callers_keys(app, client, mailbox, tokens):
+async def test_the_answer_carries_only_the_callers_keys(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, tokens: tuple[str, str]
+) -> None:
     writer, reader = tokens
     await post_consents(
         client, writer, consent(GRANTED, True, source="crm-export"), consent("account:other")
@@ -136,7 +147,9 @@ async def test_the_answer_carries_only_the_callers_keys(app, client, mailbox, to
     assert reasons(r)[1] == ("account:acct-99", False, "excluded_by_request")
 
 
-async def test_as_of_answers_as_the_ledger_stood_then(app, client, mailbox, tokens):
+async def test_as_of_answers_as_the_ledger_stood_then(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, tokens: tuple[str, str]
+) -> None:
     writer, reader = tokens
     before_anything = datetime.now(UTC)
     await post_consents(client, writer, consent(GRANTED, True), consent(EXCLUDED, True))
@@ -159,7 +172,9 @@ async def test_as_of_answers_as_the_ledger_stood_then(app, client, mailbox, toke
     assert reasons(early) == [(GRANTED, False, "no_consent")]
 
 
-async def test_a_record_received_later_does_not_change_a_past_answer(app, client, tokens):
+async def test_a_record_received_later_does_not_change_a_past_answer(
+    client: httpx.AsyncClient, tokens: tuple[str, str]
+) -> None:
     writer, reader = tokens
     await post_consents(client, writer, consent(GRANTED, True, T0))
     first = await eligibility(client, reader, [GRANTED])
@@ -170,11 +185,14 @@ async def test_a_record_received_later_does_not_change_a_past_answer(app, client
     assert reasons(await eligibility(client, reader, [GRANTED]))[0][2] == "consent_withdrawn"
 
 
-async def test_as_of_in_the_future_is_refused(client, tokens):
+async def test_as_of_in_the_future_is_refused(
+    client: httpx.AsyncClient, tokens: tuple[str, str]
+) -> None:
     _, reader = tokens
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     r = await eligibility(client, reader, [GRANTED], as_of=later)
-    assert r.status_code == 422 and "as_of" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "as_of" in r.json()["detail"]
     r = await eligibility(client, reader, [GRANTED], as_of="2026-01-01T00:00:00")  # no offset
     assert r.status_code == 422
 
@@ -183,7 +201,9 @@ async def test_as_of_in_the_future_is_refused(client, tokens):
     "settings_overrides",
     [{"training_policy": {"version": "2027-02-01.1", "consent_gated": ["public_web"]}}],
 )
-async def test_policy_comes_from_versioned_configuration(app, client, tokens):
+async def test_policy_comes_from_versioned_configuration(
+    client: httpx.AsyncClient, tokens: tuple[str, str]
+) -> None:
     _, reader = tokens
     r = await eligibility(client, reader, [UNKNOWN], category="public_web")
     assert reasons(r) == [(UNKNOWN, False, "no_consent")]
@@ -192,7 +212,9 @@ async def test_policy_comes_from_versioned_configuration(app, client, tokens):
     assert reasons(r) == [(UNKNOWN, True, "not_consent_gated")]
 
 
-async def test_ten_thousand_subjects_and_not_one_more(app, client, tokens):
+async def test_ten_thousand_subjects_and_not_one_more(
+    client: httpx.AsyncClient, tokens: tuple[str, str]
+) -> None:
     writer, reader = tokens
     await post_consents(client, writer, *(consent(f"account:{i}") for i in range(0, 10_000, 2)))
     subjects = [f"account:{i}" for i in range(10_000)]
@@ -209,8 +231,12 @@ async def test_ten_thousand_subjects_and_not_one_more(app, client, tokens):
 @pytest.mark.parametrize("purpose", ["base_model_training", "model_evaluation"])
 @pytest.mark.parametrize("category", ["prompts", "outputs", "customer_content"])
 async def test_unknown_subjects_are_never_eligible_for_gated_categories(
-    app, client, tokens, category, purpose, as_of
-):
+    client: httpx.AsyncClient,
+    tokens: tuple[str, str],
+    category: str,
+    purpose: str,
+    as_of: str | None,
+) -> None:
     """Deny by default (README, "Training eligibility"): no record for this (category, purpose) means no, also when
     the subject consented to something else, and also for an answer as of the past."""
     writer, reader = tokens
@@ -221,7 +247,7 @@ async def test_unknown_subjects_are_never_eligible_for_gated_categories(
         if (c, p) != (category, purpose)
     ]
     await post_consents(client, writer, *others)
-    body: dict = {"category": category, "purpose": purpose}
+    body: dict[str, Any] = {"category": category, "purpose": purpose}
     if as_of:
         body["as_of"] = (await eligibility(client, reader, [UNKNOWN])).json()["as_of"]
     r = await eligibility(client, reader, [UNKNOWN, GRANTED, "email_sha256:" + "0" * 64], **body)
@@ -244,7 +270,9 @@ async def test_unknown_subjects_are_never_eligible_for_gated_categories(
         {"extra": True},
     ],
 )
-async def test_bad_questions_are_422_and_echo_no_subject(client, tokens, body):
+async def test_bad_questions_are_422_and_echo_no_subject(
+    client: httpx.AsyncClient, tokens: tuple[str, str], body: dict[str, Any]
+) -> None:
     _, reader = tokens
     args = {"subjects": ["account:ada-lovelace-1815"], **body}
     r = await eligibility(client, reader, args.pop("subjects"), **args)
@@ -254,7 +282,9 @@ async def test_bad_questions_are_422_and_echo_no_subject(client, tokens, body):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/training/eligibility", "/api/v1/consents"])
-async def test_a_body_over_the_bulk_limit_is_413_naming_the_limit(app, client, tokens, path):
+async def test_a_body_over_the_bulk_limit_is_413_naming_the_limit(
+    client: httpx.AsyncClient, tokens: tuple[str, str], path: str
+) -> None:
     writer, reader = tokens
     filler = "account:" + "x" * 190
     body = json.dumps(
@@ -271,12 +301,13 @@ async def test_a_body_over_the_bulk_limit_is_413_naming_the_limit(app, client, t
     assert filler not in r.text
 
 
-async def test_scopes(app, client):
+async def test_scopes(app: FastAPI, client: httpx.AsyncClient) -> None:
     r = await eligibility(client, "", ["account:1"])
     assert r.status_code == 401
     writer = await make_service_token(app, "sync", "consent:write", "suppressions:read")
     r = await eligibility(client, writer, ["account:1"])
-    assert r.status_code == 403 and "training:read" in r.json()["detail"]
+    assert r.status_code == 403
+    assert "training:read" in r.json()["detail"]
     handler = await make_staff(app, "handler@example.com", "handler")
     assert (await eligibility(client, handler, ["account:1"])).status_code == 403
     for path in ("/api/v1/training/changes", "/api/v1/training/exclusions.ndjson"):

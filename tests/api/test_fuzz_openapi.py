@@ -37,12 +37,12 @@ from dsr.db.migrate import upgrade
 from dsr.db.types import utcnow
 from dsr.main import create_app
 from dsr.settings import Settings
-from tests.conftest import (
+from tests.helpers import (
     BACKENDS,
     IN_CI,
     PG_ADMIN_URL,
-    _create_pg_database,
-    _drop_pg_database,
+    create_pg_database,
+    drop_pg_database,
     make_settings,
 )
 
@@ -109,7 +109,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         url = f"sqlite+aiosqlite:///{tmp / 'fuzz.sqlite3'}"
     else:
         try:
-            pg_name, url = _run(_create_pg_database)
+            pg_name, url = _run(create_pg_database)
         except (OSError, sa.exc.OperationalError, sa.exc.DBAPIError) as exc:
             if IN_CI:
                 pytest.fail(
@@ -128,7 +128,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     except (ImportError, AttributeError):
         pass
     if pg_name:
-        _run(lambda: _drop_pg_database(pg_name))
+        _run(lambda: drop_pg_database(pg_name))
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -233,13 +233,12 @@ HOSTILE = _hostile()
 
 
 @pytest.mark.parametrize(
-    ("label", "method", "path", "req", "staff"),
-    HOSTILE,
+    ("method", "path", "req", "staff"),
+    [(m, p, r, s) for _, m, p, r, s in HOSTILE],
     ids=[f"{m} {p} {label}" for label, m, p, _, _ in HOSTILE],
 )
 def test_hostile_strings_get_a_4xx(
     target: Target,
-    label: str,
     method: str,
     path: str,
     req: dict[str, Any],

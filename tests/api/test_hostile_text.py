@@ -6,31 +6,34 @@ them. Each is a clear 4xx that writes nothing and does not repeat the input."""
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from dsr.deps import SessionDep
-from tests.helpers import act, auth, deliver, link_in, make_staff, open_case, token_of
+from tests.helpers import (
+    CSRF,
+    PASSWORD,
+    Mailbox,
+    act,
+    auth,
+    count,
+    deliver,
+    link_in,
+    make_staff,
+    open_case,
+    token_of,
+)
 
-PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 NUL = "a\x00b"
-
-
-async def count(app: Any, table: str) -> int:
-    async with app.state.engine.connect() as conn:
-        return int((await conn.execute(sa.text(f'SELECT count(*) FROM "{table}"'))).scalar_one())
 
 
 @contextlib.asynccontextmanager
 async def console_login(
-    app: Any, email: str
+    app: FastAPI, email: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.Response]]:
     """A browser of its own (cookie jar) that has tried to log in to the console."""
     transport = httpx.ASGITransport(app=app)
@@ -46,8 +49,8 @@ async def console_login(
 
 @pytest.mark.parametrize("username", ["staff\x00@example.com", "staff@example.com\x1b[2J"])
 async def test_login_with_control_characters_is_refused_like_a_wrong_password(
-    app, client, username
-):
+    app: FastAPI, client: httpx.AsyncClient, username: str
+) -> None:
     await make_staff(app, "staff@example.com", "handler", PASSWORD)
     unknown = await client.post(
         "/api/v1/auth/token", data={"username": "nobody@example.com", "password": PASSWORD}
@@ -62,7 +65,9 @@ async def test_login_with_control_characters_is_refused_like_a_wrong_password(
         assert page.status_code == 401, page.text[:300]
 
 
-async def test_queue_jurisdiction_filter_is_validated(app, client, mailbox):
+async def test_queue_jurisdiction_filter_is_validated(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     token = await make_staff(app, "handler@example.com", "handler")
     await open_case(client, app, mailbox, jurisdiction="DE")
     await open_case(client, app, mailbox, jurisdiction="ZZ", email="other@example.org")
@@ -77,7 +82,9 @@ async def test_queue_jurisdiction_filter_is_validated(app, client, mailbox):
         assert len(r.json()["items"]) == expected, code
 
 
-async def test_public_appeal_page_refuses_control_characters(app, client, mailbox):
+async def test_public_appeal_page_refuses_control_characters(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     decider = await make_staff(app, "decider@example.com", "admin")
     case_id = await open_case(client, app, mailbox, jurisdiction="US-VA")
     r = await act(
@@ -105,7 +112,9 @@ async def test_public_appeal_page_refuses_control_characters(app, client, mailbo
     assert r.status_code == 201, r.text[:300]
 
 
-async def test_console_task_reason_refuses_control_characters(app, client, mailbox):
+async def test_console_task_reason_refuses_control_characters(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     admin = await make_staff(app, "admin@example.com", "admin")
     r = await client.post(
         "/api/v1/data-systems",
@@ -132,7 +141,9 @@ async def test_console_task_reason_refuses_control_characters(app, client, mailb
     assert r.json()[0]["status"] == "open"
 
 
-async def test_text_the_database_cannot_store_is_a_422_not_a_500(app, client):
+async def test_text_the_database_cannot_store_is_a_422_not_a_500(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     """The safety net for a path no check covers: PostgreSQL refuses a NUL (SQLSTATE 22021) and
     a \\u0000 escape in JSON (22P05); the app answers 422 without the value. SQLite stores both."""
 

@@ -7,11 +7,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from dsr.ratelimit import RateLimiter
-from tests.api.test_console_http import PASSWORD, csrf_in, login
-from tests.helpers import act, auth, make_service_token, make_staff, open_case
+from tests.helpers import (
+    PASSWORD,
+    Mailbox,
+    act,
+    auth,
+    csrf_in,
+    login,
+    make_service_token,
+    make_staff,
+    open_case,
+)
 
 REQUESTER = {
     "type": "access",
@@ -21,7 +32,9 @@ REQUESTER = {
 }
 
 
-async def test_reviewers_may_not_close_tasks_but_handlers_and_owners_may(app, client, mailbox):
+async def test_reviewers_may_not_close_tasks_but_handlers_and_owners_may(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
     admin = await make_staff(app, "admin@example.com", "admin", PASSWORD)
     handler = await make_staff(app, "handler@example.com", "handler", PASSWORD)
     reviewer = await make_staff(app, "reviewer@example.com", "reviewer", PASSWORD)
@@ -39,17 +52,21 @@ async def test_reviewers_may_not_close_tasks_but_handlers_and_owners_may(app, cl
     r = await client.post(url + crm, json={"status": "done"}, headers=auth(reviewer))
     assert r.status_code == 403
     r = await client.post(url + crm, json={"status": "done"}, headers=auth(handler))
-    assert r.status_code == 200 and r.json()["status"] == "done"
+    assert r.status_code == 200
+    assert r.json()["status"] == "done"
     owner = await make_service_token(app, "warehouse-owner", "tasks:write")
     r = await client.post(
         f"/api/v1/tasks/{warehouse}/complete", json={"note": "erased"}, headers=auth(owner)
     )
-    assert r.status_code == 200 and r.json()["status"] == "done"
+    assert r.status_code == 200
+    assert r.json()["status"] == "done"
     await act(client, handler, case_id, "assign", assignee="handler@example.com")
     assert (await act(client, handler, case_id, "fulfil")).status_code == 200
 
 
-async def test_console_cookies_are_samesite_lax_and_forms_still_need_csrf(app, client):
+async def test_console_cookies_are_samesite_lax_and_forms_still_need_csrf(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     await make_staff(app, "handler@example.com", "handler", PASSWORD)
     r = await login(client, "handler@example.com")
     assert r.status_code == 303
@@ -57,7 +74,8 @@ async def test_console_cookies_are_samesite_lax_and_forms_still_need_csrf(app, c
     session = next(c for c in cookies if c.startswith("dsr_session="))
     csrf = next(c for c in cookies if c.startswith("dsr_csrf="))
     for cookie in (session, csrf):
-        assert "samesite=lax" in cookie.lower() and "httponly" in cookie.lower()
+        assert "samesite=lax" in cookie.lower()
+        assert "httponly" in cookie.lower()
     # Lax lets a link (a GET) arrive with the session; an unsafe request still needs the token,
     # which another site can neither read nor send.
     assert (await client.get("/console")).status_code == 200
@@ -65,7 +83,9 @@ async def test_console_cookies_are_samesite_lax_and_forms_still_need_csrf(app, c
     assert (await client.get("/console")).status_code == 200
 
 
-async def test_staff_login_has_its_own_rate_limit_bucket(app, client):
+async def test_staff_login_has_its_own_rate_limit_bucket(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     await make_staff(app, "handler@example.com", "handler", PASSWORD)
     # Public intake exhausted from this address: staff can still log in from it.
     app.state.rate_limiter = RateLimiter("2/minute", "100/minute", "3/minute")
@@ -88,7 +108,8 @@ async def test_staff_login_has_its_own_rate_limit_bucket(app, client):
     assert (await client.post("/api/v1/auth/token", data=bad)).status_code == 401
     assert (await login(client, "handler@example.com", "wrong password!")).status_code == 401
     r = await client.post("/api/v1/auth/token", data=bad)
-    assert r.status_code == 429 and "retry-after" in r.headers
+    assert r.status_code == 429
+    assert "retry-after" in r.headers
     page = await client.get("/console/login")
     r = await client.post(
         "/console/login",
@@ -98,7 +119,8 @@ async def test_staff_login_has_its_own_rate_limit_bucket(app, client):
             "csrf_token": csrf_in(page.text),
         },
     )
-    assert r.status_code == 429 and "too many" in r.text.lower()
+    assert r.status_code == 429
+    assert "too many" in r.text.lower()
     r = await client.post("/api/v1/requests", json=REQUESTER)
     assert r.status_code == 201, r.text
 
@@ -110,8 +132,8 @@ EAST = "Etc/GMT-12"
 
 @pytest.mark.parametrize("settings_overrides", [{"timezone": EAST}])
 async def test_staff_entered_receipt_date_is_judged_in_the_controllers_time_zone(
-    app, client, settings_overrides
-):
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     token = await make_staff(app, "handler@example.com", "handler", PASSWORD)
     today = datetime.now(ZoneInfo(EAST)).date()
     body = {**REQUESTER, "channel": "post"}
@@ -120,14 +142,16 @@ async def test_staff_entered_receipt_date_is_judged_in_the_controllers_time_zone
     )
     assert r.status_code == 201, r.text
     received = datetime.fromisoformat(r.json()["received_at"]).astimezone(ZoneInfo(EAST))
-    assert received.date() == today and received <= datetime.now(ZoneInfo(EAST))
+    assert received.date() == today
+    assert received <= datetime.now(ZoneInfo(EAST))
     tomorrow = today + timedelta(days=1)
     r = await client.post(
         "/api/v1/cases",
         json={**body, "email": "x@example.org", "received_at": tomorrow.isoformat()},
         headers=auth(token),
     )
-    assert r.status_code == 422 and "future" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "future" in r.json()["detail"]
     later = datetime.now(ZoneInfo(EAST)) + timedelta(hours=1)
     r = await client.post(
         "/api/v1/cases",

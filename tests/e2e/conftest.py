@@ -12,12 +12,16 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
-from tests.conftest import IN_CI, free_port
+from tests.helpers import IN_CI, free_port
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Dialog, Page  # the browser tests skip without it
 
 CHROMIUM = os.environ.get("DSR_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,7 +42,7 @@ def _missing(what: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Any]:
+async def browser() -> AsyncIterator[Browser]:
     """One Chromium for the whole session; each test gets its own context (cookies, storage)."""
     if not os.access(CHROMIUM, os.X_OK):
         _missing(f"Chromium at {CHROMIUM}")
@@ -64,7 +68,7 @@ def settings_overrides(live_port: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def live_server(app: Any, live_port: int) -> AsyncIterator[str]:
+async def live_server(app: FastAPI, live_port: int) -> AsyncIterator[str]:
     """uvicorn serving the test app in a task of the test loop: same database, same mailbox."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=live_port, log_level="warning", lifespan="off"
@@ -92,12 +96,12 @@ def dialogs() -> list[str]:
 
 
 @pytest.fixture
-async def page(browser: Any, live_server: str, dialogs: list[str]) -> AsyncIterator[Any]:
+async def page(browser: Browser, live_server: str, dialogs: list[str]) -> AsyncIterator[Page]:
     context = await browser.new_context(base_url=live_server)
     p = await context.new_page()
     p.set_default_timeout(10_000)
 
-    async def on_dialog(dialog: Any) -> None:
+    async def on_dialog(dialog: Dialog) -> None:
         dialogs.append(dialog.message)
         await dialog.dismiss()
 
@@ -111,20 +115,3 @@ def axe_source() -> str:
     if not AXE_JS.exists():
         _missing(f"axe-core ({AXE_JS}; run `npm ci --prefix tests/e2e`)")
     return AXE_JS.read_text(encoding="utf-8")
-
-
-async def serious_violations(page: Any, axe_source: str) -> list[str]:
-    """Run axe-core on the current page (WCAG 2.x A/AA rules and best practices) and return the
-    serious and critical violations, one line each. Injected through the DevTools protocol, so
-    the page's Content-Security-Policy stays in force."""
-    if not await page.evaluate("typeof window.axe !== 'undefined'"):
-        await page.evaluate(axe_source)
-    result = await page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(str(n["target"]) for n in v["nodes"][:5])
-        for v in result
-        if v.get("impact") in ("serious", "critical")
-    ]

@@ -5,27 +5,39 @@ assignment, and axe-core on the queue and case pages."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
-from tests.e2e.conftest import serious_violations
-from tests.helpers import auth, deliver, link_in, make_staff, open_case
+from tests.helpers import (
+    PASSWORD,
+    Mailbox,
+    auth,
+    deliver,
+    link_in,
+    make_staff,
+    open_case,
+    serious_violations,
+)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page, ViewportSize  # the browser tests skip without it
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
-LAPTOP = {"width": 1366, "height": 768}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 
 
-async def reference(client: Any, token: str, case_id: str) -> str:
+async def reference(client: httpx.AsyncClient, token: str, case_id: str) -> str:
     r = await client.get(f"/api/v1/cases/{case_id}", headers=auth(token))
     return str(r.json()["reference"])
 
 
 @pytest.fixture
-async def cases(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
+async def cases(app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox) -> dict[str, str]:
     """Staff, and four open cases: one overdue, one to work, two for the bulk assignment."""
     admin = await make_staff(app, "admin@example.com", "admin", PASSWORD)
     await make_staff(app, "handler@example.com", "handler", PASSWORD)
@@ -45,7 +57,7 @@ async def cases(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
     return {**ids, **{f"{k}_ref": v for k, v in refs.items()}}
 
 
-async def log_in(page: Any) -> None:
+async def log_in(page: Page) -> None:
     await page.set_viewport_size(LAPTOP)
     await page.goto("/console")
     assert page.url.endswith("/console/login")
@@ -56,11 +68,11 @@ async def log_in(page: Any) -> None:
     assert page.url.endswith("/console")
 
 
-async def queue_refs(page: Any) -> list[str]:
+async def queue_refs(page: Page) -> list[str]:
     return [t.strip() for t in await page.locator("#queue tbody th[scope=row] a").all_inner_texts()]
 
 
-async def run_action(page: Any, summary: str, fields: dict[str, str], button: str) -> None:
+async def run_action(page: Page, summary: str, fields: dict[str, str], button: str) -> None:
     await page.locator("summary", has_text=summary).click()
     details = page.locator("details[open]")
     for label, value in fields.items():
@@ -74,7 +86,9 @@ async def run_action(page: Any, summary: str, fields: dict[str, str], button: st
     assert await page.locator("#messages .result").count() == 1, await page.content()
 
 
-async def test_handler_works_cases_in_the_console(page, cases, axe_source, dialogs):
+async def test_handler_works_cases_in_the_console(
+    page: Page, cases: dict[str, str], axe_source: str, dialogs: list[str]
+) -> None:
     await log_in(page)
 
     # The queue: soonest deadline first, the overdue case flagged.
@@ -91,7 +105,8 @@ async def test_handler_works_cases_in_the_console(page, cases, axe_source, dialo
     await page.get_by_label("Jurisdiction").select_option("BR")
     async with page.expect_navigation():
         await page.get_by_role("button", name="Filter").click()
-    assert "jurisdiction=BR" in page.url and "@" not in page.url
+    assert "jurisdiction=BR" in page.url
+    assert "@" not in page.url
     assert await queue_refs(page) == [cases["bulk1_ref"]]
     async with page.expect_navigation():
         await page.get_by_role("link", name="Clear").click()
@@ -191,17 +206,23 @@ async def test_handler_works_cases_in_the_console(page, cases, axe_source, dialo
     assert dialogs == []
 
 
-async def test_search_by_email_keeps_the_address_out_of_the_url(page, cases, axe_source):
+async def test_search_by_email_keeps_the_address_out_of_the_url(
+    page: Page, cases: dict[str, str], axe_source: str
+) -> None:
     await log_in(page)
     await page.get_by_label("Find by requester e-mail").fill("w@example.org")
     async with page.expect_navigation():
         await page.get_by_role("button", name="Find", exact=True).click()
-    assert page.url.endswith("/console/search") and "@" not in page.url
+    assert page.url.endswith("/console/search")
+    assert "@" not in page.url
     assert cases["work_ref"] in await page.locator("#results").inner_text()
     assert await serious_violations(page, axe_source) == []
 
 
-async def test_admin_records_a_posted_request_and_manages_systems(page, cases, axe_source):
+@pytest.mark.usefixtures("cases")
+async def test_admin_records_a_posted_request_and_manages_systems(
+    page: Page, axe_source: str
+) -> None:
     await page.set_viewport_size(LAPTOP)
     await page.goto("/console/login")
     await page.get_by_label("E-mail address").fill("admin@example.com")
@@ -235,11 +256,15 @@ async def test_admin_records_a_posted_request_and_manages_systems(page, cases, a
     await page.get_by_label("I have verified the requester's identity").check()
     async with page.expect_navigation():
         await page.get_by_role("button", name="Record the request").click()
-    assert "/console/cases/" in page.url and "@" not in page.url
+    assert "/console/cases/" in page.url
+    assert "@" not in page.url
     main = await page.locator("main").inner_text()
-    assert "was recorded" in main and "Pat Posted" in main and "via Post" in main
+    assert "was recorded" in main
+    assert "Pat Posted" in main
+    assert "via Post" in main
     tasks = await page.locator("section", has_text="Data-system tasks").inner_text()
-    assert "CRM" in tasks and "Open" in tasks
+    assert "CRM" in tasks
+    assert "Open" in tasks
     assert await serious_violations(page, axe_source) == []
 
     async with page.expect_navigation():
@@ -249,9 +274,9 @@ async def test_admin_records_a_posted_request_and_manages_systems(page, cases, a
 
 
 @pytest.fixture
-async def appeal(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
+async def appeal(app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox) -> dict[str, str]:
     """A Virginia request refused by an admin and appealed by the requester; a reviewer."""
-    from tests.api.test_appeals import file_appeal, refused_case
+    from tests.helpers import file_appeal, refused_case
 
     staff = {"decider": await make_staff(app, "decider@example.com", "admin", PASSWORD)}
     await make_staff(app, "reviewer@example.com", "reviewer", PASSWORD)
@@ -268,7 +293,9 @@ async def appeal(app: Any, client: Any, mailbox: Any) -> dict[str, str]:
     }
 
 
-async def test_reviewer_overturns_an_appeal_in_the_console(page, appeal, axe_source, dialogs):
+async def test_reviewer_overturns_an_appeal_in_the_console(
+    page: Page, appeal: dict[str, str], axe_source: str, dialogs: list[str]
+) -> None:
     await page.set_viewport_size(LAPTOP)
     await page.goto("/console/login")
     await page.get_by_label("E-mail address").fill("reviewer@example.com")
@@ -296,12 +323,14 @@ async def test_reviewer_overturns_an_appeal_in_the_console(page, appeal, axe_sou
     # The appeal beside the original case and its timeline.
     async with page.expect_navigation():
         await page.get_by_role("link", name=appeal["ref"]).click()
-    assert page.url.endswith(f"/console/appeals/{appeal['id']}") and "@" not in page.url
+    assert page.url.endswith(f"/console/appeals/{appeal['id']}")
+    assert "@" not in page.url
     assert await page.get_by_role("heading", level=1).inner_text() == (
         f"Appeal on case {appeal['ref']} Waiting for a reviewer"
     )
     decision = await page.locator("#decision").inner_text()
-    assert "A legal exception applies" in decision and "legal hold" in decision
+    assert "A legal exception applies" in decision
+    assert "legal hold" in decision
     assert "I was never told about any legal hold." in await page.locator("main").inner_text()
     assert await serious_violations(page, axe_source) == []
 

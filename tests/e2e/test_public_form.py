@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
+from fastapi import FastAPI
 
 from dsr.cases.models import Case
-from tests.e2e.conftest import serious_violations
-from tests.helpers import Mailbox, deliver, link_in
+from tests.helpers import Mailbox, deliver, link_in, serious_violations
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page  # the browser tests skip without it
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +44,7 @@ TYPES: list[tuple[str, str, dict[str, str]]] = [
 ]
 
 
-async def fill_form(page: Any, *, type_: str | None, jurisdiction: str, email: str, name: str,
+async def fill_form(page: Page, *, type_: str | None, jurisdiction: str, email: str, name: str,
                     extra: dict[str, str] | None = None) -> None:  # fmt: skip
     await page.goto("/")
     if type_:
@@ -53,26 +57,33 @@ async def fill_form(page: Any, *, type_: str | None, jurisdiction: str, email: s
         await page.fill(f"#{field}", value)
 
 
-async def submit(page: Any) -> None:
+async def submit(page: Page) -> None:
     async with page.expect_navigation():
         await page.get_by_role("button", name="Send request").click()
 
 
-async def case_row(app: Any, case_id: str) -> Case:
+async def case_row(app: FastAPI, case_id: str) -> Case:
     async with app.state.sessionmaker() as session:
-        case = await session.get(Case, uuid.UUID(case_id))
+        case: Case | None = await session.get(Case, uuid.UUID(case_id))
         assert case is not None
         return case
 
 
-def long_date(d: Any) -> str:
+def long_date(d: date) -> str:
     return f"{d.day} {d.strftime('%B %Y')}"
 
 
 @pytest.mark.parametrize(("type_", "jurisdiction", "extra"), TYPES, ids=[t[0] for t in TYPES])
 async def test_request_confirm_and_follow(
-    page, app, mailbox: Mailbox, axe_source, dialogs, type_, jurisdiction, extra
-):
+    page: Page,
+    app: FastAPI,
+    mailbox: Mailbox,
+    axe_source: str,
+    dialogs: list[str],
+    type_: str,
+    jurisdiction: str,
+    extra: dict[str, str],
+) -> None:
     email = f"{type_}.person@example.org"
     await fill_form(
         page, type_=type_, jurisdiction=jurisdiction, email=email, name="Ada Lovelace", extra=extra
@@ -87,7 +98,8 @@ async def test_request_confirm_and_follow(
     await page.get_by_role("heading", name="Check your e-mail").wait_for()
 
     stored = await case_row(app, case_id)
-    assert stored.type == type_ and stored.status == "pending_verification"
+    assert stored.type == type_
+    assert stored.status == "pending_verification"
     if type_ == "correction":
         assert stored.type_data == {
             "inaccurate_data": extra["inaccurate_data"],
@@ -112,7 +124,7 @@ async def test_request_confirm_and_follow(
     await page.get_by_role("heading", name=re.compile("your request is confirmed")).wait_for()
     assert stored.reference in await page.inner_text("main")
     opened = await case_row(app, case_id)
-    assert opened.status in ("open", "in_progress")
+    assert opened.status == "open"
 
     # The acknowledgement's status link shows the status and the deadline.
     assert await deliver(app) == (1, 0)
@@ -121,7 +133,7 @@ async def test_request_confirm_and_follow(
     await page.goto(link_in(ack, f"/requests/{case_id}?token="))
     main = await page.inner_text("main")
     assert stored.reference in main
-    assert "Received, waiting for a member of our privacy team" in main or "Being worked on" in main
+    assert "Received, waiting for a member of our privacy team" in main
     assert "We must answer by" in main
     assert long_date(opened.respond_by) in main
     if type_ == "access":
@@ -130,8 +142,8 @@ async def test_request_confirm_and_follow(
 
 
 async def test_validation_errors_keep_values_escaped_and_link_to_fields(
-    page, app, axe_source, dialogs
-):
+    page: Page, app: FastAPI, axe_source: str, dialogs: list[str]
+) -> None:
     await fill_form(page, type_=None, jurisdiction="", email="not-an-address", name=XSS)
     await page.fill("#account_id", 'acct-1" onfocus="alert(2)')
     await submit(page)
@@ -143,6 +155,7 @@ async def test_validation_errors_keep_values_escaped_and_link_to_fields(
     targets = [await links.nth(i).get_attribute("href") for i in range(await links.count())]
     assert set(targets) >= {"#type", "#jurisdiction", "#email"}, targets
     for href in targets:
+        assert href is not None
         # Every summary link leads to a control on the page (the type group to its first radio's
         # fieldset message); following one moves the focus there.
         name = href.removeprefix("#")
@@ -152,7 +165,8 @@ async def test_validation_errors_keep_values_escaped_and_link_to_fields(
     assert await page.evaluate("document.activeElement.id") == "email"
     assert await page.get_attribute("#email", "aria-invalid") == "true"
     described = await page.get_attribute("#email", "aria-describedby")
-    assert described and "email-error" in described.split()
+    assert described
+    assert "email-error" in described.split()
 
     # The values are kept, as text: the name is shown literally and no script ran.
     assert await page.input_value("#full_name") == XSS
@@ -171,7 +185,7 @@ async def test_validation_errors_keep_values_escaped_and_link_to_fields(
         assert (await conn.execute(text("SELECT count(*) FROM case_record"))).scalar_one() == 0
 
 
-async def test_validation_error_keeps_details(page):
+async def test_validation_error_keeps_details(page: Page) -> None:
     await fill_form(page, type_="access", jurisdiction="DE", email="bad", name="Ada")
     await page.fill("#details", "Please include my chat history from 2025.")
     await submit(page)
@@ -184,7 +198,9 @@ async def test_validation_error_keeps_details(page):
     [t for t in TYPES if t[2]],
     ids=[t[0] for t in TYPES if t[2]],
 )
-async def test_validation_error_keeps_every_field(page, type_, jurisdiction, extra):
+async def test_validation_error_keeps_every_field(
+    page: Page, type_: str, jurisdiction: str, extra: dict[str, str]
+) -> None:
     """One invalid field must not cost the person anything else they typed, the type's own
     fields included."""
     typed = {
@@ -205,7 +221,7 @@ async def test_validation_error_keeps_every_field(page, type_, jurisdiction, ext
         assert await page.input_value(f"#{field}") == value, field
 
 
-async def test_type_specific_error_names_the_field(page):
+async def test_type_specific_error_names_the_field(page: Page) -> None:
     await fill_form(
         page,
         type_="output_removal",
@@ -223,7 +239,9 @@ async def test_type_specific_error_names_the_field(page):
     assert await page.locator("#jurisdiction").input_value() == "DE"
 
 
-async def test_markup_in_a_name_is_escaped_in_the_email(page, app, mailbox: Mailbox, dialogs):
+async def test_markup_in_a_name_is_escaped_in_the_email(
+    page: Page, app: FastAPI, mailbox: Mailbox, dialogs: list[str]
+) -> None:
     await fill_form(page, type_="access", jurisdiction="DE", email="xss@example.org", name=XSS)
     await submit(page)
     await page.get_by_role("heading", name="Check your e-mail").wait_for()
@@ -232,7 +250,8 @@ async def test_markup_in_a_name_is_escaped_in_the_email(page, app, mailbox: Mail
     html_part = msg.get_body(preferencelist=("html",))
     assert html_part is not None
     html = str(html_part.get_content())
-    assert "<script>" not in html and "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
+    assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in html
     # Open the HTML e-mail in the browser, as a webmail would show it: no script runs.
     await page.set_content(html)
     assert dialogs == []

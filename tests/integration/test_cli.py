@@ -8,15 +8,25 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.cases.models import CaseEvent
-from tests.conftest import _create_pg_database, _drop_pg_database
-from tests.helpers import act, auth, make_staff, open_case
+from tests.helpers import (
+    Mailbox,
+    act,
+    auth,
+    create_pg_database,
+    drop_pg_database,
+    make_staff,
+    open_case,
+)
 
 DSR = Path(sys.executable).with_name("dsr")
 VECTORS = Path(__file__).parent.parent / "data" / "deadline-vectors.csv"
@@ -43,8 +53,14 @@ def run_dsr(
     )
 
 
+class RunDsr(Protocol):
+    def __call__(
+        self, *args: str, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]: ...
+
+
 @pytest.fixture
-def dsr(app: Any, tmp_path: Path):
+def dsr(app: FastAPI, tmp_path: Path) -> RunDsr:
     """`dsr …` against the (emptied) test database the `app` fixture uses."""
     url = app.state.settings.database_url
 
@@ -54,7 +70,7 @@ def dsr(app: Any, tmp_path: Path):
     return call
 
 
-async def table_count(app: Any, table: str, where: str = "") -> int:
+async def table_count(app: FastAPI, table: str, where: str = "") -> int:
     async with app.state.engine.connect() as conn:
         sql = f'SELECT count(*) FROM "{table}" {where}'
         return int((await conn.execute(sa.text(sql))).scalar_one())
@@ -64,17 +80,19 @@ async def table_count(app: Any, table: str, where: str = "") -> int:
 
 
 @pytest.fixture
-async def empty_database(database_url: str, tmp_path: Path):
+async def empty_database(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
     """A database with no tables at all, of the backend under test."""
     if database_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
         return
-    name, url = await _create_pg_database()
+    name, url = await create_pg_database()
     yield url
-    await _drop_pg_database(name)
+    await drop_pg_database(name)
 
 
-async def test_db_upgrade_creates_the_schema_and_is_idempotent(empty_database, tmp_path):
+async def test_db_upgrade_creates_the_schema_and_is_idempotent(
+    empty_database: str, tmp_path: Path
+) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     first = run_dsr(empty_database, tmp_path, "db", "upgrade")
@@ -96,7 +114,9 @@ async def test_db_upgrade_creates_the_schema_and_is_idempotent(empty_database, t
 # --- dsr users create -----------------------------------------------------------------------
 
 
-async def test_users_create_with_password_option_and_stdin(app, client, dsr):
+async def test_users_create_with_password_option_and_stdin(
+    client: httpx.AsyncClient, dsr: RunDsr
+) -> None:
     r = dsr("users", "create", "--email", "Admin@Example.com", "--role", "admin", "--password",
             PASSWORD)  # fmt: skip
     assert r.returncode == 0, r.stderr
@@ -120,7 +140,9 @@ async def test_users_create_with_password_option_and_stdin(app, client, dsr):
     assert tok.status_code == 401
 
 
-async def test_users_create_refuses_duplicates_and_weak_passwords(app, dsr):
+async def test_users_create_refuses_duplicates_and_weak_passwords(
+    app: FastAPI, dsr: RunDsr
+) -> None:
     assert dsr("users", "create", "--email", "h@example.com", "--role", "handler",
                "--password", PASSWORD).returncode == 0  # fmt: skip
 
@@ -133,14 +155,17 @@ async def test_users_create_refuses_duplicates_and_weak_passwords(app, dsr):
     weak = dsr("users", "create", "--email", "w@example.com", "--role", "handler",
                "--password", "short")  # fmt: skip
     assert weak.returncode != 0
-    assert "at least 12 characters" in weak.stderr and "Traceback" not in weak.stderr
+    assert "at least 12 characters" in weak.stderr
+    assert "Traceback" not in weak.stderr
 
     empty = dsr("users", "create", "--email", "e@example.com", "--role", "handler", stdin="")
-    assert empty.returncode != 0 and "Traceback" not in empty.stderr
+    assert empty.returncode != 0
+    assert "Traceback" not in empty.stderr
 
     bad_role = dsr("users", "create", "--email", "r@example.com", "--role", "root",
                    "--password", PASSWORD)  # fmt: skip
-    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+    assert bad_role.returncode == 2
+    assert "invalid choice" in bad_role.stderr
 
     assert await table_count(app, "staff_user") == 1
 
@@ -148,12 +173,16 @@ async def test_users_create_refuses_duplicates_and_weak_passwords(app, dsr):
 # --- dsr tokens create ----------------------------------------------------------------------
 
 
-async def test_tokens_create_prints_a_working_scoped_token(app, client, dsr):
+async def test_tokens_create_prints_a_working_scoped_token(
+    app: FastAPI, client: httpx.AsyncClient, dsr: RunDsr
+) -> None:
     r = dsr("tokens", "create", "--name", "owner-crm", "--scope", "tasks:write")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.rstrip("\n").split("\n")
     token = lines[-1]
-    assert token == token.strip() and " " not in token and len(token) >= 32
+    assert token == token.strip()
+    assert " " not in token
+    assert len(token) >= 32
     assert token not in "\n".join(lines[:-1])
 
     # Stored only as a hash.
@@ -178,7 +207,8 @@ async def test_tokens_create_prints_a_working_scoped_token(app, client, dsr):
     assert (await client.get(task, headers=auth(token + "x"))).status_code == 401
 
     bad = dsr("tokens", "create", "--name", "x", "--scope", "everything")
-    assert bad.returncode != 0 and "scopes must be among" in bad.stderr
+    assert bad.returncode != 0
+    assert "scopes must be among" in bad.stderr
 
 
 # --- dsr deadlines ----------------------------------------------------------------------------
@@ -205,7 +235,7 @@ def deadlines(*args: str) -> dict[str, Any]:
     return dict(out)
 
 
-def test_deadlines_request_california():
+def test_deadlines_request_california() -> None:
     out = deadlines("request", "--jurisdiction", "US-CA", "--type", "deletion",
                     "--received", "2026-11-23")  # fmt: skip
     # 10 business days, Thanksgiving skipped (11 CCR 7021(a)); 45 and 90 calendar days.
@@ -232,7 +262,9 @@ def test_deadlines_request_california():
         ("appeal", "US-VA", "appeal", "2026-05-01"),
     ],
 )
-def test_deadlines_match_the_vectors(kind, jurisdiction, request_type, received):
+def test_deadlines_match_the_vectors(
+    kind: str, jurisdiction: str, request_type: str, received: str
+) -> None:
     expected = vectors(jurisdiction, request_type, received)
     assert expected
     args = [kind, "--jurisdiction", jurisdiction, "--received", received]
@@ -243,23 +275,24 @@ def test_deadlines_match_the_vectors(kind, jurisdiction, request_type, received)
         assert out[key] == value, key
 
 
-def test_deadlines_appeal_virginia():
+def test_deadlines_appeal_virginia() -> None:
     out = deadlines("appeal", "--jurisdiction", "US-VA", "--received", "2026-05-01")
     assert out["respond_by"] == "2026-06-30"
     assert out["acknowledge_by"] is None
 
 
-def test_deadlines_refuses_a_bad_date():
+def test_deadlines_refuses_a_bad_date() -> None:
     r = run_dsr("sqlite+aiosqlite:///:memory:", Path.cwd(), "deadlines", "request",
                 "--jurisdiction", "GB", "--type", "access", "--received", "2026-02-30")  # fmt: skip
-    assert r.returncode == 2 and "not a date" in r.stderr
+    assert r.returncode == 2
+    assert "not a date" in r.stderr
 
 
 # --- dsr audit verify -----------------------------------------------------------------------
 
 
 @pytest.fixture
-async def two_cases(app, client, mailbox):
+async def two_cases(app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox) -> tuple[str, str]:
     """Two open cases with several events each; the second has notes and an extension."""
     handler = await make_staff(app, "handler@example.com", "handler")
     first = await open_case(client, app, mailbox, jurisdiction="GB")
@@ -275,7 +308,7 @@ async def two_cases(app, client, mailbox):
     return first, second
 
 
-async def events_of(app: Any, case_id: str) -> list[CaseEvent]:
+async def events_of(app: FastAPI, case_id: str) -> list[CaseEvent]:
     from sqlmodel import col, select
 
     async with app.state.sessionmaker() as session:
@@ -287,13 +320,17 @@ async def events_of(app: Any, case_id: str) -> list[CaseEvent]:
         return list((await session.exec(stmt)).all())
 
 
-async def test_audit_verify_intact(two_cases, dsr):
+@pytest.mark.usefixtures("two_cases")
+async def test_audit_verify_intact(dsr: RunDsr) -> None:
     r = dsr("audit", "verify")
     assert r.returncode == 0, r.stderr
-    assert "intact" in r.stdout and "2 case timelines" in r.stdout
+    assert "intact" in r.stdout
+    assert "2 case timelines" in r.stdout
 
 
-async def test_audit_verify_names_a_changed_reason(app, two_cases, dsr):
+async def test_audit_verify_names_a_changed_reason(
+    app: FastAPI, two_cases: tuple[str, str], dsr: RunDsr
+) -> None:
     _, second = two_cases
     events = await events_of(app, second)
     changed = next(e for e in events if e.action == "extend")
@@ -309,7 +346,9 @@ async def test_audit_verify_names_a_changed_reason(app, two_cases, dsr):
     assert "changed" in r.stderr
 
 
-async def test_audit_verify_names_a_deleted_event(app, two_cases, dsr):
+async def test_audit_verify_names_a_deleted_event(
+    app: FastAPI, two_cases: tuple[str, str], dsr: RunDsr
+) -> None:
     first, second = two_cases
     events = await events_of(app, second)
     assert len(events) >= 4
@@ -324,7 +363,9 @@ async def test_audit_verify_names_a_deleted_event(app, two_cases, dsr):
     assert first not in r.stderr
 
 
-async def test_audit_verify_names_events_cut_off_the_end(app, two_cases, dsr):
+async def test_audit_verify_names_events_cut_off_the_end(
+    app: FastAPI, two_cases: tuple[str, str], dsr: RunDsr
+) -> None:
     """Deleting the last events leaves a valid chain; the case row's anchor shows the cut."""
     first, second = two_cases
     events = await events_of(app, second)
@@ -338,7 +379,9 @@ async def test_audit_verify_names_events_cut_off_the_end(app, two_cases, dsr):
     assert first not in r.stderr
 
 
-async def test_audit_verify_names_an_event_added_behind_the_services_back(app, two_cases, dsr):
+async def test_audit_verify_names_an_event_added_behind_the_services_back(
+    app: FastAPI, two_cases: tuple[str, str], dsr: RunDsr
+) -> None:
     """A well-formed event appended straight into the table (valid link and hash) is caught."""
     from dsr.cases.timeline import event_payload
     from dsr.domain.events import event_hash

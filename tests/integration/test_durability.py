@@ -18,11 +18,12 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.db.types import utcnow
 from dsr.notifications.dispatcher import dispatch_once
-from tests.conftest import free_port
-from tests.helpers import Mailbox, deliver
+from dsr.settings import Settings
+from tests.helpers import Mailbox, deliver, free_port
 
 DSR = Path(sys.executable).with_name("dsr")
 NAME = "Grace Hopper"
@@ -85,7 +86,7 @@ class Server:
 
 
 @pytest.fixture
-async def server(app: Any, tmp_path: Path) -> AsyncIterator[Server]:
+async def server(app: FastAPI, tmp_path: Path) -> AsyncIterator[Server]:
     """A server process over the (emptied) test database of the backend under test: a SQLite
     file or a PostgreSQL database."""
     s = Server(app.state.settings.database_url, tmp_path)
@@ -93,12 +94,14 @@ async def server(app: Any, tmp_path: Path) -> AsyncIterator[Server]:
     await s.kill()
 
 
-async def rows(app: Any, sql: str, **params: Any) -> list[Any]:
+async def rows(app: FastAPI, sql: str, **params: Any) -> list[Any]:
     async with app.state.engine.connect() as conn:
         return list((await conn.execute(sa.text(sql), params)).all())
 
 
-async def test_acknowledged_request_survives_kill_9(app, server: Server, mailbox: Mailbox):
+async def test_acknowledged_request_survives_kill_9(
+    app: FastAPI, server: Server, mailbox: Mailbox
+) -> None:
     await server.start()
     ids: list[str] = []
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
@@ -107,11 +110,13 @@ async def test_acknowledged_request_survives_kill_9(app, server: Server, mailbox
             assert r.status_code == 201, r.text
             ids.append(r.json()["id"])
     await server.kill()  # the moment after the last 201
-    assert server.proc is not None and server.proc.returncode == -9
+    assert server.proc is not None
+    assert server.proc.returncode == -9
 
     # Read the database directly, through a connection that is not the server's.
     cases = await rows(app, "SELECT id, status FROM case_record")
-    assert len(cases) == 5 and {s for _, s in cases} == {"pending_verification"}
+    assert len(cases) == 5
+    assert {s for _, s in cases} == {"pending_verification"}
     outbox = await rows(app, "SELECT kind, recipient, status FROM outbox_message")
     assert sorted(r[1] for r in outbox) == sorted(body(n)["email"] for n in range(5))
     assert {(k, s) for k, _, s in outbox} == {("verification", "pending")}
@@ -143,8 +148,13 @@ def _no_personal_data(text: str | None, email: str) -> None:
 
 @pytest.mark.parametrize("outage", ["refused_451", "nothing_listening"])
 async def test_smtp_down_keeps_the_message_then_sends_it_once(
-    app, client, mailbox: Mailbox, settings, caplog, outage
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    outage: str,
+) -> None:
     email = "durable0@example.org"
     r = await client.post("/api/v1/requests", json=body(0))
     assert r.status_code == 201
@@ -186,5 +196,7 @@ async def test_smtp_down_keeps_the_message_then_sends_it_once(
     [(status, attempts, sent_at)] = await rows(
         app, "SELECT status, attempts, sent_at FROM outbox_message WHERE case_id IS NOT NULL"
     )
-    assert status == "sent" and attempts == 4 and sent_at is not None
+    assert status == "sent"
+    assert attempts == 4
+    assert sent_at is not None
     assert str(case_id) in str(mailbox.to(email)[0].get_body(preferencelist=("plain",)))

@@ -11,16 +11,27 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from dsr.cases.models import Case
 from dsr.consent import ledger, service
 from dsr.consent import repository as repo
 from dsr.consent.exclusions import on_request_fulfilled, on_request_lifted, on_request_verified
-from tests.helpers import act, auth, deliver, link_in, make_service_token, make_staff, token_of
+from tests.helpers import (
+    Mailbox,
+    act,
+    auth,
+    deliver,
+    link_in,
+    make_service_token,
+    make_staff,
+    token_of,
+)
 from tests.training import consent, eligibility, email_key, post_consents, reasons, run_hook
 
 ADA = "ada@example.org"
@@ -34,7 +45,7 @@ OTHER_DENIALS = [
 
 
 @pytest.fixture
-async def tokens(app) -> tuple[str, str, str]:
+async def tokens(app: FastAPI) -> tuple[str, str, str]:
     return (
         await make_service_token(app, "sync", "consent:write"),
         await make_service_token(app, "trainer", "training:read"),
@@ -43,7 +54,7 @@ async def tokens(app) -> tuple[str, str, str]:
 
 
 @pytest.fixture
-async def staff(app) -> dict[str, str]:
+async def staff(app: FastAPI) -> dict[str, str]:
     return {
         "handler": await make_staff(app, "handler@example.com", "handler"),
         "decider": await make_staff(app, "decider@example.com", "admin"),
@@ -54,7 +65,9 @@ async def staff(app) -> dict[str, str]:
 # --- driving the product ----------------------------------------------------------------------
 
 
-async def submit(client, type: str = "deletion", email: str = ADA, **fields: Any) -> str:
+async def submit(
+    client: httpx.AsyncClient, type: str = "deletion", email: str = ADA, **fields: Any
+) -> str:
     """A public submission (US-VA: the law grants an appeal). Nothing is verified yet."""
     if type == "output_removal":
         fields.setdefault(
@@ -67,7 +80,9 @@ async def submit(client, type: str = "deletion", email: str = ADA, **fields: Any
     return str(r.json()["id"])
 
 
-async def verify(client, app, mailbox, case_id: str, email: str = ADA) -> None:
+async def verify(
+    client: httpx.AsyncClient, app: FastAPI, mailbox: Mailbox, case_id: str, email: str = ADA
+) -> None:
     """The requester follows the verification link in their e-mail."""
     await deliver(app)
     link = link_in(mailbox.last_to(email), f"/requests/{case_id}/verify")
@@ -76,24 +91,40 @@ async def verify(client, app, mailbox, case_id: str, email: str = ADA) -> None:
     await deliver(app)
 
 
-async def opened(client, app, mailbox, type: str = "deletion", email: str = ADA, **fields) -> str:
+async def opened(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    mailbox: Mailbox,
+    type: str = "deletion",
+    email: str = ADA,
+    **fields: Any,
+) -> str:
     case_id = await submit(client, type, email, **fields)
     await verify(client, app, mailbox, case_id, email)
     return case_id
 
 
-async def work(client, token: str, case_id: str, action: str, **params: Any) -> dict:
+async def work(
+    client: httpx.AsyncClient, token: str, case_id: str, action: str, **params: Any
+) -> dict[str, Any]:
     r = await act(client, token, case_id, action, **params)
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
-async def fulfil(client, staff, case_id: str) -> None:
+async def fulfil(client: httpx.AsyncClient, staff: dict[str, str], case_id: str) -> None:
     await work(client, staff["handler"], case_id, "assign", assignee="handler@example.com")
     await work(client, staff["handler"], case_id, "fulfil")
 
 
-async def deny(client, app, mailbox, staff, case_id: str, reason_code: str) -> str:
+async def deny(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    mailbox: Mailbox,
+    staff: dict[str, str],
+    case_id: str,
+    reason_code: str,
+) -> str:
     """Deny as the decider; returns the requester's appeal token from the decision e-mail."""
     await work(
         client, staff["decider"], case_id, "deny", reason_code=reason_code, explanation="Why."
@@ -102,7 +133,9 @@ async def deny(client, app, mailbox, staff, case_id: str, reason_code: str) -> s
     return token_of(link_in(mailbox.last_to(ADA), f"/requests/{case_id}/appeal"))
 
 
-async def appeal_decided(client, staff, case_id: str, token: str, outcome: str) -> None:
+async def appeal_decided(
+    client: httpx.AsyncClient, staff: dict[str, str], case_id: str, token: str, outcome: str
+) -> None:
     r = await client.post(
         f"/api/v1/requests/{case_id}/appeal", json={"token": token, "reason": "I am Ada."}
     )
@@ -120,7 +153,7 @@ async def appeal_decided(client, staff, case_id: str, token: str, outcome: str) 
 # --- reading what pipelines and staff see -----------------------------------------------------
 
 
-async def history(client, staff, key: str) -> dict:
+async def history(client: httpx.AsyncClient, staff: dict[str, str], key: str) -> dict[str, Any]:
     r = await client.post(
         "/api/v1/consents/history", json={"subject": key}, headers=auth(staff["handler"])
     )
@@ -128,17 +161,23 @@ async def history(client, staff, key: str) -> dict:
     return dict(r.json())
 
 
-async def events(client, staff, key: str) -> list[tuple[str, str, str | None]]:
+async def events(
+    client: httpx.AsyncClient, staff: dict[str, str], key: str
+) -> list[tuple[str, str, str | None]]:
     """(case id, kind, reason) of every exclusion event of a key, oldest first."""
     h = await history(client, staff, key)
     return [(e["case_id"], e["kind"], e["reason"]) for e in h["exclusions"]]
 
 
-async def all_changes(client, token: str, limit: int = 500, cursor: str | None = None):
+async def all_changes(
+    client: httpx.AsyncClient, token: str, limit: int = 500, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Follow the feed to its end; returns the changes and the cursor to continue from."""
-    seen = []
+    seen: list[dict[str, Any]] = []
     while True:
-        params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
         r = await client.get("/api/v1/training/changes", params=params, headers=auth(token))
         assert r.status_code == 200, r.text
         page = r.json()
@@ -148,21 +187,23 @@ async def all_changes(client, token: str, limit: int = 500, cursor: str | None =
             return seen, cursor
 
 
-async def exclusion_changes(client, token: str) -> list[tuple[str, str, bool]]:
+async def exclusion_changes(client: httpx.AsyncClient, token: str) -> list[tuple[str, str, bool]]:
     changes, _ = await all_changes(client, token)
     return [
         (c["subject"], c["exclusion"], c["excluded"]) for c in changes if c["type"] != "consent"
     ]
 
 
-async def suppressions(client, token: str, cursor: str | None = None) -> dict:
+async def suppressions(
+    client: httpx.AsyncClient, token: str, cursor: str | None = None
+) -> dict[str, Any]:
     params = {"cursor": cursor} if cursor else {}
     r = await client.get("/api/v1/output-suppressions", params=params, headers=auth(token))
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
-async def why(client, reader: str, key: str, **body: Any) -> str:
+async def why(client: httpx.AsyncClient, reader: str, key: str, **body: Any) -> str:
     return reasons(await eligibility(client, reader, [key], **body))[0][2]
 
 
@@ -170,8 +211,12 @@ async def why(client, reader: str, key: str, **body: Any) -> str:
 
 
 async def test_verification_excludes_at_once_and_fulfilment_makes_it_permanent(
-    app, client, mailbox, tokens, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     writer, reader, _ = tokens
     keys = ["account:acct-1", email_key(ADA)]
     await post_consents(client, writer, *(consent(k, True) for k in keys))
@@ -212,7 +257,13 @@ async def test_verification_excludes_at_once_and_fulfilment_makes_it_permanent(
     ]
 
 
-async def test_an_account_id_that_cannot_be_a_key_is_left_out(app, client, mailbox, tokens, staff):
+async def test_an_account_id_that_cannot_be_a_key_is_left_out(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     _, reader, _ = tokens
     case_id = await opened(client, app, mailbox, account_id="acct 1")
     assert await exclusion_changes(client, reader) == [(email_key(ADA), "provisional", True)]
@@ -221,8 +272,12 @@ async def test_an_account_id_that_cannot_be_a_key_is_left_out(app, client, mailb
 
 @pytest.mark.parametrize("request_type", ["deletion", "objection", "output_removal"])
 async def test_every_excluding_type_excludes_on_verification(
-    app, client, mailbox, tokens, request_type
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    request_type: str,
+) -> None:
     _, reader, _ = tokens
     await opened(client, app, mailbox, request_type, account_id="a7")
     assert reasons(await eligibility(client, reader, ["account:a7"], category="outputs")) == [
@@ -232,8 +287,13 @@ async def test_every_excluding_type_excludes_on_verification(
 
 @pytest.mark.parametrize("how", ["identity_not_verified", "withdrawn"])
 async def test_lifted_when_denied_as_unverifiable_or_withdrawn(
-    app, client, mailbox, tokens, staff, how
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+    how: str,
+) -> None:
     writer, reader, _ = tokens
     key = email_key(ADA)
     await post_consents(client, writer, consent(key, True))
@@ -255,7 +315,14 @@ async def test_lifted_when_denied_as_unverifiable_or_withdrawn(
 
 
 @pytest.mark.parametrize("reason_code", OTHER_DENIALS)
-async def test_other_denials_keep_the_exclusion(app, client, mailbox, tokens, staff, reason_code):
+async def test_other_denials_keep_the_exclusion(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+    reason_code: str,
+) -> None:
     writer, reader, _ = tokens
     key = email_key(ADA)
     await post_consents(client, writer, consent(key, True))
@@ -266,7 +333,13 @@ async def test_other_denials_keep_the_exclusion(app, client, mailbox, tokens, st
     assert await why(client, reader, key, category="public_web") == "excluded_by_request"
 
 
-async def test_an_overturned_appeal_excludes_again(app, client, mailbox, tokens, staff):
+async def test_an_overturned_appeal_excludes_again(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     _, reader, _ = tokens
     key = email_key(ADA)
     case_id = await opened(client, app, mailbox, "objection")
@@ -285,7 +358,13 @@ async def test_an_overturned_appeal_excludes_again(app, client, mailbox, tokens,
     assert [x[2] for x in await exclusion_changes(client, reader)] == [True, False, True, True]
 
 
-async def test_an_upheld_appeal_leaves_it_lifted(app, client, mailbox, tokens, staff):
+async def test_an_upheld_appeal_leaves_it_lifted(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     _, reader, _ = tokens
     key = email_key(ADA)
     case_id = await opened(client, app, mailbox)
@@ -296,8 +375,12 @@ async def test_an_upheld_appeal_leaves_it_lifted(app, client, mailbox, tokens, s
 
 
 async def test_overturning_a_denial_that_kept_the_exclusion_adds_nothing(
-    app, client, mailbox, tokens, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     _, reader, _ = tokens
     key = email_key(ADA)
     case_id = await opened(client, app, mailbox)
@@ -308,7 +391,13 @@ async def test_overturning_a_denial_that_kept_the_exclusion_adds_nothing(
     assert await why(client, reader, key) == "excluded_by_request"
 
 
-async def test_access_and_correction_requests_exclude_nothing(app, client, mailbox, tokens, staff):
+async def test_access_and_correction_requests_exclude_nothing(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     writer, reader, _ = tokens
     key = email_key(ADA)
     await post_consents(client, writer, consent(key, True), consent("account:a1", True))
@@ -333,8 +422,13 @@ async def test_access_and_correction_requests_exclude_nothing(app, client, mailb
 
 @pytest.mark.parametrize("identity_verified", [True, False])
 async def test_staff_entered_requests_exclude_once_verified(
-    app, client, mailbox, tokens, staff, identity_verified
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+    identity_verified: bool,
+) -> None:
     _, reader, _ = tokens
     body = {
         "type": "objection",
@@ -342,7 +436,7 @@ async def test_staff_entered_requests_exclude_once_verified(
         "email": ADA,
         "full_name": "Ada L",
         "account_id": "acct-9",
-        "received_at": (date.today() - timedelta(days=2)).isoformat(),
+        "received_at": (datetime.now(UTC).date() - timedelta(days=2)).isoformat(),
         "channel": "post",
         "identity_verified": identity_verified,
     }
@@ -362,8 +456,12 @@ async def test_staff_entered_requests_exclude_once_verified(
 
 
 async def test_a_subject_stays_excluded_while_any_request_holds(
-    app, client, mailbox, tokens, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     _, reader, _ = tokens
     key = email_key(ADA)
     deletion = await opened(client, app, mailbox, "deletion")
@@ -381,7 +479,13 @@ async def test_a_subject_stays_excluded_while_any_request_holds(
     assert (await history(client, staff, key))["excluded"] is False
 
 
-async def test_as_of_sees_exclusions_as_they_stood(app, client, mailbox, tokens, staff):
+async def test_as_of_sees_exclusions_as_they_stood(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     writer, reader, _ = tokens
     key = email_key(ADA)
     await post_consents(client, writer, consent(key, True))
@@ -403,7 +507,9 @@ async def test_as_of_sees_exclusions_as_they_stood(app, client, mailbox, tokens,
     ]
 
 
-async def test_feed_pages_without_gaps_or_repeats(app, client, mailbox, tokens):
+async def test_feed_pages_without_gaps_or_repeats(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, tokens: tuple[str, str, str]
+) -> None:
     writer, reader, _ = tokens
     await post_consents(client, writer, *(consent(f"account:{i}") for i in range(7)))
     await opened(client, app, mailbox, account_id="a1")
@@ -411,9 +517,11 @@ async def test_feed_pages_without_gaps_or_repeats(app, client, mailbox, tokens):
 
     paged, cursor = await all_changes(client, reader, limit=3)
     whole, same_cursor = await all_changes(client, reader, limit=1000)
-    assert paged == whole and cursor == same_cursor
+    assert paged == whole
+    assert cursor == same_cursor
     ids = [int(c["cursor"]) for c in paged]
-    assert ids == sorted(set(ids)) and len(ids) == 7 + 2 + 1
+    assert ids == sorted(set(ids))
+    assert len(ids) == 7 + 2 + 1
     assert [c["type"] for c in paged] == ["consent"] * 7 + ["exclusion"] * 2 + ["consent"]
     assert paged[-1] == {
         **paged[-1],
@@ -422,7 +530,8 @@ async def test_feed_pages_without_gaps_or_repeats(app, client, mailbox, tokens):
         "purpose": "base_model_training",
         "granted": False,
     }
-    assert paged[7]["subject"] == "account:a1" and paged[7]["excluded"] is True
+    assert paged[7]["subject"] == "account:a1"
+    assert paged[7]["excluded"] is True
 
     # Nothing new: the same cursor comes back. Then only what is new.
     r = await client.get(
@@ -444,7 +553,13 @@ async def test_feed_pages_without_gaps_or_repeats(app, client, mailbox, tokens):
     assert bad.status_code == 422
 
 
-async def test_snapshot_streams_every_currently_excluded_key(app, client, mailbox, tokens, staff):
+async def test_snapshot_streams_every_currently_excluded_key(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     _, reader, _ = tokens
     await opened(client, app, mailbox, email="b@example.org", account_id="b")  # provisional
     lifted = await opened(client, app, mailbox, email="c@example.org", account_id="c")
@@ -468,18 +583,24 @@ async def test_snapshot_streams_every_currently_excluded_key(app, client, mailbo
         assert got == expected, batch
 
 
-async def test_empty_snapshot(app, client, tokens):
+async def test_empty_snapshot(client: httpx.AsyncClient, tokens: tuple[str, str, str]) -> None:
     _, reader, _ = tokens
     r = await client.get("/api/v1/training/exclusions.ndjson", headers=auth(reader))
-    assert r.status_code == 200 and r.text == "" and r.headers["DSR-Changes-Cursor"] == "0"
+    assert r.status_code == 200
+    assert r.text == ""
+    assert r.headers["DSR-Changes-Cursor"] == "0"
 
 
 # --- output suppressions ----------------------------------------------------------------------
 
 
 async def test_fulfilled_output_removal_publishes_a_suppression(
-    app, client, mailbox, tokens, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     _, reader, guardrail = tokens
     removal = await opened(client, app, mailbox, "output_removal")
     other = await opened(
@@ -504,12 +625,17 @@ async def test_fulfilled_output_removal_publishes_a_suppression(
         "/api/v1/output-suppressions", params={"limit": 1}, headers=auth(guardrail)
     )
     page = r.json()
-    assert page["has_more"] is True and len(page["suppressions"]) == 1
+    assert page["has_more"] is True
+    assert len(page["suppressions"]) == 1
     rule = page["suppressions"][0]
-    assert rule["case_id"] == removal and rule["status"] == "active"
-    assert rule["personal_data"] == "Ada's home address" and rule["models"] == ["chat-1"]
-    assert "examples" not in rule and "Where?" not in r.text  # only what the guardrail needs
-    assert ADA not in r.text and "Ada L" not in r.text
+    assert rule["case_id"] == removal
+    assert rule["status"] == "active"
+    assert rule["personal_data"] == "Ada's home address"
+    assert rule["models"] == ["chat-1"]
+    assert "examples" not in rule
+    assert "Where?" not in r.text
+    assert ADA not in r.text
+    assert "Ada L" not in r.text
     second = await suppressions(client, guardrail, page["next_cursor"])
     assert [(s["case_id"], s["models"]) for s in second["suppressions"]] == [
         (other, ["chat-1", "chat-2"])
@@ -523,8 +649,13 @@ async def test_fulfilled_output_removal_publishes_a_suppression(
 
 @pytest.mark.parametrize("how", ["withdraw", "identity_not_verified", "exception_applies"])
 async def test_a_refused_or_withdrawn_output_removal_publishes_nothing(
-    app, client, mailbox, tokens, staff, how
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+    how: str,
+) -> None:
     _, _, guardrail = tokens
     case_id = await opened(client, app, mailbox, "output_removal")
     if how == "withdraw":
@@ -535,8 +666,12 @@ async def test_a_refused_or_withdrawn_output_removal_publishes_nothing(
 
 
 async def test_a_published_rule_is_withdrawn_when_its_request_is_lifted(
-    app, client, mailbox, tokens, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     """Hook level, because no API path reaches it today: the rule is published on fulfilment,
     and a fulfilled case is final (no appeal, no withdrawal). The hook still withdraws a
     published rule, so that the feed's `withdrawn` status works when a path is added."""
@@ -548,13 +683,15 @@ async def test_a_published_rule_is_withdrawn_when_its_request_is_lifted(
 
     await run_hook(app, on_request_lifted, await load(app, case_id), "identity_not_verified")
     (withdrawn,) = (await suppressions(client, guardrail, published["next_cursor"]))["suppressions"]
-    assert withdrawn["id"] == rule["id"] and withdrawn["status"] == "withdrawn"
-    assert withdrawn["personal_data"] is None and withdrawn["withdrawn_at"]
+    assert withdrawn["id"] == rule["id"]
+    assert withdrawn["status"] == "withdrawn"
+    assert withdrawn["personal_data"] is None
+    assert withdrawn["withdrawn_at"]
     assert int(withdrawn["cursor"]) > int(rule["cursor"])
     assert await why(client, reader, email_key(ADA)) == "no_consent"
 
 
-async def test_suppressions_scope(app, client, tokens):
+async def test_suppressions_scope(client: httpx.AsyncClient, tokens: tuple[str, str, str]) -> None:
     _, reader, _ = tokens
     assert (await client.get("/api/v1/output-suppressions")).status_code == 401
     r = await client.get("/api/v1/output-suppressions", headers=auth(reader))
@@ -564,7 +701,9 @@ async def test_suppressions_scope(app, client, tokens):
 # --- the staff history ------------------------------------------------------------------------
 
 
-async def test_staff_history_shows_exclusions_with_their_cases(app, client, mailbox, staff):
+async def test_staff_history_shows_exclusions_with_their_cases(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
     first = await opened(client, app, mailbox, "deletion")
     second = await opened(client, app, mailbox, "objection")
     await work(client, staff["handler"], first, "withdraw")
@@ -574,7 +713,8 @@ async def test_staff_history_shows_exclusions_with_their_cases(app, client, mail
         headers=auth(await make_staff(app, "auditor@example.com", "auditor")),
     )
     h = r.json()
-    assert h["excluded"] is True and h["consents"] == []
+    assert h["excluded"] is True
+    assert h["consents"] == []
     assert [(e["case_id"], e["kind"]) for e in h["exclusions"]] == [
         (first, "provisional"),
         (second, "provisional"),
@@ -586,14 +726,20 @@ async def test_staff_history_shows_exclusions_with_their_cases(app, client, mail
 # --- what no API call reaches -----------------------------------------------------------------
 
 
-async def load(app, case_id: str) -> Case:
+async def load(app: FastAPI, case_id: str) -> Case:
     async with app.state.sessionmaker() as session:
-        case = await session.get(Case, uuid.UUID(case_id))
+        case: Case | None = await session.get(Case, uuid.UUID(case_id))
         assert case is not None
         return case
 
 
-async def test_a_retried_hook_records_nothing_new(app, client, mailbox, tokens, staff):
+async def test_a_retried_hook_records_nothing_new(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     """A transition retried after its hook already ran (a replayed request, a worker restart)
     must not log the exclusion twice, nor publish the rule twice."""
     _, reader, guardrail = tokens
@@ -618,7 +764,7 @@ async def test_a_retried_hook_records_nothing_new(app, client, mailbox, tokens, 
     assert [k for _, k, _ in lifted] == ["provisional"] * 2 + ["permanent"] * 2 + ["lifted"] * 2
 
 
-async def test_ledger_writers_commit_in_id_order(app):
+async def test_ledger_writers_commit_in_id_order(app: FastAPI) -> None:
     """A second writer waits for the first to commit, so a feed reader past id N never misses a
     later-committed N-1 (see dsr/consent/ledger.py). Without the lock the second writer would
     finish at once."""
@@ -648,7 +794,9 @@ async def test_ledger_writers_commit_in_id_order(app):
     assert [r.subject for r in rows] == ["account:first", "account:second"]
 
 
-async def test_a_now_answer_waits_for_a_writer_in_flight(app, client, tokens):
+async def test_a_now_answer_waits_for_a_writer_in_flight(
+    app: FastAPI, client: httpx.AsyncClient, tokens: tuple[str, str, str]
+) -> None:
     """Otherwise a writer stamped before the answer's as_of but committed after it would change
     the answer when asked again with that as_of."""
     _, reader, _ = tokens
@@ -677,8 +825,12 @@ async def test_a_now_answer_waits_for_a_writer_in_flight(app, client, tokens):
 
 
 async def test_partial_fulfilment_makes_it_permanent_and_publishes_the_rule(
-    app, client, mailbox, tokens, staff
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     """A request fulfilled in part was verified and acted on: nothing lifts its exclusion, and the
     guardrail gets the suppression rule (over-suppressing protects the person; staff narrow it)."""
     _, reader, guardrail = tokens
@@ -698,7 +850,13 @@ async def test_partial_fulfilment_makes_it_permanent_and_publishes_the_rule(
     assert await why(client, reader, key) == "excluded_by_request"
 
 
-async def test_a_duplicate_follows_the_request_it_duplicates(app, client, mailbox, tokens, staff):
+async def test_a_duplicate_follows_the_request_it_duplicates(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     """The second deletion request (another account id) is closed as a duplicate; its keys are
     excluded at verification and share the first request's fate: lifted when it is withdrawn."""
     writer, reader, _ = tokens
@@ -722,7 +880,13 @@ async def test_a_duplicate_follows_the_request_it_duplicates(app, client, mailbo
     ]
 
 
-async def test_a_duplicate_is_made_permanent_with_its_original(app, client, mailbox, tokens, staff):
+async def test_a_duplicate_is_made_permanent_with_its_original(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    tokens: tuple[str, str, str],
+    staff: dict[str, str],
+) -> None:
     _, reader, _ = tokens
     first = await opened(client, app, mailbox, "objection", account_id="acct-1")
     second = await opened(client, app, mailbox, "objection", account_id="acct-2")

@@ -19,7 +19,7 @@ def _diff(connection: Any) -> list[Any]:
     return list(compare_metadata(ctx, metadata))
 
 
-async def test_migrated_schema_matches_models(database_url):
+async def test_migrated_schema_matches_models(database_url: str) -> None:
     engine = make_engine(Settings(database_url=database_url, secret_key="x"))
     try:
         async with engine.connect() as conn:
@@ -29,7 +29,7 @@ async def test_migrated_schema_matches_models(database_url):
     assert diff == []
 
 
-async def test_constraints_are_named_by_convention(database_url):
+async def test_constraints_are_named_by_convention(database_url: str) -> None:
     engine = make_engine(Settings(database_url=database_url, secret_key="x"))
     try:
         async with engine.connect() as conn:
@@ -44,10 +44,11 @@ async def test_constraints_are_named_by_convention(database_url):
         await engine.dispose()
     for table, uniques in names.items():
         for name in uniques:
-            assert name and name.startswith(f"uq_{table}_"), (table, name)
+            assert name, (table, name)
+            assert name.startswith(f"uq_{table}_"), (table, name)
 
 
-def test_migrations_form_one_line():
+def test_migrations_form_one_line() -> None:
     """Work on two branches must be relinked before it lands: two heads would let a deployment
     apply them in either order, and `dsr db upgrade` to one head would silently skip the other."""
     from alembic.script import ScriptDirectory

@@ -3,14 +3,19 @@ admin and is then sent once."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.notifications.outbox import MAX_PARAMS, Message, enqueue, enqueue_many
-from tests.helpers import auth, deliver, make_staff
+from dsr.settings import Settings
+from tests.helpers import Mailbox, auth, deliver, make_staff
 
 
-async def test_failed_notification_listed_and_retried(app, client, mailbox, settings):
+async def test_failed_notification_listed_and_retried(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, settings: Settings
+) -> None:
     admin = await make_staff(app, "admin@example.com", "admin")
     handler = await make_staff(app, "handler@example.com", "handler")
     mailbox.refuse = True
@@ -32,13 +37,16 @@ async def test_failed_notification_listed_and_retried(app, client, mailbox, sett
     r = await client.get("/api/v1/notifications", headers=auth(admin))
     assert r.status_code == 200
     [failed] = r.json()
-    assert failed["kind"] == "verification" and failed["status"] == "failed"
-    assert "gone@example.org" not in r.text and "451" in failed["last_error"]
+    assert failed["kind"] == "verification"
+    assert failed["status"] == "failed"
+    assert "gone@example.org" not in r.text
+    assert "451" in failed["last_error"]
     assert (await client.get("/api/v1/notifications", headers=auth(handler))).status_code == 403
 
     mailbox.refuse = False
     r = await client.post(f"/api/v1/notifications/{failed['id']}/retry", headers=auth(admin))
-    assert r.status_code == 200 and r.json()["status"] == "pending"
+    assert r.status_code == 200
+    assert r.json()["status"] == "pending"
     assert await deliver(app) == (1, 0)
     assert await deliver(app) == (0, 0)
     assert len(mailbox.to("gone@example.org")) == 1
@@ -46,7 +54,7 @@ async def test_failed_notification_listed_and_retried(app, client, mailbox, sett
     assert r.status_code == 409
 
 
-async def test_enqueue_many_dedups_within_a_call_and_against_existing_rows(app):
+async def test_enqueue_many_dedups_within_a_call_and_against_existing_rows(app: FastAPI) -> None:
     factory = app.state.sessionmaker
     async with factory() as s, s.begin():
         assert await enqueue(

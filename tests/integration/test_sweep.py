@@ -5,33 +5,38 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import httpx
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from dsr.cases.models import Case
 from dsr.cases.sweep import BATCH, sweep
-from tests.helpers import act, auth, make_staff, open_case
+from dsr.settings import Settings
+from tests.helpers import Mailbox, act, auth, make_staff, open_case
 
 
-async def outbox_kinds(app) -> list[tuple[str, str]]:
+async def outbox_kinds(app: FastAPI) -> list[tuple[str, str]]:
     async with app.state.engine.connect() as conn:
         rows = await conn.execute(sa.text("SELECT kind, recipient FROM outbox_message ORDER BY id"))
         return [(k, r) for k, r in rows]
 
 
-async def respond_by(app, case_id: str):
+async def respond_by(app: FastAPI, case_id: str) -> date:
     async with app.state.sessionmaker() as s:
-        return (await s.get(Case, uuid.UUID(case_id))).respond_by
+        case: Case | None = await s.get(Case, uuid.UUID(case_id))
+        assert case is not None
+        return case.respond_by
 
 
-def noon(d) -> datetime:
+def noon(d: date) -> datetime:
     return datetime.combine(d, time(12), tzinfo=UTC)
 
 
 async def test_reminder_once_before_deadline_and_again_after_extension(
-    app, client, mailbox, settings
-):
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, settings: Settings
+) -> None:
     handler = await make_staff(app, "handler@example.com", "handler")
     await make_staff(app, "admin@example.com", "admin")
     case_id = await open_case(client, app, mailbox, jurisdiction="US-CA")
@@ -58,7 +63,9 @@ async def test_reminder_once_before_deadline_and_again_after_extension(
     assert later["reminded"] == 1
 
 
-async def test_overdue_is_escalated_to_admins_once(app, client, mailbox, settings):
+async def test_overdue_is_escalated_to_admins_once(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, settings: Settings
+) -> None:
     await make_staff(app, "admin@example.com", "admin")
     await make_staff(app, "admin2@example.com", "admin")
     case_id = await open_case(client, app, mailbox, jurisdiction="BR")
@@ -72,7 +79,9 @@ async def test_overdue_is_escalated_to_admins_once(app, client, mailbox, setting
     assert missed == ["admin2@example.com", "admin@example.com"]
 
 
-async def test_unverified_requests_expire(app, client, mailbox, settings):
+async def test_unverified_requests_expire(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
     token = await make_staff(app, "handler@example.com", "handler")
     r = await client.post(
         "/api/v1/requests",
@@ -95,7 +104,9 @@ async def test_unverified_requests_expire(app, client, mailbox, settings):
     assert [e["action"] for e in events] == ["submit", "expire"]
 
 
-async def test_sweep_over_more_than_a_batch_sends_each_notice_once(app, client, mailbox, settings):
+async def test_sweep_over_more_than_a_batch_sends_each_notice_once(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, settings: Settings
+) -> None:
     """BATCH + 37 cases due soon (some assigned, some not) and BATCH + 3 overdue: two sweeps at
     once, then a third, write one reminder per case and recipient and one escalation per case
     and admin, and leave every case's version (a staff member's open form) alone."""

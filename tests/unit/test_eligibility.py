@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,16 +45,18 @@ GATED = ("prompts", "outputs", "customer_content")
         *[("public_web", g, False, Reason.NOT_CONSENT_GATED) for g in (True, False, None)],
     ],
 )
-def test_decision_table(category, consent, excluded, expected):
+def test_decision_table(
+    category: str, consent: bool | None, excluded: bool, expected: Reason
+) -> None:
     assert decide(DEFAULT_POLICY, category, consent, excluded) is expected
 
 
-def test_the_default_policy_is_design_3_4():
+def test_the_default_policy_is_design_3_4() -> None:
     assert DEFAULT_POLICY.consent_gated == frozenset(GATED)
     assert DEFAULT_POLICY.version == "2026-11-22.1"
 
 
-def test_only_granted_and_ungated_are_eligible():
+def test_only_granted_and_ungated_are_eligible() -> None:
     rows = decide_many(
         DEFAULT_POLICY,
         "prompts",
@@ -68,14 +72,14 @@ def test_only_granted_and_ungated_are_eligible():
     ]
 
 
-def test_answers_keep_input_order_and_duplicates():
+def test_answers_keep_input_order_and_duplicates() -> None:
     subjects = ["b:2", "a:1", "b:2", "c:3"]
     rows = decide_many(DEFAULT_POLICY, "prompts", subjects, {"b:2": True}, set())
     assert [s for s, _, _ in rows] == subjects
     assert [e for _, e, _ in rows] == [True, False, True, False]
 
 
-def test_decide_keys_denies_by_default_and_exclusions_win():
+def test_decide_keys_denies_by_default_and_exclusions_win() -> None:
     default, by_key = decide_keys(
         DEFAULT_POLICY, "prompts", ["a:1", "a:3"], ["a:2"], {"a:3", "a:4"}
     )
@@ -91,7 +95,7 @@ def test_decide_keys_denies_by_default_and_exclusions_win():
     assert by_key == {"a:4": Reason.EXCLUDED_BY_REQUEST}
 
 
-def test_latest_consent_by_recorded_time_then_arrival():
+def test_latest_consent_by_recorded_time_then_arrival() -> None:
     assert latest_consent([]) is None
     history = [ConsentFact(T, 1, True), ConsentFact(T + timedelta(days=1), 2, False)]
     assert latest_consent(history) is False
@@ -102,11 +106,11 @@ def test_latest_consent_by_recorded_time_then_arrival():
     assert latest_consent([ConsentFact(T, 1, True), ConsentFact(T, 2, False)]) is False
 
 
-def _ex(subject, case, seq, kind):
+def _ex(subject: str, case: str, seq: int, kind: str) -> ExclusionFact:
     return ExclusionFact(subject, case, seq, kind)
 
 
-def test_exclusion_life_per_request():
+def test_exclusion_life_per_request() -> None:
     assert excluded_subjects([]) == set()
     assert excluded_subjects([_ex("s:1", "c1", 1, "provisional")]) == {"s:1"}
     assert excluded_subjects([_ex("s:1", "c1", 1, "provisional"), _ex("s:1", "c1", 2, "permanent")])
@@ -117,7 +121,7 @@ def test_exclusion_life_per_request():
     assert excluded_subjects([*lifted, _ex("s:1", "c1", 3, "permanent")]) == {"s:1"}
 
 
-def test_one_lifted_request_does_not_lift_another():
+def test_one_lifted_request_does_not_lift_another() -> None:
     events = [
         _ex("s:1", "c1", 1, "provisional"),
         _ex("s:1", "c2", 2, "provisional"),
@@ -150,11 +154,11 @@ def test_one_lifted_request_does_not_lift_another():
         ("n" * 41 + ":1", False),
     ],
 )
-def test_subject_keys(key, ok):
+def test_subject_keys(key: str, ok: bool) -> None:
     assert (subject_problem(key) is None) is ok
 
 
-def test_first_bad_email_key():
+def test_first_bad_email_key() -> None:
     good = "email_sha256:" + "ab" * 32
     assert first_bad_email_key([]) is None
     assert first_bad_email_key(["account:1", good, good]) is None
@@ -163,7 +167,7 @@ def test_first_bad_email_key():
         assert first_bad_email_key([bad]) == 0
 
 
-def test_policy_configuration():
+def test_policy_configuration() -> None:
     assert policy_from_config(None) is DEFAULT_POLICY
     p = policy_from_config({"version": "2027-01-01.1", "consent_gated": ["prompts", "public_web"]})
     assert p == Policy("2027-01-01.1", frozenset({"prompts", "public_web"}))
@@ -172,21 +176,24 @@ def test_policy_configuration():
         "consent_gated": sorted(DEFAULT_POLICY.consent_gated),
     }
     assert policy_from_config(same) == DEFAULT_POLICY
-    bad = [
-        {"consent_gated": ["prompts"]},
-        {"version": "", "consent_gated": []},
-        {"version": "v2", "consent_gated": ["emails"]},
-        {"version": "v2", "consent_gated": "prompts"},
-        {"version": "v2", "consent_gated": [], "extra": 1},
+    bad: list[tuple[Any, str]] = [
+        ({"consent_gated": ["prompts"]}, "'version' must be a short non-empty string"),
+        ({"version": "", "consent_gated": []}, "'version' must be a short non-empty string"),
+        ({"version": "v2", "consent_gated": ["emails"]}, r"unknown categories \['emails'\]"),
+        ({"version": "v2", "consent_gated": "prompts"}, "'consent_gated' must be a list"),
+        ({"version": "v2", "consent_gated": [], "extra": 1}, r"unknown keys \['extra'\]"),
         # A changed policy under the default's version would make old answers ambiguous.
-        {"version": DEFAULT_POLICY.version, "consent_gated": ["prompts"]},
+        (
+            {"version": DEFAULT_POLICY.version, "consent_gated": ["prompts"]},
+            "a changed policy needs its own version",
+        ),
     ]
-    for config in bad:
-        with pytest.raises(ValueError):
+    for config, message in bad:
+        with pytest.raises(ValueError, match=message):
             policy_from_config(config)
 
 
-def test_policy_from_the_environment(monkeypatch, tmp_path):
+def test_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     policy = {"version": "2027-03-01.2", "consent_gated": ["outputs"]}
     monkeypatch.setenv("DSR_TRAINING_POLICY", json.dumps(policy))
     assert Settings(secret_key="x", var_dir=tmp_path).training_policy == policy

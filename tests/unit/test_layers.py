@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +116,7 @@ def domain_violations(root: Path = ROOT) -> list[str]:
     return bad
 
 
-def test_domain_imports_only_the_standard_library_dateutil_and_itself():
+def test_domain_imports_only_the_standard_library_dateutil_and_itself() -> None:
     bad = domain_violations()
     assert not bad, "the domain must stay pure (docs/architecture.md):\n" + "\n".join(bad)
 
@@ -140,7 +141,7 @@ def router_query_builders(root: Path = ROOT) -> dict[tuple[str, str], list[int]]
     return found
 
 
-def test_routers_do_not_build_queries():
+def test_routers_do_not_build_queries() -> None:
     found = router_query_builders()
     new = {k: v for k, v in found.items() if k not in ROUTER_QUERY_EXCEPTIONS}
     assert not new, (
@@ -175,7 +176,7 @@ def session_queries(path: Path) -> list[str]:
     return found
 
 
-def test_routers_do_not_query_the_session():
+def test_routers_do_not_query_the_session() -> None:
     bad = [
         f"{p.relative_to(ROOT).as_posix()}:{hit}" for p in routers() for hit in session_queries(p)
     ]
@@ -202,7 +203,7 @@ def upward_imports(root: Path = ROOT) -> list[str]:
     return bad
 
 
-def test_nothing_below_the_web_layer_imports_it_or_the_error_handlers():
+def test_nothing_below_the_web_layer_imports_it_or_the_error_handlers() -> None:
     bad = upward_imports()
     assert not bad, "services, deps and the domain stay HTTP-page-neutral:\n" + "\n".join(bad)
 
@@ -227,7 +228,7 @@ def router_imports(root: Path = ROOT) -> list[str]:
     return bad
 
 
-def test_only_the_composition_root_imports_routers():
+def test_only_the_composition_root_imports_routers() -> None:
     bad = router_imports()
     assert not bad, "share through a module of its own, not a router:\n" + "\n".join(bad)
 
@@ -243,7 +244,9 @@ def test_only_the_composition_root_imports_routers():
         ("web/public.py", "from dsr.cases import public_api\n", router_imports),
     ],
 )
-def test_the_scanner_sees_imports_across_layers(tmp_path, where, source, rule):
+def test_the_scanner_sees_imports_across_layers(
+    tmp_path: Path, where: str, source: str, rule: Callable[[Path], list[str]]
+) -> None:
     package = tmp_path / "dsr"
     for name in ("main.py", "cases/public_api.py", "web/csrf.py", where):
         (package / name).parent.mkdir(parents=True, exist_ok=True)
@@ -264,17 +267,17 @@ def test_the_scanner_sees_imports_across_layers(tmp_path, where, source, rule):
         ("def f(request):\n    session = request.session\n    session.get('x')\n", False),
     ],
 )
-def test_the_scanner_sees_session_queries(tmp_path, source, found):
+def test_the_scanner_sees_session_queries(tmp_path: Path, source: str, found: bool) -> None:
     (tmp_path / "m.py").write_text(source)
     assert bool(session_queries(tmp_path / "m.py")) is found
 
 
-def test_router_exceptions_are_still_needed():
+def test_router_exceptions_are_still_needed() -> None:
     stale = sorted(set(ROUTER_QUERY_EXCEPTIONS) - set(router_query_builders()))
     assert not stale, f"remove these from ROUTER_QUERY_EXCEPTIONS, they are fixed: {stale}"
 
 
-def test_router_rule_recognises_every_router():
+def test_router_rule_recognises_every_router() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in routers()}
     assert {"dsr/cases/router.py", "dsr/cases/public_api.py", "dsr/cases/actions_router.py"} <= (
         names
@@ -295,14 +298,14 @@ def test_router_rule_recognises_every_router():
         ("from sqlmodel import col\nimport sqlalchemy as sa\nsa.func.count()\n", set()),
     ],
 )
-def test_the_scanner_sees_query_builders(tmp_path, source, expected):
+def test_the_scanner_sees_query_builders(tmp_path: Path, source: str, expected: set[str]) -> None:
     """The rule is only as good as its scanner: it catches each way of reaching a builder."""
     (tmp_path / "dsr" / "web").mkdir(parents=True)
     (tmp_path / "dsr" / "web" / "pages.py").write_text(source)
     assert {name for _, name in router_query_builders(tmp_path)} == expected
 
 
-def test_the_scanner_sees_a_framework_import_in_the_domain(tmp_path):
+def test_the_scanner_sees_a_framework_import_in_the_domain(tmp_path: Path) -> None:
     domain = tmp_path / "dsr" / "domain"
     domain.mkdir(parents=True)
     (domain / "bad.py").write_text(
@@ -310,5 +313,8 @@ def test_the_scanner_sees_a_framework_import_in_the_domain(tmp_path):
         "from . import workflow\nfrom ..db import models\nimport pydantic\n"
     )
     message = "\n".join(domain_violations(tmp_path))
-    assert "dsr.db models" in message and "pydantic" in message
-    assert "json" not in message and "dateutil" not in message and "workflow" not in message
+    assert "dsr.db models" in message
+    assert "pydantic" in message
+    assert "json" not in message
+    assert "dateutil" not in message
+    assert "workflow" not in message

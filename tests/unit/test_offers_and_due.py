@@ -23,7 +23,9 @@ TODAY = date(2026, 3, 10)
         ("denied", True, None, AppealBar.WINDOW_ENDED),
     ],
 )
-def test_appeal_bar(status, available, window_ends, expected):
+def test_appeal_bar(
+    status: str, available: bool, window_ends: date | None, expected: AppealBar | None
+) -> None:
     assert appeal_bar(status, available, window_ends, TODAY) == expected
 
 
@@ -38,7 +40,7 @@ def test_appeal_bar(status, available, window_ends, expected):
         ("in_progress", date(2026, 3, 15), DueState.COUNTING, 5),
     ],
 )
-def test_case_due(status, respond_by, state, left):
+def test_case_due(status: str, respond_by: date, state: DueState, left: int) -> None:
     due = case_due(status, respond_by, TODAY)
     assert (due.state, due.days_left) == (state, left)
 
@@ -53,11 +55,11 @@ def test_case_due(status, respond_by, state, left):
         ("appealed", date(2026, 3, 30), DueState.COUNTING),
     ],
 )
-def test_appeal_due(status, respond_by, state):
+def test_appeal_due(status: str, respond_by: date, state: DueState) -> None:
     assert appeal_due(status, respond_by, TODAY).state == state
 
 
-def test_soon_and_days_late():
+def test_soon_and_days_late() -> None:
     assert case_due("open", date(2026, 3, 17), TODAY).soon
     assert not case_due("open", date(2026, 3, 18), TODAY).soon
     assert case_due("open", date(2026, 3, 7), TODAY).days_late == 3

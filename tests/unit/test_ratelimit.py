@@ -17,7 +17,7 @@ class Clock:
         return self.now
 
 
-def test_a_window_allows_its_limit_then_says_when_to_retry():
+def test_a_window_allows_its_limit_then_says_when_to_retry() -> None:
     clock = Clock()
     w = Window(parse("3/minute"), clock)
     assert [w.hit("a") for _ in range(3)] == [None, None, None]
@@ -30,7 +30,7 @@ def test_a_window_allows_its_limit_then_says_when_to_retry():
     assert w.hit("a") == 60
 
 
-def test_expired_keys_are_forgotten():
+def test_expired_keys_are_forgotten() -> None:
     clock = Clock()
     w = Window(parse("1/second"), clock)
     for n in range(1000):
@@ -40,7 +40,7 @@ def test_expired_keys_are_forgotten():
     assert len(w.keys) == 1
 
 
-async def test_the_limiter_raises_with_retry_after():
+async def test_the_limiter_raises_with_retry_after() -> None:
     limiter = RateLimiter("2/minute", "1/hour", "1/minute")
     await limiter.check_ip("203.0.113.1")
     await limiter.check_ip("203.0.113.1")
