@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import date, datetime
 from functools import cached_property
@@ -11,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dsr.crypto import Keyring
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/dsr.sqlite3"
 
@@ -68,6 +71,19 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 8 * 3600
     access_token_ttl_minutes: int = 60
 
+    # Fulfilment (README, "Data systems and fulfilment").
+    max_result_bytes: int = 25 * 1024 * 1024  # what one task may upload in all
+    package_ttl_days: int = 14  # the requester's download link
+    package_max_downloads: int = 5
+    # Where access packages and uploaded results are kept, encrypted: in the database (unset), so
+    # any API process can serve them, or as files in this directory.
+    storage_dir: Path | None = None
+    task_link_ttl_days: int = 30  # the owner's task page link (manual systems)
+    webhook_timeout_seconds: float = 10.0
+    # AES-256-GCM keys for what dsr stores encrypted: comma-separated, each the base64 of 32
+    # random bytes; the first encrypts, every one decrypts. Unset: one is generated under var/.
+    encryption_keys: str = ""
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, v: str) -> str:
@@ -85,10 +101,17 @@ class Settings(BaseSettings):
     def model_post_init(self, __context: Any) -> None:
         if not self.secret_key:
             self.secret_key = _local_secret(self.var_dir)
+        if not self.encryption_keys:
+            self.encryption_keys = _local_encryption_key(self.var_dir)
 
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        """The AES-256-GCM keys for what dsr stores encrypted (dsr.crypto)."""
+        return Keyring.from_setting(self.encryption_keys)
 
     def today(self, now: datetime) -> date:
         """The controller's calendar date at `now`: deadlines are dates in DSR_TIMEZONE, so every
@@ -116,6 +139,18 @@ def _local_secret(var_dir: Path) -> str:
         return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+def _local_encryption_key(var_dir: Path) -> str:
+    """A local trial's encryption key, made once and kept beside the secret key."""
+    path = var_dir / "encryption_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
     path.touch(mode=0o600)
     path.write_text(key)
     return key

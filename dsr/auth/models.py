@@ -31,6 +31,8 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
     scopes: list[str] = json_field(nullable=False, default=[])
     user_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    # A token bound to one data system sees and acts on that system's tasks only.
+    data_system_id: uuid.UUID | None = Field(default=None, foreign_key="data_system.id")
     created_at: datetime = now_ts()
     expires_at: datetime | None = ts()
     revoked_at: datetime | None = ts()

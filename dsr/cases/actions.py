@@ -15,6 +15,7 @@ from dsr.cases import data_systems
 from dsr.cases.appeal_terms import appeal_terms
 from dsr.cases.models import Case
 from dsr.cases.transitions import apply_case_decision
+from dsr.domain.vocabulary import TaskStatus
 from dsr.domain.workflow import Actor, CaseContext, CaseStatus, Role, decide
 from dsr.errors import CASE_NOT_FOUND, STALE, Conflict, NotFound
 from dsr.settings import Settings
@@ -32,6 +33,7 @@ async def context_for(
     assignee_role: Role | None = None,
 ) -> CaseContext:
     available, window_ends = appeal_terms(case, settings)
+    counts = await data_systems.task_counts(session, case.id)
     return CaseContext(
         status=CaseStatus(case.status),
         today=settings.today(now),
@@ -41,7 +43,8 @@ async def context_for(
         extension_available=case.extended_respond_by is not None,
         # The extension must be notified within the first period (GDPR Art 12(3), 11 CCR 7021(b)).
         original_respond_by=case.extension_notice_by or case.original_respond_by,
-        open_tasks=await data_systems.open_tasks_count(session, case.id),
+        open_tasks=counts.get(TaskStatus.OPEN, 0),
+        retained_tasks=counts.get(TaskStatus.RETAINED, 0),
         appeal_available=available,
         appeal_window_ends=window_ends,
         duplicate_of=str(case.duplicate_of_id) if case.duplicate_of_id else None,

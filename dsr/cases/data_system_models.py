@@ -1,4 +1,4 @@
-"""Data systems and the per-case tasks they get (issue 3)."""
+"""Data systems, how dsr reaches them, and the per-case tasks they get."""
 
 from __future__ import annotations
 
@@ -23,6 +23,17 @@ class DataSystem(SQLModel, table=True):
     request_types: list[str] = json_field(nullable=False, default=[])
     active: bool = True
     created_at: datetime = now_ts()
+    # How dsr reaches it (dsr.domain.vocabulary.Integration) and what its tasks carry.
+    integration: str = Field(default="manual", max_length=10)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    # The Standard Webhooks secret (whsec_...), encrypted with the keyring (dsr.crypto).
+    signing_secret: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    identities: list[str] = json_field(nullable=False, default=["email", "account_id"])
+    # What a requester is owed about the system (GDPR Art 15(1)): shown in their copy.
+    purposes: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    recipients: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    retention: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    source: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
 
 
 class CaseTask(SQLModel, table=True):
@@ -35,8 +46,9 @@ class CaseTask(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="case_record.id", index=True)
     data_system_id: uuid.UUID = Field(foreign_key="data_system.id")
-    status: str = Field(default="open", max_length=10)  # open | done | waived
+    status: str = Field(default="open", max_length=10)  # dsr.domain.vocabulary.TaskStatus
     note: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     closed_by: str | None = Field(default=None, max_length=100)  # staff id or token name
     closed_at: datetime | None = ts()
     created_at: datetime = now_ts()
+    records_affected: int | None = None

@@ -53,13 +53,14 @@ async def set_system_active(
     return system
 
 
-async def open_tasks_count(session: AsyncSession, case_id: uuid.UUID) -> int:
+async def task_counts(session: AsyncSession, case_id: uuid.UUID) -> dict[str, int]:
+    """How many of the case's tasks are in each status (the fulfil guards ask)."""
     stmt = (
-        select(func.count())
-        .select_from(CaseTask)
-        .where(CaseTask.case_id == case_id, CaseTask.status == TaskStatus.OPEN)
+        select(CaseTask.status, func.count())
+        .where(CaseTask.case_id == case_id)
+        .group_by(col(CaseTask.status))
     )
-    return int((await session.exec(stmt)).one())
+    return {status: int(n) for status, n in (await session.exec(stmt)).all()}
 
 
 async def tasks_for(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[CaseTask, DataSystem]]:

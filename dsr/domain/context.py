@@ -40,6 +40,7 @@ class CaseContext:
     extension_available: bool = False
     original_respond_by: date | None = None
     open_tasks: int = 0
+    retained_tasks: int = 0  # tasks closed as `retained` under a legal exception
     appeal_available: bool = False
     appeal_window_ends: date | None = None
     duplicate_of: str | None = None

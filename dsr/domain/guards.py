@@ -54,6 +54,15 @@ def _all_tasks_closed(ctx: CaseContext, _actor: Actor) -> str | None:
     return None
 
 
+def _nothing_retained(ctx: CaseContext, _actor: Actor) -> str | None:
+    if ctx.retained_tasks > 0:
+        return (
+            f"{ctx.retained_tasks} data system(s) retained data under an exception, "
+            "so the request can only be partially fulfilled"
+        )
+    return None
+
+
 def _appeal_available(ctx: CaseContext, _actor: Actor) -> str | None:
     return None if ctx.appeal_available else "no appeal is available for this case"
 
@@ -112,6 +121,7 @@ GUARDS: Mapping[str, Guard] = {
     "within_first_period": Guard(_within_first_period),
     "identity_verified": Guard(_identity_verified),
     "all_tasks_closed": Guard(_all_tasks_closed),
+    "nothing_retained": Guard(_nothing_retained),
     "appeal_available": Guard(_appeal_available),
     "within_appeal_window": Guard(_within_appeal_window),
     "is_duplicate": Guard(_is_duplicate),

@@ -176,7 +176,7 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         {S.IN_PROGRESS},
         S.FULFILLED,
         _STAFF,
-        guards=_FULFIL,
+        guards=_FULFIL + " nothing_retained",
         opt="explanation",
         effects=_DECIDE,
         notices="decision",

@@ -96,8 +96,32 @@ class DenialReason(StrEnum):
 
 class TaskStatus(StrEnum):
     OPEN = "open"
-    DONE = "done"
-    WAIVED = "waived"
+    DONE = "done"  # the system did what was asked
+    NOT_FOUND = "not_found"  # the system holds nothing of the person
+    RETAINED = "retained"  # kept under a legal exception, named in the task's note
+    WAIVED = "waived"  # staff closed it without the system (with a reason)
+
+
+# What a data system reports when it completes a task (POST /api/v1/tasks/{id}/complete).
+TASK_OUTCOMES: frozenset[TaskStatus] = frozenset(
+    {TaskStatus.DONE, TaskStatus.NOT_FOUND, TaskStatus.RETAINED}
+)
+
+
+class Integration(StrEnum):
+    """How dsr reaches a data system."""
+
+    MANUAL = "manual"  # the owner gets an e-mail with a link to the task page
+    WEBHOOK = "webhook"  # dsr pushes each task as a signed webhook (Standard Webhooks)
+    PULL = "pull"  # the system polls for its open tasks with a token bound to it
+    SQL = "sql"  # dsr's own SQL connector does the work
+
+
+class Identity(StrEnum):
+    """The requester identities a data system may receive in its tasks."""
+
+    EMAIL = "email"
+    ACCOUNT_ID = "account_id"
 
 
 class OutboxStatus(StrEnum):
