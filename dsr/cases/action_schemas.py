@@ -3,12 +3,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from dsr.cases.schemas import Details, Line
-from dsr.domain.vocabulary import RequestType
+from dsr.domain.vocabulary import Identity, Integration, RequestType
 
 Action = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
+WebhookUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s]+$")
+]
 
 
 class ActionIn(BaseModel):
@@ -75,10 +85,32 @@ class OwnerTaskCloseIn(BaseModel):
 class DataSystemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Line
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     owner_email: EmailStr
     categories: list[Line] = Field(default_factory=list, max_length=50)
     request_types: list[RequestType] = Field(min_length=1)
+    integration: Literal[Integration.MANUAL, Integration.WEBHOOK, Integration.PULL] = Field(
+        default=Integration.MANUAL,
+        description="manual (e-mail and a task page), webhook (signed push) or pull",
+    )
+    webhook_url: WebhookUrl | None = Field(
+        default=None, description="webhook: where dsr POSTs each task (http or https)"
+    )
+    identities: list[Identity] = Field(
+        default_factory=lambda: [Identity.EMAIL, Identity.ACCOUNT_ID],
+        min_length=1,
+        description="which requester identities the system receives in its tasks",
+    )
+    purposes: Details | None = Field(default=None, description="shown in the requester's copy")
+    recipients: Details | None = None
+    retention: Details | None = None
+    source: Details | None = None
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> DataSystemIn:
+        if self.integration == Integration.WEBHOOK and self.webhook_url is None:
+            raise ValueError("a webhook system needs a webhook_url")
+        return self
 
 
 class DataSystemOut(BaseModel):
@@ -88,6 +120,20 @@ class DataSystemOut(BaseModel):
     categories: list[str]
     request_types: list[str]
     active: bool
+    integration: str
+    webhook_url: str | None
+    identities: list[str]
+    purposes: str | None
+    recipients: str | None
+    retention: str | None
+    source: str | None
+
+
+class DataSystemCreatedOut(DataSystemOut):
+    signing_secret: str | None = Field(
+        default=None,
+        description="webhook systems: the Standard Webhooks secret (whsec_...), shown only once",
+    )
 
 
 class TaskOut(BaseModel):

@@ -14,6 +14,7 @@ from dsr.cases.action_schemas import (
     ActionIn,
     BulkIn,
     BulkOut,
+    DataSystemCreatedOut,
     DataSystemIn,
     DataSystemOut,
     OwnerTaskCloseIn,
@@ -21,7 +22,7 @@ from dsr.cases.action_schemas import (
     TaskOut,
 )
 from dsr.cases.bulk import run_bulk
-from dsr.cases.data_system_models import CaseTask
+from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.deps import CaseDep, TaskDep
 from dsr.cases.schemas import CaseOut
 from dsr.db.types import utcnow
@@ -151,21 +152,49 @@ async def list_data_systems(_principal: AnyStaff, session: SessionDep) -> list[D
 
 @router.post(
     "/data-systems",
-    response_model=DataSystemOut,
+    response_model=DataSystemCreatedOut,
     status_code=status.HTTP_201_CREATED,
     tags=["data systems"],
 )
 async def create_data_system(
-    body: DataSystemIn, _principal: Admin, session: SessionDep
-) -> DataSystemOut:
-    system = await data_systems.create_system(
-        session,
-        name=body.name,
-        owner_email=str(body.owner_email),
-        categories=body.categories,
-        request_types=list(body.request_types),
+    body: DataSystemIn, _principal: Admin, session: SessionDep, settings: SettingsDep
+) -> DataSystemCreatedOut:
+    """Register a data system. A webhook system's `signing_secret` is in this answer only."""
+    system, secret = await data_systems.create_system(session, settings=settings, data=body)
+    return _created(system, secret)
+
+
+@router.put("/data-systems/{system_id}", response_model=DataSystemCreatedOut, tags=["data systems"])
+async def update_data_system(
+    system_id: uuid.UUID,
+    body: DataSystemIn,
+    _principal: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> DataSystemCreatedOut:
+    system, secret = await data_systems.update_system(
+        session, settings=settings, system_id=system_id, data=body
     )
-    return DataSystemOut.model_validate(system, from_attributes=True)
+    return _created(system, secret)
+
+
+@router.post(
+    "/data-systems/{system_id}/rotate-secret",
+    response_model=DataSystemCreatedOut,
+    tags=["data systems"],
+)
+async def rotate_signing_secret(
+    system_id: uuid.UUID, _principal: Admin, session: SessionDep, settings: SettingsDep
+) -> DataSystemCreatedOut:
+    """A new signing secret for a webhook system, shown once; the old one stops at once."""
+    secret = await data_systems.rotate_secret(session, settings=settings, system_id=system_id)
+    system = await data_systems.get_system(session, system_id)
+    return _created(system, secret)
+
+
+def _created(system: DataSystem, secret: str | None) -> DataSystemCreatedOut:
+    out = DataSystemOut.model_validate(system, from_attributes=True)
+    return DataSystemCreatedOut(**out.model_dump(), signing_secret=secret)
 
 
 @router.post(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 from datetime import datetime
 
@@ -9,33 +11,87 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases import timeline
+from dsr.cases.action_schemas import DataSystemIn
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case
 from dsr.domain.text_rules import CONTROL_MESSAGE, has_control_characters
-from dsr.domain.vocabulary import TaskStatus
+from dsr.domain.vocabulary import Integration, TaskStatus
 from dsr.errors import DATA_SYSTEM_NOT_FOUND, TASK_NOT_FOUND, Conflict, InvalidInput, NotFound
 from dsr.notifications.outbox import enqueue
+from dsr.settings import Settings
 
 
 async def create_system(
-    session: AsyncSession,
-    *,
-    name: str,
-    owner_email: str,
-    categories: list[str],
-    request_types: list[str],
-) -> DataSystem:
-    existing = (await session.exec(select(DataSystem).where(DataSystem.name == name))).first()
+    session: AsyncSession, *, settings: Settings, data: DataSystemIn
+) -> tuple[DataSystem, str | None]:
+    """Register a system. A webhook system gets its signing secret, returned this once."""
+    existing = (await session.exec(select(DataSystem).where(DataSystem.name == data.name))).first()
     if existing is not None:
         raise Conflict("a data system with that name already exists")
-    system = DataSystem(
-        name=name,
-        owner_email=owner_email,
-        categories=sorted(set(categories)),
-        request_types=sorted(set(request_types)),
-    )
+    system = DataSystem(name=data.name, owner_email=str(data.owner_email))
+    _assign(system, data)
     session.add(system)
+    secret = _new_secret(settings, system) if system.integration == Integration.WEBHOOK else None
     await session.flush()
+    return system, secret
+
+
+async def update_system(
+    session: AsyncSession, *, settings: Settings, system_id: uuid.UUID, data: DataSystemIn
+) -> tuple[DataSystem, str | None]:
+    """Change a system's registration. Becoming a webhook system issues its first secret."""
+    system = await _get(session, system_id)
+    clash = (await session.exec(select(DataSystem).where(DataSystem.name == data.name))).first()
+    if clash is not None and clash.id != system.id:
+        raise Conflict("a data system with that name already exists")
+    system.name, system.owner_email = data.name, str(data.owner_email)
+    _assign(system, data)
+    secret = None
+    if system.integration == Integration.WEBHOOK and system.signing_secret is None:
+        secret = _new_secret(settings, system)
+    return system, secret
+
+
+async def rotate_secret(session: AsyncSession, *, settings: Settings, system_id: uuid.UUID) -> str:
+    """A new signing secret for a webhook system; the old one stops working at once."""
+    system = await _get(session, system_id)
+    if system.integration != Integration.WEBHOOK:
+        raise Conflict("only a webhook system has a signing secret")
+    return _new_secret(settings, system)
+
+
+def signing_secret(settings: Settings, system: DataSystem) -> str | None:
+    """The system's current secret in clear, to sign a delivery with."""
+    if system.signing_secret is None:
+        return None
+    return settings.keyring.decrypt_text(system.signing_secret, system.id.bytes)
+
+
+def _assign(system: DataSystem, data: DataSystemIn) -> None:
+    system.categories = sorted(set(data.categories))
+    system.request_types = sorted(set(data.request_types))
+    system.integration = data.integration
+    system.webhook_url = data.webhook_url if data.integration == Integration.WEBHOOK else None
+    system.identities = sorted(set(data.identities))
+    system.purposes, system.recipients = data.purposes, data.recipients
+    system.retention, system.source = data.retention, data.source
+
+
+def _new_secret(settings: Settings, system: DataSystem) -> str:
+    # Standard Webhooks: "whsec_" and the base64 of the HMAC key (24 random bytes here).
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    system.signing_secret = settings.keyring.encrypt_text(secret, system.id.bytes)
+    return secret
+
+
+async def get_system(session: AsyncSession, system_id: uuid.UUID) -> DataSystem:
+    return await _get(session, system_id)
+
+
+async def _get(session: AsyncSession, system_id: uuid.UUID) -> DataSystem:
+    system = await session.get(DataSystem, system_id)
+    if system is None:
+        raise NotFound("no data system with that id", code=DATA_SYSTEM_NOT_FOUND)
     return system
 
 
@@ -46,9 +102,7 @@ async def list_systems(session: AsyncSession) -> list[DataSystem]:
 async def set_system_active(
     session: AsyncSession, system_id: uuid.UUID, active: bool
 ) -> DataSystem:
-    system = await session.get(DataSystem, system_id)
-    if system is None:
-        raise NotFound("no data system with that id", code=DATA_SYSTEM_NOT_FOUND)
+    system = await _get(session, system_id)
     system.active = active
     return system
 

@@ -68,6 +68,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "GET /api/v1/data-systems": ALL_STAFF,
     "POST /api/v1/data-systems": allow("admin"),
     "POST /api/v1/data-systems/{system_id}/deactivate": allow("admin"),
+    "PUT /api/v1/data-systems/{system_id}": allow("admin"),
+    "POST /api/v1/data-systems/{system_id}/rotate-secret": allow("admin"),
     # outbox (admin)
     "GET /api/v1/notifications": allow("admin"),
     "POST /api/v1/notifications/{message_id}/retry": allow("admin"),
@@ -119,6 +121,13 @@ CALLS: dict[str, dict[str, Any]] = {
             "name": "Matrix CRM",
             "owner_email": "owner@example.com",
             "categories": ["contact"],
+            "request_types": ["access"],
+        }
+    },
+    "PUT /api/v1/data-systems/{system_id}": {
+        "json": {
+            "name": "Matrix CRM 2",
+            "owner_email": "owner@example.com",
             "request_types": ["access"],
         }
     },

@@ -15,7 +15,7 @@ from dsr.auth.principal import Principal
 from dsr.cases import data_systems as registry
 from dsr.cases.action_schemas import DataSystemIn
 from dsr.cases.schemas import REQUEST_TYPES
-from dsr.deps import SessionDep
+from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.vocabulary import OutboxStatus
 from dsr.domain.workflow import Role
 from dsr.errors import DsrError
@@ -74,6 +74,7 @@ async def create_data_system(
     request: Request,
     principal: FormUser,
     session: SessionDep,
+    settings: SettingsDep,
     form: Annotated[DataSystemForm, Form()],
 ) -> Response:
     require(_is_admin(principal), "change the data-system registry")
@@ -86,13 +87,7 @@ async def create_data_system(
     try:
         body = DataSystemIn.model_validate(values)
         async with session.begin_nested():
-            await registry.create_system(
-                session,
-                name=body.name,
-                owner_email=str(body.owner_email),
-                categories=body.categories,
-                request_types=list(body.request_types),
-            )
+            await registry.create_system(session, settings=settings, data=body)
     except ValidationError as exc:
         names = sorted(field_messages(exc, DataSystemIn.model_fields, fallback=None))
         message = "Check these fields: " + ", ".join(n.replace("_", " ") for n in names) + "."
