@@ -90,8 +90,9 @@ _WORKFLOW: dict[type[domain.WorkflowError], type[DsrError]] = {
 
 
 def for_workflow(exc: domain.WorkflowError) -> type[DsrError]:
-    """The DsrError class (status and code) a domain refusal is answered with."""
-    return _WORKFLOW.get(type(exc), Conflict)
+    """The DsrError class (status and code) a domain refusal is answered with: that of the
+    nearest mapped class, so a more specific refusal (OriginalDecider) keeps its family's."""
+    return next((_WORKFLOW[k] for k in type(exc).__mro__ if k in _WORKFLOW), Conflict)
 
 
 def workflow_status(exc: domain.WorkflowError) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.appeals import presenters, repository, service
-from dsr.appeals.models import Appeal
 from dsr.appeals.schemas import AppealActionIn
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
@@ -26,7 +25,7 @@ from dsr.auth.roles import Role
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.due import appeal_due
-from dsr.domain.errors import NotPermitted, WorkflowError
+from dsr.domain.errors import OriginalDecider, WorkflowError
 from dsr.domain.vocabulary import OPEN_APPEAL_STATUSES, AppealStatus
 from dsr.errors import InvalidInput
 from dsr.queues import AppealQuery as ShownAppeals
@@ -182,22 +181,11 @@ async def appeal_detail(
     return await appeal_page(request, session, settings, principal, appeal_id)
 
 
-def _explainer(
-    appeal: Appeal, principal: Principal
-) -> Callable[[Exception], tuple[int, str] | None]:
-    """Words the refusal the original decider meets better than the domain's message. Told
-    apart by code and by who is acting (the role check passed before: can_review)."""
-
-    def explain(exc: Exception) -> tuple[int, str] | None:
-        mine = (
-            appeal.original_decider_id is not None
-            and appeal.original_decider_id == principal.user_id
-        )
-        if isinstance(exc, WorkflowError) and exc.code == NotPermitted.code and mine:
-            return 403, ORIGINAL_DECIDER
-        return None
-
-    return explain
+def _explain(exc: Exception) -> tuple[int, str] | None:
+    """Words the refusal the original decider meets better than the domain's message."""
+    if isinstance(exc, WorkflowError) and exc.code == OriginalDecider.code:
+        return 403, ORIGINAL_DECIDER
+    return None
 
 
 @router.post("/appeals/{appeal_id}/actions", response_class=HTMLResponse)
@@ -210,7 +198,7 @@ async def appeal_action(
     form: Annotated[ActionForm, Form()],
 ) -> Response:
     require(can_review(principal), "assign or decide appeals")
-    appeal, _ = await service.load(session, appeal_id)
+    await service.load(session, appeal_id)  # an unknown appeal is a 404 before anything else
     action = form.action
 
     async def run(body: AppealActionIn, expected: int) -> None:
@@ -232,7 +220,7 @@ async def appeal_action(
         AppealActionIn,
         run,
         noun="appeal",
-        explain=_explainer(appeal, principal),
+        explain=_explain,
     )
     if error is not None:
         # The form opens again with what was typed, so nothing needs retyping.
