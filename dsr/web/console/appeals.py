@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,6 +33,7 @@ from dsr.settings import Settings
 from dsr.web.console import labels
 from dsr.web.console.action_forms import ActionForm, run_form_action
 from dsr.web.console.appeal_view import appeal_page_context, can_review
+from dsr.web.console.links import QueryLinks
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
 
@@ -48,7 +48,7 @@ _PARAMS = ("assignee", "explanation", "reason")
 
 
 @dataclass(frozen=True)
-class AppealQuery:
+class AppealQuery(QueryLinks):
     """The appeals queue's filters as they travel in the URL (codes and ids only)."""
 
     status: str = ""  # "" = open appeals, "all", or one appeal status
@@ -84,14 +84,6 @@ class AppealQuery:
             cursor=self.cursor or None,
             limit=PAGE_SIZE,
         )
-
-    def query(self, **changes: str) -> str:
-        q = replace(self, **changes)
-        return urlencode({f.name: getattr(q, f.name) for f in fields(q) if getattr(q, f.name)})
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.status or self.assignee)
 
 
 async def _rows(
