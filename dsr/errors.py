@@ -97,3 +97,13 @@ def for_workflow(exc: domain.WorkflowError) -> type[DsrError]:
 
 def workflow_status(exc: domain.WorkflowError) -> int:
     return for_workflow(exc).status_code
+
+
+def ensure_version(current: int, expected: int | None, noun: str) -> None:
+    """Optimistic locking for a caller that says which version it saw: a change by someone else
+    since then is a 409, never a silent overwrite."""
+    if expected is not None and current != expected:
+        raise Conflict(
+            f"the {noun} was changed by someone else since you loaded it; reload it and try again",
+            code=STALE,
+        )
