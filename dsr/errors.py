@@ -90,9 +90,20 @@ _WORKFLOW: dict[type[domain.WorkflowError], type[DsrError]] = {
 
 
 def for_workflow(exc: domain.WorkflowError) -> type[DsrError]:
-    """The DsrError class (status and code) a domain refusal is answered with."""
-    return _WORKFLOW.get(type(exc), Conflict)
+    """The DsrError class (status and code) a domain refusal is answered with: that of the
+    nearest mapped class, so a more specific refusal (OriginalDecider) keeps its family's."""
+    return next((_WORKFLOW[k] for k in type(exc).__mro__ if k in _WORKFLOW), Conflict)
 
 
 def workflow_status(exc: domain.WorkflowError) -> int:
     return for_workflow(exc).status_code
+
+
+def ensure_version(current: int, expected: int | None, noun: str) -> None:
+    """Optimistic locking for a caller that says which version it saw: a change by someone else
+    since then is a 409, never a silent overwrite."""
+    if expected is not None and current != expected:
+        raise Conflict(
+            f"the {noun} was changed by someone else since you loaded it; reload it and try again",
+            code=STALE,
+        )

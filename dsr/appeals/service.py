@@ -23,7 +23,7 @@ from dsr.cases.transitions import apply_case_decision
 from dsr.domain.context import REQUESTER
 from dsr.domain.vocabulary import AppealStatus, CaseAction, Role
 from dsr.domain.workflow import AppealContext, decide, decide_appeal
-from dsr.errors import APPEAL_NOT_FOUND, STALE, Conflict, InvalidLink, NotFound
+from dsr.errors import APPEAL_NOT_FOUND, Conflict, InvalidLink, NotFound, ensure_version
 from dsr.settings import Settings
 
 
@@ -95,11 +95,7 @@ async def run(
     expected_version: int | None = None,
 ) -> Appeal:
     appeal, case = await load(session, appeal_id)
-    if expected_version is not None and appeal.version != expected_version:
-        raise Conflict(
-            "the appeal was changed by someone else since you loaded it; reload it and try again",
-            code=STALE,
-        )
+    ensure_version(appeal.version, expected_version, "appeal")
     assignee = None
     if action == "assign":
         assignee = await auth_repo.active_user_by_email(session, params.get("assignee"))

@@ -17,7 +17,7 @@ from dsr.cases.models import Case
 from dsr.cases.transitions import apply_case_decision
 from dsr.domain.vocabulary import TaskStatus
 from dsr.domain.workflow import Actor, CaseContext, CaseStatus, Role, decide
-from dsr.errors import CASE_NOT_FOUND, STALE, Conflict, NotFound
+from dsr.errors import CASE_NOT_FOUND, NotFound, ensure_version
 from dsr.settings import Settings
 
 
@@ -57,11 +57,7 @@ async def load(session: AsyncSession, case_id: uuid.UUID, expected_version: int 
     case = await session.get(Case, case_id)
     if case is None:
         raise NotFound("no case with that id", code=CASE_NOT_FOUND)
-    if expected_version is not None and case.version != expected_version:
-        raise Conflict(
-            "the case was changed by someone else since you loaded it; reload it and try again",
-            code=STALE,
-        )
+    ensure_version(case.version, expected_version, "case")
     return case
 
 

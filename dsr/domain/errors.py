@@ -18,6 +18,12 @@ class NotPermitted(WorkflowError):
     code = "not_permitted"
 
 
+class OriginalDecider(NotPermitted):
+    """The person who made the refused decision may not decide its appeal (HTTP 403)."""
+
+    code = "original_decider"
+
+
 class NotAllowed(WorkflowError):
     """Not possible in the current status or state of the case (HTTP 409)."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dsr.domain.context import Actor, AppealContext, CaseContext
-from dsr.domain.errors import InvalidInput, NotAllowed, NotPermitted, WorkflowError
+from dsr.domain.errors import InvalidInput, NotAllowed, OriginalDecider, WorkflowError
 from dsr.domain.vocabulary import Role
 
 GuardFn = Callable[[Any, Actor], str | None]
@@ -130,7 +130,7 @@ GUARDS: Mapping[str, Guard] = {
     "assignee_not_original_decider": Guard(
         _assignee_not_original_decider, InvalidInput, "assignee", on_input=True
     ),
-    "not_original_decider": Guard(_not_original_decider, NotPermitted),
+    "not_original_decider": Guard(_not_original_decider, OriginalDecider),
     "appeal_extension_allowed": Guard(_appeal_extension_allowed),
     "appeal_not_yet_extended": Guard(_appeal_not_yet_extended),
     "within_appeal_period": Guard(_within_appeal_period),

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.appeals import presenters, repository, service
-from dsr.appeals.models import Appeal
 from dsr.appeals.schemas import AppealActionIn
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
@@ -26,7 +24,7 @@ from dsr.auth.roles import Role
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.due import appeal_due
-from dsr.domain.errors import NotPermitted, WorkflowError
+from dsr.domain.errors import OriginalDecider, WorkflowError
 from dsr.domain.vocabulary import OPEN_APPEAL_STATUSES, AppealStatus
 from dsr.errors import InvalidInput
 from dsr.queues import AppealQuery as ShownAppeals
@@ -35,6 +33,7 @@ from dsr.settings import Settings
 from dsr.web.console import labels
 from dsr.web.console.action_forms import ActionForm, run_form_action
 from dsr.web.console.appeal_view import appeal_page_context, can_review
+from dsr.web.console.links import QueryLinks
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
 
@@ -49,7 +48,7 @@ _PARAMS = ("assignee", "explanation", "reason")
 
 
 @dataclass(frozen=True)
-class AppealQuery:
+class AppealQuery(QueryLinks):
     """The appeals queue's filters as they travel in the URL (codes and ids only)."""
 
     status: str = ""  # "" = open appeals, "all", or one appeal status
@@ -85,14 +84,6 @@ class AppealQuery:
             cursor=self.cursor or None,
             limit=PAGE_SIZE,
         )
-
-    def query(self, **changes: str) -> str:
-        q = replace(self, **changes)
-        return urlencode({f.name: getattr(q, f.name) for f in fields(q) if getattr(q, f.name)})
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.status or self.assignee)
 
 
 async def _rows(
@@ -182,22 +173,11 @@ async def appeal_detail(
     return await appeal_page(request, session, settings, principal, appeal_id)
 
 
-def _explainer(
-    appeal: Appeal, principal: Principal
-) -> Callable[[Exception], tuple[int, str] | None]:
-    """Words the refusal the original decider meets better than the domain's message. Told
-    apart by code and by who is acting (the role check passed before: can_review)."""
-
-    def explain(exc: Exception) -> tuple[int, str] | None:
-        mine = (
-            appeal.original_decider_id is not None
-            and appeal.original_decider_id == principal.user_id
-        )
-        if isinstance(exc, WorkflowError) and exc.code == NotPermitted.code and mine:
-            return 403, ORIGINAL_DECIDER
-        return None
-
-    return explain
+def _explain(exc: Exception) -> tuple[int, str] | None:
+    """Words the refusal the original decider meets better than the domain's message."""
+    if isinstance(exc, WorkflowError) and exc.code == OriginalDecider.code:
+        return 403, ORIGINAL_DECIDER
+    return None
 
 
 @router.post("/appeals/{appeal_id}/actions", response_class=HTMLResponse)
@@ -210,7 +190,7 @@ async def appeal_action(
     form: Annotated[ActionForm, Form()],
 ) -> Response:
     require(can_review(principal), "assign or decide appeals")
-    appeal, _ = await service.load(session, appeal_id)
+    await service.load(session, appeal_id)  # an unknown appeal is a 404 before anything else
     action = form.action
 
     async def run(body: AppealActionIn, expected: int) -> None:
@@ -232,7 +212,7 @@ async def appeal_action(
         AppealActionIn,
         run,
         noun="appeal",
-        explain=_explainer(appeal, principal),
+        explain=_explain,
     )
     if error is not None:
         # The form opens again with what was typed, so nothing needs retyping.

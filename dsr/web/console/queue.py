@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
@@ -33,6 +32,7 @@ from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus, RequestType
 from dsr.errors import InvalidInput
 from dsr.queues import CaseQuery, parse_assignee
 from dsr.settings import Settings
+from dsr.web.console.links import QueryLinks
 from dsr.web.console.render import page
 from dsr.web.console.session import (
     ConsoleUser,
@@ -48,7 +48,7 @@ PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
-class QueueQuery:
+class QueueQuery(QueryLinks):
     """The queue's filters as they travel in the URL."""
 
     status: str = ""  # "" = open work, "all", or one status
@@ -103,15 +103,6 @@ class QueueQuery:
             cursor=self.cursor or None,
             limit=PAGE_SIZE,
         )
-
-    def query(self, **changes: str) -> str:
-        """The query string of this view with some values changed ('' drops a value)."""
-        q = replace(self, **changes)
-        return urlencode({f.name: getattr(q, f.name) for f in fields(q) if getattr(q, f.name)})
-
-    @property
-    def filtered(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self) if f.name != "cursor")
 
 
 def jurisdiction_codes(settings: Settings) -> list[str]:
