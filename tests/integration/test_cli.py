@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -262,8 +263,14 @@ def vectors(jurisdiction: str, request_type: str, received: str) -> dict[str, st
         }
 
 
+def _scratch() -> Path:
+    """A directory of its own for a run that needs no database: DSR_VAR_DIR gets a generated
+    encryption key, which must not land in the working tree."""
+    return Path(tempfile.mkdtemp(prefix="dsr-cli-"))
+
+
 def deadlines(*args: str) -> dict[str, Any]:
-    r = run_dsr("sqlite+aiosqlite:///:memory:", Path.cwd(), "deadlines", *args)
+    r = run_dsr("sqlite+aiosqlite:///:memory:", _scratch(), "deadlines", *args)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert {"acknowledge_by", "respond_by", "extended_respond_by"} <= set(out)
@@ -317,7 +324,7 @@ def test_deadlines_appeal_virginia() -> None:
 
 
 def test_deadlines_refuses_a_bad_date() -> None:
-    r = run_dsr("sqlite+aiosqlite:///:memory:", Path.cwd(), "deadlines", "request",
+    r = run_dsr("sqlite+aiosqlite:///:memory:", _scratch(), "deadlines", "request",
                 "--jurisdiction", "GB", "--type", "access", "--received", "2026-02-30")  # fmt: skip
     assert r.returncode == 2
     assert "not a date" in r.stderr
