@@ -29,6 +29,8 @@ from dsr.settings import Settings
 # a fast receiver, few enough that a slow one sees a handful of connections, not a flood.
 CONCURRENCY = 16
 
+ANSWER_BYTES = 64 * 1024
+
 Target = tuple[CaseTask, DataSystem, Case]
 
 
@@ -64,11 +66,17 @@ def _request(settings: Settings, msg: OutboxMessage, target: Target | None) -> S
 
 async def _post(client: httpx.AsyncClient, req: SignedRequest, name: str, seconds: float) -> None:
     try:
-        # Streamed and closed unread: the receiver's answer body is not needed, nor trusted.
         async with client.stream(
             "POST", req.url, content=req.body, headers=req.headers, timeout=seconds
         ) as r:
             status, reason = r.status_code, r.reason_phrase
+            # The answer's body is not needed, nor trusted: read a little of it so the
+            # connection can be reused, and drop the connection when there is more.
+            read = 0
+            async for chunk in r.aiter_raw():
+                read += len(chunk)
+                if read > ANSWER_BYTES:
+                    break
     except httpx.TimeoutException:
         raise DeliveryError(f"{name}: no answer within {seconds:g} s") from None
     except httpx.ConnectError:

@@ -69,12 +69,10 @@ async def claim(
         return rows
 
 
-def _outcome(
-    msg: OutboxMessage, error: str | None, settings: Settings, now: datetime
+def _failure(
+    msg: OutboxMessage, error: str, settings: Settings, now: datetime
 ) -> dict[str, object]:
     attempts = msg.attempts + 1
-    if error is None:
-        return {"status": "sent", "sent_at": now, "locked_until": None, "attempts": attempts}
     dead = attempts >= settings.outbox_max_attempts
     return {
         "status": "failed" if dead else "pending",
@@ -91,15 +89,29 @@ async def _record(
     settings: Settings,
     now: datetime | None = None,
 ) -> None:
-    """The outcomes of sent messages (None: sent; else the error), in one short transaction."""
+    """The outcomes of sent messages (None: sent; else the error), in one short transaction:
+    the sent ones in one statement, each failure on its own (its attempts and error differ)."""
     now = now or utcnow()
+    sent = [m.id for m, error in outcomes if error is None]
     async with factory() as session, session.begin():
-        for msg, error in outcomes:
+        if sent:
             await session.exec(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.id) == msg.id)
-                .values(**_outcome(msg, error, settings, now))
+                .where(col(OutboxMessage.id).in_(sent))
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    locked_until=None,
+                    attempts=col(OutboxMessage.attempts) + 1,
+                )
             )
+        for msg, error in outcomes:
+            if error is not None:
+                await session.exec(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id) == msg.id)
+                    .values(**_failure(msg, error, settings, now))
+                )
 
 
 async def dispatch_once(
