@@ -21,6 +21,7 @@ from dsr.cases.public_api import router as public_router
 from dsr.cases.router import router as cases_router
 from dsr.consent.router import router as consent_router
 from dsr.db.engine import make_engine, make_sessionmaker
+from dsr.fulfilment.router import router as tasks_router
 from dsr.middleware import BodySizeLimit, SecurityHeaders
 from dsr.notifications.router import router as notifications_router
 from dsr.ratelimit import RateLimiter
@@ -30,6 +31,7 @@ from dsr.web import setup as web_setup
 log = logging.getLogger("dsr")
 
 BULK_BODY_LIMIT = 16 * 1024 * 1024  # 10,000 consent records or eligibility keys per call
+RESULTS_FRAMING = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(auth_router)
     app.include_router(public_router)
     app.include_router(actions_router)
+    app.include_router(tasks_router)
     app.include_router(cases_router)
     app.include_router(notifications_router)
     app.include_router(appeals_router)
@@ -117,7 +120,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.add_middleware(
         BodySizeLimit,
         default=settings.max_body_bytes,
-        overrides={"/api/v1/consents": BULK_BODY_LIMIT, "/api/v1/training": BULK_BODY_LIMIT},
+        overrides={
+            "/api/v1/consents": BULK_BODY_LIMIT,
+            "/api/v1/training": BULK_BODY_LIMIT,
+            # A task's results, up to DSR_MAX_RESULT_BYTES, and the multipart framing around them.
+            "/api/v1/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
+        },
     )
     app.add_middleware(SecurityHeaders)
     return app

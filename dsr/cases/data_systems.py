@@ -15,7 +15,7 @@ from dsr.cases.action_schemas import DataSystemIn
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case
 from dsr.domain.text_rules import CONTROL_MESSAGE, has_control_characters
-from dsr.domain.vocabulary import Integration, TaskStatus
+from dsr.domain.vocabulary import TASK_OUTCOMES, Integration, TaskStatus
 from dsr.errors import DATA_SYSTEM_NOT_FOUND, TASK_NOT_FOUND, Conflict, InvalidInput, NotFound
 from dsr.fulfilment import webhooks
 from dsr.notifications.outbox import enqueue, enqueue_many
@@ -87,6 +87,13 @@ def _new_secret(settings: Settings, system: DataSystem) -> str:
 
 async def get_system(session: AsyncSession, system_id: uuid.UUID) -> DataSystem:
     return await _get(session, system_id)
+
+
+async def system_by_name(session: AsyncSession, name: str) -> DataSystem:
+    system = (await session.exec(select(DataSystem).where(DataSystem.name == name))).first()
+    if system is None:
+        raise NotFound("no data system with that name", code=DATA_SYSTEM_NOT_FOUND)
+    return system
 
 
 async def _get(session: AsyncSession, system_id: uuid.UUID) -> DataSystem:
@@ -172,11 +179,16 @@ async def close_task(
     actor_kind: str,
     actor_id: str,
     now: datetime,
+    records_affected: int | None = None,
 ) -> tuple[CaseTask, DataSystem | None]:
-    if status not in (TaskStatus.DONE, TaskStatus.WAIVED):
-        raise InvalidInput("status: must be done or waived")
+    """Close a task with an outcome (done, not_found, retained: TASK_OUTCOMES) or waive it.
+    Retaining names the exception that applies and waiving gives a reason, both in `note`."""
+    if status not in (*TASK_OUTCOMES, TaskStatus.WAIVED):
+        raise InvalidInput("status: must be done, not_found, retained or waived")
     if status == TaskStatus.WAIVED and not (note and note.strip()):
         raise InvalidInput("reason: waiving a task needs a reason")
+    if status == TaskStatus.RETAINED and not (note and note.strip()):
+        raise InvalidInput("note: retaining data needs the exception that applies")
     if note and has_control_characters(note):
         # The console passes its form text straight here, without a schema in between.
         raise InvalidInput(f"reason: {CONTROL_MESSAGE}")
@@ -188,6 +200,7 @@ async def close_task(
     if case.closed_at is not None:
         raise Conflict("the case is closed")
     task.status, task.note, task.closed_by, task.closed_at = status, note, actor_id, now
+    task.records_affected = records_affected
     system = await session.get(DataSystem, task.data_system_id)
     await timeline.append(
         session,
@@ -199,7 +212,8 @@ async def close_task(
         from_status=case.status,
         to_status=case.status,
         reason=note,
-        data={"task_id": str(task.id), "system": system.name if system else None},
+        data={"task_id": str(task.id), "system": system.name if system else None}
+        | ({} if records_affected is None else {"records_affected": records_affected}),
     )
     # Touch the case so concurrent task closing and fulfilment conflict instead of racing.
     case.updated_at = now
