@@ -5,30 +5,19 @@ signature is refused. The README shows that very file."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
+from tests.example_data_system import EXAMPLE, owner_guide_receiver
 from tests.helpers import REQUESTER, Mailbox, auth, free_port, make_staff, open_case
 from tests.receivers import serving
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "docs" / "examples" / "webhook_receiver.py"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("webhook_receiver", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_readme_shows_the_example_as_it_is() -> None:
@@ -67,7 +56,7 @@ async def test_example_receiver_takes_a_delivered_task_once(
     async def work_on(task: dict[str, Any]) -> None:
         worked.append(task)
 
-    receiver = load_example().make_app(secret, work_on)
+    receiver = owner_guide_receiver().make_app(secret, work_on)
     url = f"http://127.0.0.1:{port}/dsr/tasks"
     async with serving(receiver, port):
         await open_case(client, app, mailbox, type="deletion", account_id="acct-9")
