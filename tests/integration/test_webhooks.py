@@ -15,7 +15,16 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from dsr.settings import Settings
-from tests.helpers import REQUESTER, Mailbox, auth, deliver, free_port, make_staff, open_case
+from tests.helpers import (
+    REQUESTER,
+    Mailbox,
+    auth,
+    deliver,
+    free_port,
+    login,
+    make_staff,
+    open_case,
+)
 from tests.receivers import Receiver, serving
 
 
@@ -178,6 +187,13 @@ async def test_failed_delivery_is_listed_with_the_system_and_retried_once(
         assert failed["data_system"] == "ledger"
         assert failed["last_error"] == "ledger: HTTP 500 Internal Server Error"
         assert REQUESTER not in r.text
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            await login(c, "admin@example.com")
+            page = await c.get("/console/notifications")
+        assert page.status_code == 200
+        assert "<td>ledger</td>" in page.text
+        assert "ledger: HTTP 500 Internal Server Error" in page.text
 
         r = await client.post(f"/api/v1/notifications/{failed['id']}/retry", headers=auth(admin))
         assert r.status_code == 200
