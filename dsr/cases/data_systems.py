@@ -17,7 +17,8 @@ from dsr.cases.models import Case
 from dsr.domain.text_rules import CONTROL_MESSAGE, has_control_characters
 from dsr.domain.vocabulary import TASK_OUTCOMES, Integration, TaskStatus
 from dsr.errors import DATA_SYSTEM_NOT_FOUND, TASK_NOT_FOUND, Conflict, InvalidInput, NotFound
-from dsr.notifications.outbox import enqueue
+from dsr.fulfilment import webhooks
+from dsr.notifications.outbox import enqueue, enqueue_many
 from dsr.settings import Settings
 
 
@@ -145,6 +146,11 @@ async def create_for_case(session: AsyncSession, case: Case, now: datetime) -> l
         task = CaseTask(case_id=case.id, data_system_id=system.id, created_at=now)
         session.add(task)
         created.append(task)
+        if system.integration == Integration.WEBHOOK:
+            # Pushed to the system instead of e-mailed to its owner, from the outbox, so it
+            # commits with the case and is retried until acknowledged (dsr.fulfilment.webhooks).
+            await enqueue_many(session, [webhooks.delivery_message(task, system, case)])
+            continue
         await enqueue(
             session,
             kind="task_assigned",

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.db.types import utcnow
 from dsr.domain.vocabulary import OutboxStatus
 from dsr.errors import Conflict, NotFound
+from dsr.notifications.catalogue import DELIVERY_KINDS
 from dsr.notifications.models import OutboxMessage
 
 
@@ -20,6 +21,8 @@ class NotificationOut(BaseModel):
     id: int
     kind: str
     case_id: str | None
+    # A webhook delivery's data system (by name); None for e-mails.
+    data_system: str | None = None
     status: str
     attempts: int
     last_error: str | None
@@ -33,6 +36,7 @@ def out(m: OutboxMessage) -> NotificationOut:
         id=m.id,
         kind=m.kind,
         case_id=str(m.case_id) if m.case_id else None,
+        data_system=m.context.get("system") if m.kind in DELIVERY_KINDS else None,
         status=m.status,
         attempts=m.attempts,
         last_error=m.last_error,

@@ -17,4 +17,7 @@ SUBJECTS: dict[str, str] = {
     "task_assigned": "Data-system task for case {reference}",
     "appeal_assignment": "Appeal on case {reference} has been assigned to you",
 }
-KINDS = frozenset(SUBJECTS)
+# Not e-mails: signed webhook deliveries of tasks to data systems (dsr.fulfilment.webhooks),
+# queued, retried and listed when failed like the e-mails.
+DELIVERY_KINDS = frozenset({"task_webhook"})
+KINDS = frozenset(SUBJECTS) | DELIVERY_KINDS

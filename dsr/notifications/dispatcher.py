@@ -3,7 +3,9 @@
 Claiming sets `locked_until` in a short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL, so
 several workers share the queue); sending happens outside any transaction; the outcome is a
 second short transaction. A worker that dies mid-send leaves the lock to expire and the message
-is sent again with the same Message-ID, so nothing is lost and receivers can drop the copy."""
+is sent again with the same Message-ID, so nothing is lost and receivers can drop the copy.
+Webhook deliveries to data systems (kind `task_webhook`) go through the same queue, claims and
+backoff, sent by dsr.fulfilment.webhook_sender with the same `webhook-id` on every attempt."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import logging
 from datetime import datetime, timedelta
 
 import aiosmtplib
+import httpx
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -20,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.db.engine import dialect_name
 from dsr.db.types import utcnow
+from dsr.fulfilment import webhook_sender, webhooks
 from dsr.notifications.models import OutboxMessage
 from dsr.notifications.render import render
 from dsr.notifications.sender import send
@@ -65,36 +69,49 @@ async def claim(
         return rows
 
 
+def _failure(
+    msg: OutboxMessage, error: str, settings: Settings, now: datetime
+) -> dict[str, object]:
+    attempts = msg.attempts + 1
+    dead = attempts >= settings.outbox_max_attempts
+    return {
+        "status": "failed" if dead else "pending",
+        "attempts": attempts,
+        "next_attempt_at": now + backoff(attempts),
+        "locked_until": None,
+        "last_error": error[:500],
+    }
+
+
 async def _record(
     factory: async_sessionmaker[AsyncSession],
-    msg: OutboxMessage,
-    error: BaseException | None,
+    outcomes: list[tuple[OutboxMessage, str | None]],
     settings: Settings,
     now: datetime | None = None,
 ) -> None:
+    """The outcomes of sent messages (None: sent; else the error), in one short transaction:
+    the sent ones in one statement, each failure on its own (its attempts and error differ)."""
     now = now or utcnow()
-    values: dict[str, object]
-    if error is None:
-        values = {
-            "status": "sent",
-            "sent_at": now,
-            "locked_until": None,
-            "attempts": msg.attempts + 1,
-        }
-    else:
-        attempts = msg.attempts + 1
-        dead = attempts >= settings.outbox_max_attempts
-        values = {
-            "status": "failed" if dead else "pending",
-            "attempts": attempts,
-            "next_attempt_at": now + backoff(attempts),
-            "locked_until": None,
-            "last_error": describe_error(error)[:500],
-        }
+    sent = [m.id for m, error in outcomes if error is None]
     async with factory() as session, session.begin():
-        await session.exec(
-            update(OutboxMessage).where(col(OutboxMessage.id) == msg.id).values(**values)
-        )
+        if sent:
+            await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(sent))
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    locked_until=None,
+                    attempts=col(OutboxMessage.attempts) + 1,
+                )
+            )
+        for msg, error in outcomes:
+            if error is not None:
+                await session.exec(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id) == msg.id)
+                    .values(**_failure(msg, error, settings, now))
+                )
 
 
 async def dispatch_once(
@@ -102,10 +119,16 @@ async def dispatch_once(
     settings: Settings,
     batch: int = 50,
     now: datetime | None = None,
+    http: httpx.AsyncClient | None = None,
 ) -> tuple[int, int]:
-    """Send what is due now (or at `now`: tests step over the backoff). Returns (sent, failed)."""
+    """Send what is due now (or at `now`: tests step over the backoff). Returns (sent, failed).
+    `http` is the worker's long-lived client for webhook deliveries (one is made if absent)."""
+    claimed = await claim(factory, batch, now)
+    hooks = [m for m in claimed if m.kind == webhooks.KIND]
     sent = failed = 0
-    for msg in await claim(factory, batch, now):
+    for msg in claimed:
+        if msg.kind == webhooks.KIND:
+            continue
         try:
             await send(render(msg, settings), settings)
         except Exception as exc:  # any failure is retried later; the message is never dropped
@@ -116,10 +139,23 @@ async def dispatch_once(
                 msg.attempts + 1,
                 describe_error(exc),
             )
-            await _record(factory, msg, exc, settings, now)
+            await _record(factory, [(msg, describe_error(exc))], settings, now)
         else:
             sent += 1
-            await _record(factory, msg, None, settings, now)
+            await _record(factory, [(msg, None)], settings, now)
+    if hooks:
+        # Webhooks go out concurrently and are recorded together: one transaction a batch.
+        async with contextlib.AsyncExitStack() as stack:
+            client = (
+                http if http is not None else await stack.enter_async_context(httpx.AsyncClient())
+            )
+            errors = await webhook_sender.deliver(factory, settings, client, hooks)
+        for msg in hooks:
+            if errors[msg.id or 0] is not None:
+                log.warning("webhook delivery %s failed (attempt %s)", msg.id, msg.attempts + 1)
+        await _record(factory, [(m, errors[m.id or 0]) for m in hooks], settings, now)
+        failed += sum(1 for e in errors.values() if e is not None)
+        sent += sum(1 for e in errors.values() if e is None)
     if sent or failed:
         log.info("outbox: sent %s, failed %s", sent, failed)
     return sent, failed
@@ -128,14 +164,15 @@ async def dispatch_once(
 async def run_forever(
     factory: async_sessionmaker[AsyncSession], settings: Settings, wakeup: asyncio.Event
 ) -> None:
-    while True:
-        try:
-            sent, failed = await dispatch_once(factory, settings)
-        except Exception:
-            log.exception("outbox dispatch failed; retrying")
-            sent = failed = 0
-        if sent or failed:
-            continue  # there may be more due
-        wakeup.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wakeup.wait(), timeout=settings.worker_poll_seconds)
+    async with httpx.AsyncClient() as http:  # kept open: connections to receivers are reused
+        while True:
+            try:
+                sent, failed = await dispatch_once(factory, settings, http=http)
+            except Exception:
+                log.exception("outbox dispatch failed; retrying")
+                sent = failed = 0
+            if sent or failed:
+                continue  # there may be more due
+            wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), timeout=settings.worker_poll_seconds)
