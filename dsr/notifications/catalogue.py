@@ -16,5 +16,6 @@ SUBJECTS: dict[str, str] = {
     "deadline_missed": "Overdue: case {reference} was due on {due}",
     "task_assigned": "Data-system task for case {reference}",
     "appeal_assignment": "Appeal on case {reference} has been assigned to you",
+    "package_ready": "Your data is ready to download: request {reference}",
 }
 KINDS = frozenset(SUBJECTS)
