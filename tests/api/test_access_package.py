@@ -11,6 +11,7 @@ import json
 import os
 import uuid
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from dsr.cases.data_system_models import CaseTask
+from dsr.cases.sweep import sweep
+from dsr.db.types import utcnow
 from dsr.fulfilment import results
 from tests.helpers import Mailbox, act, auth, deliver, link_in, make_staff, open_case, token_of
 
@@ -212,3 +215,36 @@ async def test_a_link_serves_its_downloads_then_is_404(
     events = await timeline(client, staff["handler"], case_id)
     counts = [e["data"]["download"] for e in events if e["action"] == "package_downloaded"]
     assert counts == [1, 2]
+
+
+async def test_the_sweep_erases_an_expired_package_and_the_results(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
+    case_id, link = await fulfilled_case(app, client, mailbox, staff)
+    factory, settings = app.state.sessionmaker, app.state.settings
+    now = utcnow()
+    assert (await sweep(factory, settings, now))["packages_erased"] == 0
+    later = now + timedelta(days=settings.package_ttl_days, minutes=1)
+    assert (await sweep(factory, settings, later))["packages_erased"] == 1
+    assert (await sweep(factory, settings, later))["packages_erased"] == 0  # once
+    assert (await client.get(api_url(link, case_id))).status_code == 404
+
+    async with app.state.engine.connect() as conn:
+        chunks = (await conn.execute(sa.text("SELECT count(*) FROM access_package_chunk"))).scalar()
+        kept = await conn.execute(
+            sa.text("SELECT sha256, blob, path, erased_at FROM task_result ORDER BY sha256")
+        )
+        rows = list(kept)
+    assert chunks == 0
+    assert len(rows) == 6
+    assert all(r.blob is None and r.path is None and r.erased_at is not None for r in rows)
+    if settings.storage_dir is not None:
+        assert list((settings.storage_dir / "packages").iterdir()) == []
+
+    events = await timeline(client, staff["handler"], case_id)
+    built = next(e for e in events if e["action"] == "package_built")
+    erased = next(e for e in events if e["action"] == "package_erased")
+    assert erased["data"]["reason"] == "expired"
+    assert erased["data"]["sha256"] == built["data"]["sha256"]
+    assert sorted(r["sha256"] for r in erased["data"]["results"]) == [r.sha256 for r in rows]
+    assert hashlib.sha256(PHOTO).hexdigest() in {r.sha256 for r in rows}
