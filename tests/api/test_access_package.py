@@ -19,9 +19,21 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from dsr.auth import service
+from dsr.cases.data_systems import system_by_name
 from dsr.cases.sweep import sweep
 from dsr.db.types import utcnow
-from tests.helpers import Mailbox, auth, make_staff, token_of
+from tests.helpers import (
+    REQUESTER,
+    Mailbox,
+    act,
+    auth,
+    deliver,
+    link_in,
+    make_staff,
+    open_case,
+    token_of,
+)
 from tests.packages import CRM, PHOTO, ROWS, fulfilled_case
 
 
@@ -185,3 +197,43 @@ async def test_the_sweep_erases_an_expired_package_and_the_results(
     assert erased["data"]["sha256"] == built["data"]["sha256"]
     assert sorted(r["sha256"] for r in erased["data"]["results"]) == [r.sha256 for r in rows]
     assert hashlib.sha256(PHOTO).hexdigest() in {r.sha256 for r in rows}
+
+
+async def test_a_retained_task_gives_a_partial_copy_that_names_the_exception(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
+    r = await client.post(
+        "/api/v1/data-systems",
+        json={"name": "ledger", "owner_email": "o@example.com", "request_types": ["access"]},
+        headers=auth(staff["admin"]),
+    )
+    assert r.status_code == 201, r.text
+    async with app.state.sessionmaker() as session, session.begin():
+        system = await system_by_name(session, "ledger")
+        token = await service.create_service_token(
+            session, "ledger", ["tasks:write"], data_system_id=system.id
+        )
+    case_id = await open_case(client, app, mailbox)
+    tasks = (await client.get("/api/v1/tasks", headers=auth(token))).json()["items"]
+    task_url = f"/api/v1/tasks/{tasks[0]['id']}"
+    r = await client.post(f"{task_url}/results", json={"balance": 12}, headers=auth(token))
+    assert r.status_code == 201, r.text
+    note = "Invoices are kept ten years under tax law"
+    r = await client.post(
+        f"{task_url}/complete", json={"outcome": "retained", "note": note}, headers=auth(token)
+    )
+    assert r.status_code == 200, r.text
+    await act(client, staff["handler"], case_id, "assign", assignee="handler@example.com")
+    r = await act(
+        client, staff["handler"], case_id, "partially_fulfil", explanation=f"Not given: {note}."
+    )
+    assert r.status_code == 200, r.text
+    await deliver(app)
+    link = link_in(mailbox.last_to(REQUESTER), f"/requests/{case_id}/package?token=")
+    r = await client.get(api_url(link, case_id))
+    assert r.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    assert json.loads(archive.read("data.json"))["systems"] == {
+        "ledger": {"data": [{"balance": 12}], "files": []}
+    }
+    assert f"<dd>Some data was not provided: {note}</dd>" in archive.read("README.html").decode()
