@@ -21,6 +21,7 @@ from dsr.cases.public_api import router as public_router
 from dsr.cases.router import router as cases_router
 from dsr.consent.router import router as consent_router
 from dsr.db.engine import make_engine, make_sessionmaker
+from dsr.fulfilment.package_router import router as package_router
 from dsr.fulfilment.router import router as tasks_router
 from dsr.middleware import BodySizeLimit, SecurityHeaders
 from dsr.notifications.router import router as notifications_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     error_handlers.install(app)
     app.include_router(auth_router)
     app.include_router(public_router)
+    app.include_router(package_router)
     app.include_router(actions_router)
     app.include_router(tasks_router)
     app.include_router(cases_router)

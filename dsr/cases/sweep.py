@@ -27,6 +27,7 @@ from dsr.domain.vocabulary import (
     Role,
 )
 from dsr.domain.workflow import decide
+from dsr.fulfilment.expiry import erase_expired_packages
 from dsr.notifications.outbox import Message, enqueue_many
 from dsr.settings import Settings
 
@@ -204,4 +205,10 @@ async def sweep(
             reminded, escalated = reminded + r, escalated + e
             if r < BATCH and e < BATCH:
                 break
-    return {"expired": expired, "reminded": reminded, "escalated": escalated}
+    erased = await erase_expired_packages(factory, settings, now)
+    return {
+        "expired": expired,
+        "reminded": reminded,
+        "escalated": escalated,
+        "packages_erased": erased,
+    }

@@ -18,8 +18,9 @@ from dsr.cases.messages import CASE_MESSAGES, Builder, NoticeInput
 from dsr.cases.models import Case, CaseEvent
 from dsr.domain.context import SYSTEM, Actor, CaseContext
 from dsr.domain.transitions import Effect
-from dsr.domain.vocabulary import CaseAction, CaseStatus
+from dsr.domain.vocabulary import FULFILLED_STATUSES, CaseAction, CaseStatus, RequestType
 from dsr.domain.workflow import Decision, decide
+from dsr.fulfilment import package
 from dsr.notifications.outbox import enqueue_many
 from dsr.settings import Settings
 
@@ -97,7 +98,8 @@ async def mirror_case_decision(
 async def _follow_up(
     session: AsyncSession, settings: Settings, case: Case, decision: Decision, now: datetime
 ) -> None:
-    """What a decision sets going beyond the case row: tasks, duplicates, training exclusions."""
+    """What a decision sets going beyond the case row: tasks, duplicates, training exclusions,
+    the requester's copy of their data."""
     if decision.does(Effect.OPENED):
         await data_systems.create_for_case(session, case, now)
         await _link_duplicate(session, settings, case, now)
@@ -105,6 +107,15 @@ async def _follow_up(
     if decision.does(Effect.REOPENED):
         await effects.after_overturn(session, case, now)
     await effects.after_transition(session, case, decision, now)
+    fulfilled = decision.to_status in FULFILLED_STATUSES
+    if (
+        fulfilled
+        and decision.from_status not in FULFILLED_STATUSES
+        and case.type == RequestType.ACCESS
+    ):
+        # Access is answered by the data itself: fulfilling builds the package and sends its link.
+        notice = await package.build_for_case(session, settings=settings, case=case, now=now)
+        await enqueue_many(session, notice)
 
 
 def _change(

@@ -6,11 +6,12 @@ from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent, CaseToken
 from dsr.consent.models import ConsentRecord, Exclusion, OutputSuppression, TrainingChange
 from dsr.db.base import metadata
-from dsr.fulfilment.models import AccessPackage, TaskLink, TaskResult
+from dsr.fulfilment.models import AccessPackage, AccessPackageChunk, TaskLink, TaskResult
 from dsr.notifications.models import OutboxMessage
 
 __all__ = [
     "AccessPackage",
+    "AccessPackageChunk",
     "ApiToken",
     "Appeal",
     "Case",

@@ -62,3 +62,14 @@ class TaskLink(SQLModel, table=True):
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
     created_at: datetime = now_ts()
     expires_at: datetime = ts(nullable=False)
+
+
+class AccessPackageChunk(SQLModel, table=True):
+    """One sealed piece of a package kept in the database: the ZIP is encrypted in pieces so that
+    neither building nor downloading it ever holds the whole archive (dsr.fulfilment.sealed)."""
+
+    __tablename__ = "access_package_chunk"
+
+    package_id: uuid.UUID = Field(foreign_key="access_package.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))

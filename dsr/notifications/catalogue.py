@@ -16,6 +16,7 @@ SUBJECTS: dict[str, str] = {
     "deadline_missed": "Overdue: case {reference} was due on {due}",
     "task_assigned": "Data-system task for case {reference}",
     "appeal_assignment": "Appeal on case {reference} has been assigned to you",
+    "package_ready": "Your data is ready to download: request {reference}",
 }
 # Not e-mails: signed webhook deliveries of tasks to data systems (dsr.fulfilment.webhooks),
 # queued, retried and listed when failed like the e-mails.

@@ -21,6 +21,7 @@ LINK_PATHS = {
     "verify": "/requests/{case_id}/verify?token={token}",
     "status": "/requests/{case_id}?token={token}",
     "appeal": "/requests/{case_id}/appeal?token={token}",
+    "package": "/requests/{case_id}/package?token={token}",
 }
 
 

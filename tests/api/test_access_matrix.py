@@ -56,6 +56,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/requests/{request_id}/verify": PUBLIC,
     "GET /api/v1/requests/{request_id}": PUBLIC,
     "POST /api/v1/requests/{request_id}/appeal": PUBLIC,
+    "GET /api/v1/requests/{request_id}/package": PUBLIC,
     # cases (staff)
     "GET /api/v1/cases": ALL_STAFF,
     "POST /api/v1/cases": allow("admin", "handler"),
@@ -110,6 +111,7 @@ CALLS: dict[str, dict[str, Any]] = {
     "POST /api/v1/requests": {"json": REQUESTER},
     "POST /api/v1/requests/{request_id}/verify": {"json": {"token": "not-a-real-token"}},
     "GET /api/v1/requests/{request_id}": {"params": {"token": "not-a-real-token"}},
+    "GET /api/v1/requests/{request_id}/package": {"params": {"token": "not-a-real-token"}},
     "POST /api/v1/requests/{request_id}/appeal": {
         "json": {"token": "not-a-real-token", "reason": "I disagree with the decision."}
     },

@@ -50,9 +50,11 @@ async def test_assign_then_work_to_fulfilment(
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "fulfilled"
     await deliver(app)
-    decision = mailbox.last_to(REQ)
+    # An access request's decision is followed by the link to the requester's copy.
+    decision, package = mailbox.to(REQ)[-2:]
     assert "Decision" in decision["Subject"]
     assert "We have done what you asked" in body_text(decision)
+    assert "Your data is ready to download" in package["Subject"]
 
 
 async def test_not_allowed_is_409_with_reason_and_missing_role_is_403(

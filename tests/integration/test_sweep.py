@@ -146,7 +146,12 @@ async def test_sweep_over_more_than_a_batch_sends_each_notice_once(
     first = await asyncio.gather(sweep(factory, settings, now), sweep(factory, settings, now))
     assert sum(r["reminded"] for r in first) == BATCH + 38  # the clones and the original
     assert sum(r["escalated"] for r in first) == BATCH + 3
-    assert await sweep(factory, settings, now) == {"expired": 0, "reminded": 0, "escalated": 0}
+    assert await sweep(factory, settings, now) == {
+        "expired": 0,
+        "reminded": 0,
+        "escalated": 0,
+        "packages_erased": 0,
+    }
 
     async with app.state.engine.connect() as conn:
         rows = (
