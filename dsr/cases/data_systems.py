@@ -16,7 +16,14 @@ from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case
 from dsr.domain.text_rules import CONTROL_MESSAGE, has_control_characters
 from dsr.domain.vocabulary import Integration, TaskStatus
-from dsr.errors import DATA_SYSTEM_NOT_FOUND, TASK_NOT_FOUND, Conflict, InvalidInput, NotFound
+from dsr.errors import (
+    DATA_SYSTEM_NAME_TAKEN,
+    DATA_SYSTEM_NOT_FOUND,
+    TASK_NOT_FOUND,
+    Conflict,
+    InvalidInput,
+    NotFound,
+)
 from dsr.notifications.outbox import enqueue
 from dsr.settings import Settings
 
@@ -27,7 +34,7 @@ async def create_system(
     """Register a system. A webhook system gets its signing secret, returned this once."""
     existing = (await session.exec(select(DataSystem).where(DataSystem.name == data.name))).first()
     if existing is not None:
-        raise Conflict("a data system with that name already exists")
+        raise Conflict("a data system with that name already exists", code=DATA_SYSTEM_NAME_TAKEN)
     system = DataSystem(name=data.name, owner_email=str(data.owner_email))
     _assign(system, data)
     session.add(system)
@@ -43,7 +50,7 @@ async def update_system(
     system = await _get(session, system_id)
     clash = (await session.exec(select(DataSystem).where(DataSystem.name == data.name))).first()
     if clash is not None and clash.id != system.id:
-        raise Conflict("a data system with that name already exists")
+        raise Conflict("a data system with that name already exists", code=DATA_SYSTEM_NAME_TAKEN)
     system.name, system.owner_email = data.name, str(data.owner_email)
     _assign(system, data)
     secret = None

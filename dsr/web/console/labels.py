@@ -9,7 +9,10 @@ from dsr.domain.vocabulary import (
     CaseStatus,
     Channel,
     DenialReason,
+    Identity,
+    Integration,
     RequestType,
+    TaskStatus,
 )
 
 STATUS: dict[str, str] = {
@@ -141,3 +144,23 @@ APPEAL_DONE = {
 
 def appeal_status(code: str) -> str:
     return APPEAL_STATUS.get(code, code.replace("_", " ").capitalize())
+
+
+INTEGRATION: dict[str, str] = {
+    Integration.MANUAL: "Manual: the owner gets an e-mail with a link to a task page",
+    Integration.WEBHOOK: "Webhook: dsr sends each task, signed, to the system's URL",
+    Integration.PULL: "Pull: the system fetches its tasks with a token bound to it",
+}
+
+IDENTITY: dict[str, str] = {
+    Identity.EMAIL: "E-mail address",
+    Identity.ACCOUNT_ID: "Account id",
+}
+
+TASK_STATUS: dict[str, str] = {
+    TaskStatus.OPEN: "Open",
+    TaskStatus.DONE: "Done",
+    TaskStatus.NOT_FOUND: "Not found",
+    TaskStatus.RETAINED: "Retained",
+    TaskStatus.WAIVED: "Waived",
+}
