@@ -69,6 +69,16 @@ class InvalidInput(DsrError):
     code = "invalid"
 
 
+class PayloadTooLarge(DsrError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DsrError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(DsrError):
     status_code = 429
     code = "rate_limited"
