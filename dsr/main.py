@@ -30,6 +30,7 @@ from dsr.web import setup as web_setup
 log = logging.getLogger("dsr")
 
 BULK_BODY_LIMIT = 16 * 1024 * 1024  # 10,000 consent records or eligibility keys per call
+FORM_OVERHEAD = 1024 * 1024  # a multipart form's boundaries and other fields around the files
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
@@ -117,7 +118,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.add_middleware(
         BodySizeLimit,
         default=settings.max_body_bytes,
-        overrides={"/api/v1/consents": BULK_BODY_LIMIT, "/api/v1/training": BULK_BODY_LIMIT},
+        overrides={
+            "/api/v1/consents": BULK_BODY_LIMIT,
+            "/api/v1/training": BULK_BODY_LIMIT,
+            # Results sent from the owner's task page and the case page (multipart forms).
+            "/tasks/": settings.max_result_bytes + FORM_OVERHEAD,
+            "/console/tasks/": settings.max_result_bytes + FORM_OVERHEAD,
+        },
     )
     app.add_middleware(SecurityHeaders)
     return app

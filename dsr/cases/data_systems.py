@@ -15,7 +15,7 @@ from dsr.cases.action_schemas import DataSystemIn
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case
 from dsr.domain.text_rules import CONTROL_MESSAGE, has_control_characters
-from dsr.domain.vocabulary import Integration, TaskStatus
+from dsr.domain.vocabulary import TASK_OUTCOMES, Integration, TaskStatus
 from dsr.errors import (
     DATA_SYSTEM_NAME_TAKEN,
     DATA_SYSTEM_NOT_FOUND,
@@ -24,6 +24,8 @@ from dsr.errors import (
     InvalidInput,
     NotFound,
 )
+from dsr.fulfilment import task_links
+from dsr.fulfilment.models import TaskLink
 from dsr.notifications.outbox import enqueue
 from dsr.settings import Settings
 
@@ -134,17 +136,23 @@ async def tasks_for(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[Cas
     return [(t, s) for t, s in (await session.exec(stmt)).all()]
 
 
-async def create_for_case(session: AsyncSession, case: Case, now: datetime) -> list[CaseTask]:
+async def create_for_case(
+    session: AsyncSession, case: Case, now: datetime, *, settings: Settings
+) -> list[CaseTask]:
     """On opening: one task per active system that handles this request type; owners are told
-    by e-mail that carries the reference and the task link, not the requester's data."""
+    by e-mail that carries the reference and the task link, not the requester's data. A manual
+    system's owner gets a capability link to the task's page (dsr.fulfilment.task_links)."""
     systems = (await session.exec(select(DataSystem).where(col(DataSystem.active)))).all()
     created = []
+    links: list[TaskLink] = []
     for system in systems:
         if case.type not in system.request_types:
             continue
         task = CaseTask(case_id=case.id, data_system_id=system.id, created_at=now)
         session.add(task)
         created.append(task)
+        if system.integration == Integration.MANUAL:
+            links.append(task_links.new_link(settings, task_id=task.id, now=now))
         await enqueue(
             session,
             kind="task_assigned",
@@ -158,8 +166,12 @@ async def create_for_case(session: AsyncSession, case: Case, now: datetime) -> l
                 "system": system.name,
                 "task_id": str(task.id),
                 "respond_by": case.respond_by.isoformat(),
+                "task_link": str(links[-1].id) if links and links[-1].task_id == task.id else None,
             },
         )
+    if links:
+        await session.flush()  # the tasks first: a link refers to its task
+        session.add_all(links)
     return created
 
 
@@ -173,11 +185,16 @@ async def close_task(
     actor_kind: str,
     actor_id: str,
     now: datetime,
+    records_affected: int | None = None,
 ) -> tuple[CaseTask, DataSystem | None]:
-    if status not in (TaskStatus.DONE, TaskStatus.WAIVED):
-        raise InvalidInput("status: must be done or waived")
+    """Close a task with an outcome (done, not_found, retained: TASK_OUTCOMES) or waive it.
+    Retaining names the exception that applies and waiving gives a reason, both in `note`."""
+    if status not in (*TASK_OUTCOMES, TaskStatus.WAIVED):
+        raise InvalidInput("status: must be done, not_found, retained or waived")
     if status == TaskStatus.WAIVED and not (note and note.strip()):
         raise InvalidInput("reason: waiving a task needs a reason")
+    if status == TaskStatus.RETAINED and not (note and note.strip()):
+        raise InvalidInput("note: retaining data needs the exception that applies")
     if note and has_control_characters(note):
         # The console passes its form text straight here, without a schema in between.
         raise InvalidInput(f"reason: {CONTROL_MESSAGE}")
@@ -189,6 +206,7 @@ async def close_task(
     if case.closed_at is not None:
         raise Conflict("the case is closed")
     task.status, task.note, task.closed_by, task.closed_at = status, note, actor_id, now
+    task.records_affected = records_affected
     system = await session.get(DataSystem, task.data_system_id)
     await timeline.append(
         session,
@@ -200,7 +218,8 @@ async def close_task(
         from_status=case.status,
         to_status=case.status,
         reason=note,
-        data={"task_id": str(task.id), "system": system.name if system else None},
+        data={"task_id": str(task.id), "system": system.name if system else None}
+        | ({} if records_affected is None else {"records_affected": records_affected}),
     )
     # Touch the case so concurrent task closing and fulfilment conflict instead of racing.
     case.updated_at = now

@@ -99,7 +99,7 @@ async def _follow_up(
 ) -> None:
     """What a decision sets going beyond the case row: tasks, duplicates, training exclusions."""
     if decision.does(Effect.OPENED):
-        await data_systems.create_for_case(session, case, now)
+        await data_systems.create_for_case(session, case, now, settings=settings)
         await _link_duplicate(session, settings, case, now)
         await effects.after_opening(session, case, now)
     if decision.does(Effect.REOPENED):
