@@ -175,6 +175,13 @@ async def create_for_case(
     return created
 
 
+async def get_task(session: AsyncSession, task_id: uuid.UUID) -> CaseTask:
+    task = await session.get(CaseTask, task_id)
+    if task is None:
+        raise NotFound("no task with that id", code=TASK_NOT_FOUND)
+    return task
+
+
 async def close_task(
     session: AsyncSession,
     case: Case,

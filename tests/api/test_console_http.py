@@ -785,6 +785,7 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "POST /console/cases/bulk": WORKERS,
     "POST /console/cases/{case_id}/actions": WORKERS,
     "POST /console/cases/{case_id}/tasks/{task_id}": HANDLERS,
+    "POST /console/tasks/{task_id}/results": HANDLERS,
     "GET /console/appeals": STAFF,
     "GET /console/appeals/{appeal_id}": STAFF,
     "POST /console/appeals/{appeal_id}/actions": REVIEWERS,

@@ -88,6 +88,8 @@ EVENTS = {
     "appeal_overturn": "Appeal decided: refusal overturned",
     "appeal_extend": "Appeal deadline extended",
     "task_done": "Task done",
+    "task_not_found": "Task closed: nothing found",
+    "task_retained": "Task closed: data retained under an exception",
     "task_waived": "Task waived",
     "assign": "Assigned",
     "extend": "Deadline extended",
@@ -163,4 +165,12 @@ TASK_STATUS: dict[str, str] = {
     TaskStatus.NOT_FOUND: "Not found",
     TaskStatus.RETAINED: "Retained",
     TaskStatus.WAIVED: "Waived",
+}
+
+# How a handler may close a task from the case page (the owner's page offers the first three).
+TASK_CLOSE_CHOICES: dict[str, str] = {
+    TaskStatus.DONE: "Done",
+    TaskStatus.NOT_FOUND: "Not found: the system holds nothing of the person",
+    TaskStatus.RETAINED: "Retained under an exception (name it in the note)",
+    TaskStatus.WAIVED: "Waived (give the reason in the note)",
 }
