@@ -151,8 +151,10 @@ async def create_for_case(
         task = CaseTask(case_id=case.id, data_system_id=system.id, created_at=now)
         session.add(task)
         created.append(task)
+        link = None
         if system.integration == Integration.MANUAL:
-            links.append(task_links.new_link(settings, task_id=task.id, now=now))
+            link = task_links.new_link(settings, task_id=task.id, now=now)
+            links.append(link)
         await enqueue(
             session,
             kind="task_assigned",
@@ -166,7 +168,8 @@ async def create_for_case(
                 "system": system.name,
                 "task_id": str(task.id),
                 "respond_by": case.respond_by.isoformat(),
-                "task_link": str(links[-1].id) if links and links[-1].task_id == task.id else None,
+                "task_link": str(link.id) if link else None,
+                "link_expires": link.expires_at.date().isoformat() if link else None,
             },
         )
     if links:

@@ -5,12 +5,17 @@ done, not found or retained (with the exception) through the same close as staff
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from tests.helpers import Mailbox, count, events, make_staff
+from tests.fulfilment_helpers import register_system
+from tests.helpers import Mailbox, body_text, count, events, make_staff
 from tests.manual_helpers import ManualTask, manual_task
 
 CSV = ("orders.csv", b"id,total\n1,9.99\n", "text/csv")
@@ -162,3 +167,34 @@ async def test_done_and_not_found_close_the_task(
     r = await close(client, task, outcome=outcome)
     assert r.status_code == 200
     assert (await events(app, task.case_id))[-1] == f"task_{outcome}"
+
+
+class TestWithAStorageDir:
+    @pytest.fixture
+    def settings_overrides(self, tmp_path: Path) -> dict[str, Any]:
+        return {"storage_dir": tmp_path / "store"}
+
+    async def test_a_refused_submission_leaves_no_file_behind(
+        self, app: FastAPI, client: httpx.AsyncClient, task: ManualTask
+    ) -> None:
+        store = app.state.settings.storage_dir
+        zip_file = ("x.zip", b"PK\x03\x04", "application/zip")
+        r = await send(client, task, pasted="[1]", files=[zip_file])
+        assert r.status_code == 415
+        assert [p for p in store.rglob("*") if p.is_file()] == []
+        assert (await send(client, task, pasted="[2]")).status_code == 200
+        assert len([p for p in store.rglob("*") if p.is_file()]) == 1
+
+
+async def test_only_a_manual_systems_owner_is_sent_a_task_page_link(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, admin: str
+) -> None:
+    await register_system(client, admin, "warehouse", integration="pull")
+    task = await manual_task(client, app, mailbox, admin)
+    manual_mail = body_text(mailbox.last_to("crm-owner@example.com"))
+    expires = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    assert f"It works until {expires};" in manual_mail.replace("\r\n", " ")
+    pull_mail = body_text(mailbox.last_to("warehouse-owner@example.com"))
+    assert "/tasks/" in pull_mail  # the task API's address
+    assert "/tasks/" + task.task_id not in pull_mail
+    assert "?token=" not in pull_mail
