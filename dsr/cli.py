@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     tc = tokens.add_parser("create", help="create a service token (printed once)")
     tc.add_argument("--name", required=True)
     tc.add_argument("--scope", action="append", required=True, dest="scopes")
+    tc.add_argument(
+        "--data-system",
+        metavar="NAME",
+        help="bind the token to this data system: it reaches that system's tasks only",
+    )
 
     dl = sub.add_parser("deadlines", help="compute legal deadlines").add_subparsers(
         dest="dl_command", required=True
@@ -212,18 +217,28 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tokens(args: argparse.Namespace, settings: Settings) -> int:
+    import dsr.db.models  # noqa: F401  every table, so api_token's foreign keys resolve
     from dsr.auth import service
     from dsr.errors import DsrError
 
     async def create(session: Any) -> str:
-        return await service.create_service_token(session, args.name, args.scopes)
+        system_id = None
+        if args.data_system is not None:
+            from dsr.cases.data_systems import system_by_name
+
+            system_id = (await system_by_name(session, args.data_system)).id
+        return await service.create_service_token(
+            session, args.name, args.scopes, data_system_id=system_id
+        )
 
     try:
         token = _run(_with_session(settings, create))
     except DsrError as exc:
         print(f"dsr: {exc.message}", file=sys.stderr)
         return 1
-    print(f"token {args.name!r} with scopes {', '.join(sorted(set(args.scopes)))} (shown once):")
+    bound = f" for the data system {args.data_system!r}" if args.data_system else ""
+    scopes = ", ".join(sorted(set(args.scopes)))
+    print(f"token {args.name!r} with scopes {scopes}{bound} (shown once):")
     print(token)
     return 0
 

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
-from dsr.auth.roles import Role
+from dsr.auth.roles import Role, Scope
 from dsr.auth.service import principal_for_token, staff_principal
 from dsr.db.types import utcnow
 from dsr.errors import DsrError, Forbidden, Unauthorized
@@ -87,11 +87,27 @@ def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 def require_scope(scope: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def check(principal: PrincipalDep) -> Principal:
-        if not principal.has_scope(scope):
+        if not principal.has_scope(scope) or principal.is_system:
+            # A data system's token reaches its own tasks only (dsr.fulfilment.router).
             raise Forbidden(f"this needs a token with the scope {scope}")
         return principal
 
     return check
+
+
+async def require_system(principal: PrincipalDep) -> Principal:
+    """The task API's caller: a data system's own token. Tokens not bound to a system, staff
+    included, get 403: the tasks carry the requester's identities, which only the system that
+    must act on them may read (staff see tasks on the case, /api/v1/cases/{id}/tasks)."""
+    if not principal.is_system or not principal.has_scope(Scope.tasks_write.value):
+        raise Forbidden(
+            "this needs a data system's token: dsr tokens create --scope tasks:write "
+            "--data-system NAME"
+        )
+    return principal
+
+
+SystemPrincipal = Annotated[Principal, Depends(require_system)]
 
 
 STAFF_ROLES = (Role.ADMIN, Role.HANDLER, Role.REVIEWER, Role.AUDITOR)

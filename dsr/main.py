@@ -21,6 +21,7 @@ from dsr.cases.public_api import router as public_router
 from dsr.cases.router import router as cases_router
 from dsr.consent.router import router as consent_router
 from dsr.db.engine import make_engine, make_sessionmaker
+from dsr.fulfilment.router import router as tasks_router
 from dsr.middleware import BodySizeLimit, SecurityHeaders
 from dsr.notifications.router import router as notifications_router
 from dsr.ratelimit import RateLimiter
@@ -30,7 +31,7 @@ from dsr.web import setup as web_setup
 log = logging.getLogger("dsr")
 
 BULK_BODY_LIMIT = 16 * 1024 * 1024  # 10,000 consent records or eligibility keys per call
-FORM_OVERHEAD = 1024 * 1024  # a multipart form's boundaries and other fields around the files
+RESULTS_FRAMING = 1024 * 1024  # a multipart body's boundaries and other fields around the files
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(auth_router)
     app.include_router(public_router)
     app.include_router(actions_router)
+    app.include_router(tasks_router)
     app.include_router(cases_router)
     app.include_router(notifications_router)
     app.include_router(appeals_router)
@@ -121,9 +123,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         overrides={
             "/api/v1/consents": BULK_BODY_LIMIT,
             "/api/v1/training": BULK_BODY_LIMIT,
-            # Results sent from the owner's task page and the case page (multipart forms).
-            "/tasks/": settings.max_result_bytes + FORM_OVERHEAD,
-            "/console/tasks/": settings.max_result_bytes + FORM_OVERHEAD,
+            # A task's results, up to DSR_MAX_RESULT_BYTES, and the multipart framing around them:
+            # from the task API, the owner's task page and the case page.
+            "/api/v1/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
+            "/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
+            "/console/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
         },
     )
     app.add_middleware(SecurityHeaders)

@@ -59,3 +59,13 @@ async def open_task(
     case_id = await open_case(client, app, mailbox, **case_fields)
     task = await task_of(app, case_id, system_id)
     return OpenTask(system_id=system_id, case_id=case_id, task_id=str(task.id))
+
+
+async def make_system_token(app: FastAPI, system_id: str, name: str = "system-token") -> str:
+    """A token bound to one data system, as `dsr tokens create --data-system NAME` makes."""
+    from dsr.auth import service
+
+    async with app.state.sessionmaker() as session, session.begin():
+        return await service.create_service_token(
+            session, name, ["tasks:write"], data_system_id=uuid.UUID(system_id)
+        )

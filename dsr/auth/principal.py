@@ -16,6 +16,8 @@ class Principal:
     email: str | None = None
     role: Role | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # A service token bound to one data system: it reaches that system's tasks and nothing else.
+    data_system_id: uuid.UUID | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -27,3 +29,8 @@ class Principal:
     def has_scope(self, scope: str) -> bool:
         # Admins may use every service scope (for checks from the console); other staff may not.
         return scope in self.scopes or self.role is Role.ADMIN
+
+    @property
+    def is_system(self) -> bool:
+        """A data system's own token (`dsr tokens create --data-system NAME`)."""
+        return self.kind == "service" and self.data_system_id is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -12,7 +13,7 @@ from dsr.auth import repository
 from dsr.auth.models import ApiToken, StaffUser
 from dsr.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from dsr.auth.principal import Principal
-from dsr.auth.roles import ROLES, SCOPES, Role
+from dsr.auth.roles import ROLES, SCOPES, Role, Scope
 from dsr.credentials import new_api_token, sha256_hex
 from dsr.domain.text_rules import has_control_characters
 from dsr.errors import Conflict, InvalidInput, Unauthorized
@@ -53,13 +54,27 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Staf
     return user
 
 
-async def create_service_token(session: AsyncSession, name: str, scopes: Iterable[str]) -> str:
+async def create_service_token(
+    session: AsyncSession,
+    name: str,
+    scopes: Iterable[str],
+    *,
+    data_system_id: uuid.UUID | None = None,
+) -> str:
+    """A service token; bound to a data system, it may carry only tasks:write and reaches that
+    system's tasks only (README, "Pull systems and the task API")."""
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
         raise InvalidInput(f"scopes must be among {', '.join(sorted(SCOPES))}")
+    if data_system_id is not None and scopes != [Scope.tasks_write.value]:
+        raise InvalidInput(f"a token bound to a data system has the scope {Scope.tasks_write} only")
     token = new_api_token()
-    session.add(ApiToken(name=name, token_hash=sha256_hex(token), scopes=scopes))
+    session.add(
+        ApiToken(
+            name=name, token_hash=sha256_hex(token), scopes=scopes, data_system_id=data_system_id
+        )
+    )
     await session.flush()
     return token
 
@@ -85,7 +100,12 @@ async def principal_for_token(session: AsyncSession, token: str, now: datetime) 
     if row is None:
         return None
     if row.user_id is None:
-        return Principal(kind="service", token_name=row.name, scopes=frozenset(row.scopes))
+        return Principal(
+            kind="service",
+            token_name=row.name,
+            scopes=frozenset(row.scopes),
+            data_system_id=row.data_system_id,
+        )
     user = await repository.user_by_id(session, row.user_id)
     if user is None or not user.is_active:
         return None

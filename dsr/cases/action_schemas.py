@@ -76,12 +76,6 @@ class TaskCloseIn(BaseModel):
     reason: Details | None = Field(default=None, description="required to waive")
 
 
-class OwnerTaskCloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: Details | None = None
-
-
 class DataSystemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

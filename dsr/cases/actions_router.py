@@ -1,4 +1,5 @@
-"""Staff API: state-machine actions, bulk actions, tasks and the data-system registry."""
+"""Staff API: state-machine actions, bulk actions, a case's tasks and the data-system registry.
+Data systems' own task API is dsr.fulfilment.router."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from dsr.auth.principal import Principal
-from dsr.auth.roles import Scope
 from dsr.cases import actions, data_systems, presenters
 from dsr.cases.action_schemas import (
     ActionIn,
@@ -17,23 +17,20 @@ from dsr.cases.action_schemas import (
     DataSystemCreatedOut,
     DataSystemIn,
     DataSystemOut,
-    OwnerTaskCloseIn,
     TaskCloseIn,
     TaskOut,
 )
 from dsr.cases.bulk import run_bulk
 from dsr.cases.data_system_models import CaseTask, DataSystem
-from dsr.cases.deps import CaseDep, TaskDep
+from dsr.cases.deps import CaseDep
 from dsr.cases.schemas import CaseOut
 from dsr.db.types import utcnow
-from dsr.deps import AnyStaff, Handler, SessionDep, SettingsDep, require_role, require_scope
-from dsr.domain.vocabulary import TaskStatus
+from dsr.deps import AnyStaff, Handler, SessionDep, SettingsDep, require_role
 from dsr.domain.workflow import Role
 
 router = APIRouter(prefix="/api/v1", tags=["case work (staff)"])
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 CaseWorker = Annotated[Principal, Depends(require_role(Role.HANDLER, Role.REVIEWER))]
-TaskOwner = Annotated[Principal, Depends(require_scope(Scope.tasks_write.value))]
 
 
 @router.post("/cases/{case_id}/actions", response_model=CaseOut)
@@ -88,7 +85,8 @@ async def close_task_as_staff(
     case: CaseDep,
 ) -> TaskOut:
     """Staff mark a task done or waive it: handlers' work (reviewers decide appeals, not tasks).
-    Data-system owners close their tasks with a tasks:write token at /tasks/{id}/complete."""
+    Data systems close their own tasks with their token at /api/v1/tasks/{id}/complete
+    (dsr.fulfilment.router)."""
     task, system = await data_systems.close_task(
         session,
         case,
@@ -97,45 +95,6 @@ async def close_task_as_staff(
         note=body.reason,
         actor_kind="staff",
         actor_id=str(principal.user_id),
-        now=utcnow(),
-    )
-    await session.flush()
-    return _task_out(task, system.name if system else "")
-
-
-@router.get("/tasks/{task_id}", tags=["tasks (data-system owners)"])
-async def owner_task(_principal: TaskOwner, loaded: TaskDep) -> dict[str, object]:
-    """What a data-system owner needs to find the requester's data."""
-    task, case = loaded
-    return {
-        "id": str(task.id),
-        "status": task.status,
-        "case": {
-            "reference": case.reference,
-            "type": case.type,
-            "respond_by": case.respond_by.isoformat(),
-            "email": case.email,
-            "account_id": case.account_id,
-            "details": case.type_data,
-        },
-    }
-
-
-@router.post(
-    "/tasks/{task_id}/complete", response_model=TaskOut, tags=["tasks (data-system owners)"]
-)
-async def complete_task(
-    body: OwnerTaskCloseIn, principal: TaskOwner, session: SessionDep, loaded: TaskDep
-) -> TaskOut:
-    task, case = loaded
-    task, system = await data_systems.close_task(
-        session,
-        case,
-        task.id,
-        status=TaskStatus.DONE,
-        note=body.note,
-        actor_kind="service",
-        actor_id=principal.token_name or "service",
         now=utcnow(),
     )
     await session.flush()

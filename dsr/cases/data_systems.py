@@ -97,6 +97,13 @@ async def get_system(session: AsyncSession, system_id: uuid.UUID) -> DataSystem:
     return await _get(session, system_id)
 
 
+async def system_by_name(session: AsyncSession, name: str) -> DataSystem:
+    system = (await session.exec(select(DataSystem).where(DataSystem.name == name))).first()
+    if system is None:
+        raise NotFound("no data system with that name", code=DATA_SYSTEM_NOT_FOUND)
+    return system
+
+
 async def _get(session: AsyncSession, system_id: uuid.UUID) -> DataSystem:
     system = await session.get(DataSystem, system_id)
     if system is None:

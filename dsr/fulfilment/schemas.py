@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dsr.cases.schemas import Details
+from dsr.domain.vocabulary import TaskStatus
 
 
 class TaskSubject(BaseModel):
@@ -32,3 +35,36 @@ class SystemTaskOut(BaseModel):
 class TaskPage(BaseModel):
     items: list[SystemTaskOut]
     next_cursor: str | None = None
+
+
+class TaskResultOut(BaseModel):
+    """One stored result: what was received, never its contents."""
+
+    id: uuid.UUID
+    kind: str = Field(description="json or file")
+    filename: str | None
+    content_type: str
+    size: int
+    sha256: str
+
+
+class TaskResultsOut(BaseModel):
+    results: list[TaskResultOut]
+
+
+class TaskCompleteIn(BaseModel):
+    """POST /api/v1/tasks/{id}/complete: what the system did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal[TaskStatus.DONE, TaskStatus.NOT_FOUND, TaskStatus.RETAINED]
+    records_affected: int | None = Field(default=None, ge=0, le=10**12)
+    note: Details | None = Field(
+        default=None, description="required for retained: the exception that applies"
+    )
+
+    @model_validator(mode="after")
+    def _retained_names_the_exception(self) -> TaskCompleteIn:
+        if self.outcome == TaskStatus.RETAINED and not (self.note and self.note.strip()):
+            raise ValueError("note: retained needs the exception that applies")
+        return self

@@ -5,8 +5,11 @@ and scope").
 it. A route of `create_app()` without a line fails `test_every_api_route_has_an_expectation`, so a
 new endpoint cannot ship without someone deciding who may call it.
 
-Callers: no credentials, a bearer token that is not valid, each staff role by bearer token, and a
-service token of each scope. A caller not listed must get 401 (no or bad credentials) or 403 (the
+Callers: no credentials, a bearer token that is not valid, each staff role by bearer token, a
+service token of each scope, and a data system's own token (`tasks:write` bound to a system:
+`dsr tokens create --data-system NAME`). Only a system's token reaches the task API: an unbound
+`tasks:write` token, admins included, gets 403 there (the tasks carry requesters' identities).
+A caller not listed must get 401 (no or bad credentials) or 403 (the
 wrong role or scope); a listed caller must get anything but 401/403 (404 for the made-up ids, 409
 or 422 after authorization are fine). Admins hold every role and every service scope
 (`Principal.has_role`, `Principal.has_scope`), which the table spells out instead of implying.
@@ -25,13 +28,15 @@ from fastapi import FastAPI
 
 from dsr.main import create_app
 from dsr.settings import Settings
+from tests.fulfilment_helpers import make_system_token, register_system
 from tests.helpers import auth, make_service_token, make_staff
 
 ANON = "anonymous"
 BAD_TOKEN = "invalid-token"
 ROLES = ("admin", "handler", "reviewer", "auditor")
 SCOPES = ("training:read", "consent:write", "suppressions:read", "tasks:write")
-CALLERS = (ANON, BAD_TOKEN, *ROLES, *SCOPES)
+SYSTEM = "tasks:write bound to a data system"
+CALLERS = (ANON, BAD_TOKEN, *ROLES, *SCOPES, SYSTEM)
 
 PUBLIC = frozenset(CALLERS)
 ALL_STAFF = frozenset(ROLES)
@@ -59,11 +64,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/cases/{case_id}/actions": allow("admin", "handler", "reviewer"),
     "POST /api/v1/cases/bulk": allow("admin", "handler", "reviewer"),
     "GET /api/v1/cases/{case_id}/tasks": ALL_STAFF,
-    # Closing data-system tasks is handlers' work; owners use /tasks/{task_id}/complete.
+    # Closing data-system tasks is handlers' work; systems use /tasks/{task_id}/complete.
     "POST /api/v1/cases/{case_id}/tasks/{task_id}": allow("admin", "handler"),
-    # data-system owners (service tokens)
-    "GET /api/v1/tasks/{task_id}": allow("admin", "tasks:write"),
-    "POST /api/v1/tasks/{task_id}/complete": allow("admin", "tasks:write"),
+    # the task API: a data system's own token only (dsr.fulfilment.router)
+    "GET /api/v1/tasks": allow(SYSTEM),
+    "GET /api/v1/tasks/{task_id}": allow(SYSTEM),
+    "POST /api/v1/tasks/{task_id}/results": allow(SYSTEM),
+    "POST /api/v1/tasks/{task_id}/complete": allow(SYSTEM),
     # data-system registry
     "GET /api/v1/data-systems": ALL_STAFF,
     "POST /api/v1/data-systems": allow("admin"),
@@ -115,7 +122,9 @@ CALLS: dict[str, dict[str, Any]] = {
         "json": {"case_ids": [str(uuid.uuid4())], "action": "assign", "assignee": "h@example.com"}
     },
     "POST /api/v1/cases/{case_id}/tasks/{task_id}": {"json": {"status": "done"}},
-    "POST /api/v1/tasks/{task_id}/complete": {"json": {"note": "erased"}},
+    "GET /api/v1/tasks": {"params": {"status": "open"}},
+    "POST /api/v1/tasks/{task_id}/results": {"json": {"rows": []}},
+    "POST /api/v1/tasks/{task_id}/complete": {"json": {"outcome": "done"}},
     "POST /api/v1/data-systems": {
         "json": {
             "name": "Matrix CRM",
@@ -204,12 +213,15 @@ def _url(path: str) -> str:
 
 
 @pytest.fixture
-async def credentials(app: FastAPI) -> dict[str, dict[str, str]]:
+async def credentials(app: FastAPI, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     headers: dict[str, dict[str, str]] = {ANON: {}, BAD_TOKEN: auth("x" * 43)}
     for role in ROLES:
         headers[role] = auth(await make_staff(app, f"{role}@example.com", role))
+    admin_token = headers["admin"]["Authorization"].removeprefix("Bearer ")
     for scope in SCOPES:
         headers[scope] = auth(await make_service_token(app, f"svc-{scope}", scope))
+    system_id = await register_system(client, admin_token, "matrix-pull")
+    headers[SYSTEM] = auth(await make_system_token(app, system_id, "svc-system"))
     return headers
 
 
@@ -249,7 +261,7 @@ async def test_denials_do_not_leak_whether_a_case_exists(
     r = await client.post("/api/v1/requests", json=REQUESTER)
     assert r.status_code == 201, r.text
     real = r.json()["id"]
-    for caller in (ANON, BAD_TOKEN, "training:read", "tasks:write"):
+    for caller in (ANON, BAD_TOKEN, "training:read", "tasks:write", SYSTEM):
         for case_id in (real, str(uuid.uuid4())):
             got = await client.get(f"/api/v1/cases/{case_id}", headers=credentials[caller])
             assert got.status_code == (401 if caller in (ANON, BAD_TOKEN) else 403)

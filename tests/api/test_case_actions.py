@@ -228,20 +228,26 @@ async def test_tasks_block_fulfilment_until_closed(
         headers=auth(staff["handler"]),
     )
     assert r.status_code == 422
+    from tests.fulfilment_helpers import make_system_token
     from tests.helpers import make_service_token
 
-    owner = await make_service_token(app, "warehouse-owner", "tasks:write")
+    systems = (await client.get("/api/v1/data-systems", headers=auth(staff["handler"]))).json()
+    owner = await make_system_token(app, systems[0]["id"], "warehouse-owner")
     wrong = await make_service_token(app, "trainer", "training:read")
     assert (await client.get(f"/api/v1/tasks/{task_id}", headers=auth(wrong))).status_code == 403
     r = await client.get(f"/api/v1/tasks/{task_id}", headers=auth(owner))
     assert r.status_code == 200
-    assert r.json()["case"]["email"] == REQ
+    assert r.json()["subject"]["email"] == REQ
     r = await client.post(
-        f"/api/v1/tasks/{task_id}/complete", json={"note": "exported"}, headers=auth(owner)
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"outcome": "done", "note": "exported"},
+        headers=auth(owner),
     )
     assert r.status_code == 200
     assert r.json()["status"] == "done"
-    r = await client.post(f"/api/v1/tasks/{task_id}/complete", json={}, headers=auth(owner))
+    r = await client.post(
+        f"/api/v1/tasks/{task_id}/complete", json={"outcome": "done"}, headers=auth(owner)
+    )
     assert r.status_code == 409
     r = await act(client, staff["handler"], case_id, "fulfil")
     assert r.status_code == 200, r.text

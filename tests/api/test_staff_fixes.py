@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from dsr.ratelimit import RateLimiter
+from tests.fulfilment_helpers import make_system_token
 from tests.helpers import (
     PASSWORD,
     Mailbox,
@@ -19,7 +20,6 @@ from tests.helpers import (
     auth,
     csrf_in,
     login,
-    make_service_token,
     make_staff,
     open_case,
 )
@@ -54,9 +54,15 @@ async def test_reviewers_may_not_close_tasks_but_handlers_and_owners_may(
     r = await client.post(url + crm, json={"status": "done"}, headers=auth(handler))
     assert r.status_code == 200
     assert r.json()["status"] == "done"
-    owner = await make_service_token(app, "warehouse-owner", "tasks:write")
+    systems = {
+        s["name"]: s["id"]
+        for s in (await client.get("/api/v1/data-systems", headers=auth(admin))).json()
+    }
+    owner = await make_system_token(app, systems["warehouse"], "warehouse-owner")
     r = await client.post(
-        f"/api/v1/tasks/{warehouse}/complete", json={"note": "erased"}, headers=auth(owner)
+        f"/api/v1/tasks/{warehouse}/complete",
+        json={"outcome": "done", "note": "erased"},
+        headers=auth(owner),
     )
     assert r.status_code == 200
     assert r.json()["status"] == "done"

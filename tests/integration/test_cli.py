@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -176,8 +177,18 @@ async def test_users_create_refuses_duplicates_and_weak_passwords(
 async def test_tokens_create_prints_a_working_scoped_token(
     app: FastAPI, client: httpx.AsyncClient, dsr: RunDsr
 ) -> None:
-    r = dsr("tokens", "create", "--name", "owner-crm", "--scope", "tasks:write")
+    admin = await make_staff(app, "admin@example.com", "admin")
+    r0 = await client.post(
+        "/api/v1/data-systems",
+        json={"name": "crm", "owner_email": "crm@example.com", "request_types": ["access"]},
+        headers=auth(admin),
+    )
+    assert r0.status_code == 201, r0.text
+    r = dsr(
+        "tokens", "create", "--name", "owner-crm", "--scope", "tasks:write", "--data-system", "crm"
+    )
     assert r.returncode == 0, r.stderr
+    assert "for the data system 'crm'" in r.stdout
     lines = r.stdout.rstrip("\n").split("\n")
     token = lines[-1]
     assert token == token.strip()
@@ -185,20 +196,27 @@ async def test_tokens_create_prints_a_working_scoped_token(
     assert len(token) >= 32
     assert token not in "\n".join(lines[:-1])
 
-    # Stored only as a hash.
+    # Stored only as a hash, bound to the system.
     async with app.state.engine.connect() as conn:
-        stored = [
-            str(v)
-            for row in (await conn.execute(sa.text("SELECT * FROM api_token"))).all()
-            for v in row
-        ]
-    assert all(token not in v for v in stored)
+        rows = (await conn.execute(sa.text("SELECT * FROM api_token"))).mappings().all()
+    assert all(token not in str(v) for row in rows for v in row.values())
+    bound = [row for row in rows if row["name"] == "owner-crm"]
+    assert [str(row["data_system_id"]).replace("-", "") for row in bound] == [
+        r0.json()["id"].replace("-", "")
+    ]
 
     task = f"/api/v1/tasks/{uuid.uuid4()}"
-    # Its scope lets it in (the task does not exist: 404, not 401/403) ...
+    # The system's token lets it in (the task does not exist: 404, not 401/403) ...
     assert (await client.get(task, headers=auth(token))).status_code == 404
-    # ... but it is no staff token, and it opens nothing beyond its scope.
+    r1 = await client.get("/api/v1/tasks", params={"status": "open"}, headers=auth(token))
+    assert r1.status_code == 200
+    assert r1.json() == {"items": [], "next_cursor": None}
+    # ... but it is no staff token, and it opens nothing beyond its system's tasks.
     assert (await client.get("/api/v1/cases", headers=auth(token))).status_code == 403
+    unbound = dsr("tokens", "create", "--name", "any-tasks", "--scope", "tasks:write")
+    assert unbound.returncode == 0, unbound.stderr
+    unbound_token = unbound.stdout.rstrip("\n").split("\n")[-1]
+    assert (await client.get(task, headers=auth(unbound_token))).status_code == 403
     other = dsr("tokens", "create", "--name", "trainer", "--scope", "training:read")
     assert other.returncode == 0, other.stderr
     other_token = other.stdout.rstrip("\n").split("\n")[-1]
@@ -207,8 +225,26 @@ async def test_tokens_create_prints_a_working_scoped_token(
     assert (await client.get(task, headers=auth(token + "x"))).status_code == 401
 
     bad = dsr("tokens", "create", "--name", "x", "--scope", "everything")
-    assert bad.returncode != 0
+    assert bad.returncode == 1
     assert "scopes must be among" in bad.stderr
+    unknown = dsr(
+        "tokens", "create", "--name", "x", "--scope", "tasks:write", "--data-system", "nope"
+    )
+    assert unknown.returncode == 1
+    assert "no data system with that name" in unknown.stderr
+    wide = dsr(
+        "tokens", "create", "--name", "x", "--scope", "training:read", "--data-system", "crm"
+    )
+    assert wide.returncode == 1
+    assert "bound to a data system has the scope tasks:write only" in wide.stderr
+    async with app.state.engine.connect() as conn:
+        names = (await conn.execute(sa.text("SELECT name FROM api_token"))).scalars().all()
+    # The refused ones stored nothing (the admin's access token aside).
+    assert sorted(n for n in names if not n.startswith("access:")) == [
+        "any-tasks",
+        "owner-crm",
+        "trainer",
+    ]
 
 
 # --- dsr deadlines ----------------------------------------------------------------------------
@@ -227,8 +263,14 @@ def vectors(jurisdiction: str, request_type: str, received: str) -> dict[str, st
         }
 
 
+def _scratch() -> Path:
+    """A directory of its own for a run that needs no database: DSR_VAR_DIR gets a generated
+    encryption key, which must not land in the working tree."""
+    return Path(tempfile.mkdtemp(prefix="dsr-cli-"))
+
+
 def deadlines(*args: str) -> dict[str, Any]:
-    r = run_dsr("sqlite+aiosqlite:///:memory:", Path.cwd(), "deadlines", *args)
+    r = run_dsr("sqlite+aiosqlite:///:memory:", _scratch(), "deadlines", *args)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert {"acknowledge_by", "respond_by", "extended_respond_by"} <= set(out)
@@ -282,7 +324,7 @@ def test_deadlines_appeal_virginia() -> None:
 
 
 def test_deadlines_refuses_a_bad_date() -> None:
-    r = run_dsr("sqlite+aiosqlite:///:memory:", Path.cwd(), "deadlines", "request",
+    r = run_dsr("sqlite+aiosqlite:///:memory:", _scratch(), "deadlines", "request",
                 "--jurisdiction", "GB", "--type", "access", "--received", "2026-02-30")  # fmt: skip
     assert r.returncode == 2
     assert "not a date" in r.stderr
