@@ -33,19 +33,19 @@ class Upload:
 
 
 class TaskCloseFormIn(BaseModel):
-    """Closing a task from a page: the outcome, how many records it touched, and the note
-    (the exception that applies, for `retained`; the reason, for a handler's `waived`)."""
+    """An owner closing a task from the task page: the outcome (staff alone waive tasks), how
+    many records it touched, and the note (the exception that applies, for `retained`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Literal["done", "not_found", "retained", "waived"]
+    outcome: Literal["done", "not_found", "retained"]
     records_affected: Annotated[int, Field(ge=0, le=10**12)] | None = None
     note: Details | None = None
 
     @model_validator(mode="after")
     def _note_when_needed(self) -> TaskCloseFormIn:
-        if self.outcome in ("retained", "waived") and not (self.note and self.note.strip()):
-            raise ValueError("name the exception that applies, or the reason")
+        if self.outcome == "retained" and not (self.note and self.note.strip()):
+            raise ValueError("name the exception that applies")
         return self
 
 

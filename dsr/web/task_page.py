@@ -183,8 +183,6 @@ async def complete(
     linked = await task_links.open_task(session, task_id=task_id, token=form.token, now=utcnow())
     try:
         body = manual.TaskCloseFormIn.model_validate(form.body())
-        if body.outcome not in OUTCOMES:  # staff waive; an owner reports an outcome
-            raise ValueError(body.outcome)
         async with session.begin_nested():
             await close_task(
                 session,
@@ -197,15 +195,13 @@ async def complete(
                 actor_id=f"owner of {linked.system.name}",
                 now=utcnow(),
             )
-    except (ValidationError, ValueError, DsrError) as exc:
+    except (ValidationError, DsrError) as exc:
         if isinstance(exc, ValidationError):
             fields = manual.TaskCloseFormIn.model_fields
             errors, status = field_messages(exc, fields, _FRIENDLY, fallback="note"), 422
-        elif isinstance(exc, DsrError):
+        else:
             message = exc.message[:1].upper() + exc.message[1:] + "."
             errors, status = {"task": message}, exc.status_code
-        else:
-            errors, status = {"outcome": _FRIENDLY["outcome"]}, 422
         values = form.model_dump()
         return await _page(
             request,
