@@ -26,6 +26,7 @@ CASE_NOT_FOUND = "case_not_found"
 APPEAL_NOT_FOUND = "appeal_not_found"
 TASK_NOT_FOUND = "task_not_found"
 DATA_SYSTEM_NOT_FOUND = "data_system_not_found"
+DATA_SYSTEM_NAME_TAKEN = "data_system_name_taken"
 
 
 class Unauthorized(DsrError):

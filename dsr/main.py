@@ -32,7 +32,7 @@ from dsr.web import setup as web_setup
 log = logging.getLogger("dsr")
 
 BULK_BODY_LIMIT = 16 * 1024 * 1024  # 10,000 consent records or eligibility keys per call
-RESULTS_FRAMING = 1024 * 1024
+RESULTS_FRAMING = 1024 * 1024  # a multipart body's boundaries and other fields around the files
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
@@ -125,8 +125,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         overrides={
             "/api/v1/consents": BULK_BODY_LIMIT,
             "/api/v1/training": BULK_BODY_LIMIT,
-            # A task's results, up to DSR_MAX_RESULT_BYTES, and the multipart framing around them.
+            # A task's results, up to DSR_MAX_RESULT_BYTES, and the multipart framing around them:
+            # from the task API, the owner's task page and the case page.
             "/api/v1/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
+            "/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
+            "/console/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
         },
     )
     app.add_middleware(SecurityHeaders)

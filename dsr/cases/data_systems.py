@@ -16,8 +16,16 @@ from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case
 from dsr.domain.text_rules import CONTROL_MESSAGE, has_control_characters
 from dsr.domain.vocabulary import TASK_OUTCOMES, Integration, TaskStatus
-from dsr.errors import DATA_SYSTEM_NOT_FOUND, TASK_NOT_FOUND, Conflict, InvalidInput, NotFound
-from dsr.fulfilment import webhooks
+from dsr.errors import (
+    DATA_SYSTEM_NAME_TAKEN,
+    DATA_SYSTEM_NOT_FOUND,
+    TASK_NOT_FOUND,
+    Conflict,
+    InvalidInput,
+    NotFound,
+)
+from dsr.fulfilment import task_links, webhooks
+from dsr.fulfilment.models import TaskLink
 from dsr.notifications.outbox import enqueue, enqueue_many
 from dsr.settings import Settings
 
@@ -28,7 +36,7 @@ async def create_system(
     """Register a system. A webhook system gets its signing secret, returned this once."""
     existing = (await session.exec(select(DataSystem).where(DataSystem.name == data.name))).first()
     if existing is not None:
-        raise Conflict("a data system with that name already exists")
+        raise Conflict("a data system with that name already exists", code=DATA_SYSTEM_NAME_TAKEN)
     system = DataSystem(name=data.name, owner_email=str(data.owner_email))
     _assign(system, data)
     session.add(system)
@@ -44,7 +52,7 @@ async def update_system(
     system = await _get(session, system_id)
     clash = (await session.exec(select(DataSystem).where(DataSystem.name == data.name))).first()
     if clash is not None and clash.id != system.id:
-        raise Conflict("a data system with that name already exists")
+        raise Conflict("a data system with that name already exists", code=DATA_SYSTEM_NAME_TAKEN)
     system.name, system.owner_email = data.name, str(data.owner_email)
     _assign(system, data)
     secret = None
@@ -135,11 +143,15 @@ async def tasks_for(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[Cas
     return [(t, s) for t, s in (await session.exec(stmt)).all()]
 
 
-async def create_for_case(session: AsyncSession, case: Case, now: datetime) -> list[CaseTask]:
+async def create_for_case(
+    session: AsyncSession, case: Case, now: datetime, *, settings: Settings
+) -> list[CaseTask]:
     """On opening: one task per active system that handles this request type; owners are told
-    by e-mail that carries the reference and the task link, not the requester's data."""
+    by e-mail that carries the reference and the task link, not the requester's data. A manual
+    system's owner gets a capability link to the task's page (dsr.fulfilment.task_links)."""
     systems = (await session.exec(select(DataSystem).where(col(DataSystem.active)))).all()
     created = []
+    links: list[TaskLink] = []
     for system in systems:
         if case.type not in system.request_types:
             continue
@@ -151,6 +163,10 @@ async def create_for_case(session: AsyncSession, case: Case, now: datetime) -> l
             # commits with the case and is retried until acknowledged (dsr.fulfilment.webhooks).
             await enqueue_many(session, [webhooks.delivery_message(task, system, case)])
             continue
+        link = None
+        if system.integration == Integration.MANUAL:
+            link = task_links.new_link(settings, task_id=task.id, now=now)
+            links.append(link)
         await enqueue(
             session,
             kind="task_assigned",
@@ -164,9 +180,21 @@ async def create_for_case(session: AsyncSession, case: Case, now: datetime) -> l
                 "system": system.name,
                 "task_id": str(task.id),
                 "respond_by": case.respond_by.isoformat(),
+                "task_link": str(link.id) if link else None,
+                "link_expires": link.expires_at.date().isoformat() if link else None,
             },
         )
+    if links:
+        await session.flush()  # the tasks first: a link refers to its task
+        session.add_all(links)
     return created
+
+
+async def get_task(session: AsyncSession, task_id: uuid.UUID) -> CaseTask:
+    task = await session.get(CaseTask, task_id)
+    if task is None:
+        raise NotFound("no task with that id", code=TASK_NOT_FOUND)
+    return task
 
 
 async def close_task(

@@ -12,11 +12,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth import repository as auth_repo
-from dsr.cases import tokens
+from dsr.cases import data_systems, tokens
 from dsr.cases.appeal_terms import appeal_terms
 from dsr.cases.models import Case
 from dsr.cases.notices import decision_context
 from dsr.domain.transitions import Notice
+from dsr.domain.vocabulary import TaskStatus
 from dsr.domain.workflow import Decision
 from dsr.notifications.outbox import Message
 from dsr.settings import Settings
@@ -120,6 +121,7 @@ async def decision(n: NoticeInput) -> list[Message]:
     context = {
         **n.base(),
         **notice,
+        "exceptions": await _exceptions(n),
         "reason_code": case.decision_reason_code,
         "explanation": case.decision_explanation,
         "appeal_window_ends": window_ends.isoformat() if window_ends else None,
@@ -127,6 +129,17 @@ async def decision(n: NoticeInput) -> list[Message]:
         "tokens": links,
     }
     return [n.to_requester(Notice.DECISION, context)]
+
+
+async def _exceptions(n: NoticeInput) -> list[dict[str, str]]:
+    """What systems kept under an exception (retained tasks): the requester is told which
+    exception applies (GDPR Art 12(4): the reasons for not acting, EDPB §193 for partial
+    refusals; docs/legal.md §4 [P])."""
+    return [
+        {"system": system.name, "exception": task.note or ""}
+        for task, system in await data_systems.tasks_for(n.session, n.case.id)
+        if task.status == TaskStatus.RETAINED
+    ]
 
 
 CASE_MESSAGES: Mapping[Notice, Builder] = {

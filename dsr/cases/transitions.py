@@ -101,7 +101,7 @@ async def _follow_up(
     """What a decision sets going beyond the case row: tasks, duplicates, training exclusions,
     the requester's copy of their data."""
     if decision.does(Effect.OPENED):
-        await data_systems.create_for_case(session, case, now)
+        await data_systems.create_for_case(session, case, now, settings=settings)
         await _link_duplicate(session, settings, case, now)
         await effects.after_opening(session, case, now)
     if decision.does(Effect.REOPENED):

@@ -51,6 +51,9 @@ def links(context: dict[str, Any], settings: Settings) -> dict[str, str]:
         out[purpose] = settings.base_url.rstrip("/") + LINK_PATHS[purpose].format(
             case_id=case_id, token=token
         )
+    if link_id := context.get("task_link"):  # a manual system owner's task page
+        token = derive_case_token(settings.secret_key, uuid.UUID(link_id), "task")
+        out["task"] = f"{settings.base_url.rstrip('/')}/tasks/{context['task_id']}?token={token}"
     if case_id and context.get("staff"):
         out["case"] = f"{settings.base_url.rstrip('/')}/console/cases/{case_id}"
     return out

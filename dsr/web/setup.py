@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from dsr.settings import Settings
-from dsr.web import console, package_page, public
+from dsr.web import console, package_page, public, task_page
 from dsr.web.templating import templates
 
 TITLES = {
@@ -31,4 +31,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.render_error = render_error
     app.include_router(public.router)
     app.include_router(package_page.router)
+    app.include_router(task_page.router)
     console.install(app, settings)

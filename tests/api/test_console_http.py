@@ -556,6 +556,7 @@ async def test_tasks_are_closed_from_the_case_page(
             "owner_email": "crm-owner@example.com",
             "categories": "prompts, outputs",
             "request_types": ["access", "deletion"],
+            "identities": ["email", "account_id"],
         },
     )
     assert r.status_code == 303
@@ -563,7 +564,7 @@ async def test_tasks_are_closed_from_the_case_page(
         "/console/data-systems", data={"csrf_token": token, "name": "", "owner_email": "x"}
     )
     assert r.status_code == 422
-    assert "owner email" in r.text
+    assert "like name@example.com" in r.text
     r = await admin.post(
         "/console/data-systems",
         data={
@@ -571,6 +572,7 @@ async def test_tasks_are_closed_from_the_case_page(
             "name": "Warehouse",
             "owner_email": "wh@example.com",
             "request_types": ["access"],
+            "identities": ["email"],
         },
     )
     assert r.status_code == 303
@@ -783,6 +785,7 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "POST /console/cases/bulk": WORKERS,
     "POST /console/cases/{case_id}/actions": WORKERS,
     "POST /console/cases/{case_id}/tasks/{task_id}": HANDLERS,
+    "POST /console/tasks/{task_id}/results": HANDLERS,
     "GET /console/appeals": STAFF,
     "GET /console/appeals/{appeal_id}": STAFF,
     "POST /console/appeals/{appeal_id}/actions": REVIEWERS,
@@ -791,6 +794,9 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "GET /console/data-systems": STAFF,
     "POST /console/data-systems": ADMIN,
     "POST /console/data-systems/{system_id}/deactivate": ADMIN,
+    "GET /console/data-systems/{system_id}": STAFF,
+    "POST /console/data-systems/{system_id}": ADMIN,
+    "POST /console/data-systems/{system_id}/rotate-secret": ADMIN,
     "GET /console/notifications": ADMIN,
     "POST /console/notifications/{message_id}/retry": ADMIN,
     "POST /console/logout": STAFF,  # called last: it ends the session

@@ -19,10 +19,13 @@ from dsr.cases import actions, data_systems, presenters, repository, timeline
 from dsr.cases.models import Case, CaseEvent
 from dsr.domain.due import case_due
 from dsr.domain.offers import case_held_back
+from dsr.domain.vocabulary import TaskStatus
 from dsr.domain.workflow import allowed_actions
+from dsr.fulfilment import results
 from dsr.settings import Settings
 from dsr.web.console import labels
 from dsr.web.console.session import can_handle
+from dsr.web.result_views import views
 
 
 @dataclass(frozen=True)
@@ -125,14 +128,19 @@ async def case_context(
         for ev in events
         if ev.action == "duplicate_linked"
     ]
+    found = await results.results_for_tasks(session, [t.id for t, _ in task_rows])
     task_list = [
         {
             "id": t.id,
             "system": s.name,
+            "integration": s.integration,
             "status": t.status,
+            "status_label": labels.TASK_STATUS.get(t.status, t.status),
             "note": t.note,
+            "records_affected": t.records_affected,
             "closed_by": emails.get(u, t.closed_by) if (u := _uuid(t.closed_by)) else t.closed_by,
             "closed_at": t.closed_at,
+            "results": views(settings, found[t.id]),
         }
         for t, s in task_rows
     ]
@@ -148,6 +156,10 @@ async def case_context(
         "timeline": rows,
         "notes": [r for r, ev in zip(rows, events, strict=True) if ev.action == "note"],
         "tasks": task_list,
+        # A kept exception: only a partial fulfilment is possible (guard nothing_retained).
+        "retained": [t for t in task_list if t["status"] == TaskStatus.RETAINED],
+        "task_outcomes": labels.TASK_CLOSE_CHOICES,
+        "max_mb": settings.max_result_bytes // (1024 * 1024),
         "can_close_tasks": can_handle(principal) and case.closed_at is None,
         "duplicate_of": duplicate_of,
         "appeal": await current_for_case(session, case.id),

@@ -19,7 +19,8 @@ from dsr.cases.models import Case
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.vocabulary import TaskStatus
-from dsr.errors import CASE_NOT_FOUND, DsrError, NotFound
+from dsr.errors import CASE_NOT_FOUND, DsrError, InvalidInput, NotFound
+from dsr.fulfilment import manual
 from dsr.settings import Settings
 from dsr.web.console import labels
 from dsr.web.console.action_forms import ActionForm, refusal, run_form_action
@@ -27,6 +28,7 @@ from dsr.web.console.case_view import case_context
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, can_handle, can_work_cases, require
 from dsr.web.forms import FormModel
+from dsr.web.task_page import ResultsForm, upload_problem, uploads_of
 
 router = APIRouter()
 
@@ -34,8 +36,18 @@ _PARAMS = ("assignee", "reason", "reason_code", "explanation", "text")
 
 
 class TaskForm(FormModel):
-    status: str = ""  # done or waived
-    reason: str = ""
+    status: str = ""  # done, not_found, retained or waived
+    records_affected: str = ""
+    reason: str = ""  # the exception (retained) or the reason (waived)
+
+    def count(self) -> int | None:
+        """Records affected: empty, or a whole number (the page says so otherwise)."""
+        text = self.records_affected.strip()
+        if not text:
+            return None
+        if not text.isdigit() or len(text) > 13:
+            raise InvalidInput("records affected: enter a whole number, or leave it empty")
+        return int(text)
 
 
 async def _load(session: AsyncSession, case_id: uuid.UUID) -> Case:
@@ -118,7 +130,8 @@ async def close_task(
     settings: SettingsDep,
     form: Annotated[TaskForm, Form()],
 ) -> Response:
-    """Mark a data-system task done, or waive it with a reason."""
+    """Close a data-system task as the owner would (done, not found, retained with the
+    exception), or waive it with a reason."""
     require(can_handle(principal), "close data-system tasks")
     status = form.status
     reason = form.reason.strip()[:10_000] or None
@@ -131,6 +144,7 @@ async def close_task(
                 task_id,
                 status=status,
                 note=reason,
+                records_affected=form.count(),
                 actor_kind="staff",
                 actor_id=str(principal.user_id),
                 now=utcnow(),
@@ -143,8 +157,47 @@ async def close_task(
         return await case_page(
             request, session, settings, principal, case_id, error=error, status=code
         )
-    flash(
-        request,
-        "The task was marked done." if status == TaskStatus.DONE else "The task was waived.",
-    )
+    flash(request, TASK_CLOSED.get(status, "The task was closed."))
     return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
+
+
+TASK_CLOSED: dict[str, str] = {
+    TaskStatus.DONE: "The task was marked done.",
+    TaskStatus.NOT_FOUND: "The task was closed: nothing found.",
+    TaskStatus.RETAINED: "The task was closed: data retained under the exception you named.",
+    TaskStatus.WAIVED: "The task was waived.",
+}
+
+
+@router.post("/tasks/{task_id}/results", response_class=HTMLResponse)
+async def send_results(
+    task_id: uuid.UUID,
+    request: Request,
+    principal: FormUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[ResultsForm, Form()],
+) -> Response:
+    """Results a handler sends for a system (what its owner e-mailed them, for instance): the
+    same storing as the owner's task page."""
+    require(can_handle(principal), "send task results")
+    task = await data_systems.get_task(session, task_id)
+    try:
+        async with session.begin_nested():
+            stored = await manual.add_results(
+                session,
+                settings=settings,
+                task=task,
+                pasted=form.pasted,
+                uploads=await uploads_of(form.files),
+            )
+    except DsrError as exc:
+        problem = next(iter(upload_problem(exc).values()))
+        if exc.status_code == 409:
+            problem = exc.message[:1].upper() + exc.message[1:] + "."
+        error = {"status": exc.status_code, "message": problem, "action": "Send results"}
+        return await case_page(
+            request, session, settings, principal, task.case_id, error=error, status=exc.status_code
+        )
+    flash(request, f"{len(stored)} result{'s' if len(stored) > 1 else ''} stored.")
+    return RedirectResponse(f"/console/cases/{task.case_id}", status_code=303)

@@ -9,7 +9,10 @@ from dsr.domain.vocabulary import (
     CaseStatus,
     Channel,
     DenialReason,
+    Identity,
+    Integration,
     RequestType,
+    TaskStatus,
 )
 
 STATUS: dict[str, str] = {
@@ -85,6 +88,8 @@ EVENTS = {
     "appeal_overturn": "Appeal decided: refusal overturned",
     "appeal_extend": "Appeal deadline extended",
     "task_done": "Task done",
+    "task_not_found": "Task closed: nothing found",
+    "task_retained": "Task closed: data retained under an exception",
     "task_waived": "Task waived",
     "assign": "Assigned",
     "extend": "Deadline extended",
@@ -141,3 +146,31 @@ APPEAL_DONE = {
 
 def appeal_status(code: str) -> str:
     return APPEAL_STATUS.get(code, code.replace("_", " ").capitalize())
+
+
+INTEGRATION: dict[str, str] = {
+    Integration.MANUAL: "Manual: the owner gets an e-mail with a link to a task page",
+    Integration.WEBHOOK: "Webhook: dsr sends each task, signed, to the system's URL",
+    Integration.PULL: "Pull: the system fetches its tasks with a token bound to it",
+}
+
+IDENTITY: dict[str, str] = {
+    Identity.EMAIL: "E-mail address",
+    Identity.ACCOUNT_ID: "Account id",
+}
+
+TASK_STATUS: dict[str, str] = {
+    TaskStatus.OPEN: "Open",
+    TaskStatus.DONE: "Done",
+    TaskStatus.NOT_FOUND: "Not found",
+    TaskStatus.RETAINED: "Retained",
+    TaskStatus.WAIVED: "Waived",
+}
+
+# How a handler may close a task from the case page (the owner's page offers the first three).
+TASK_CLOSE_CHOICES: dict[str, str] = {
+    TaskStatus.DONE: "Done",
+    TaskStatus.NOT_FOUND: "Not found: the system holds nothing of the person",
+    TaskStatus.RETAINED: "Retained under an exception (name it in the note)",
+    TaskStatus.WAIVED: "Waived (give the reason in the note)",
+}
