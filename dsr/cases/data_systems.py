@@ -230,15 +230,13 @@ async def close_task(
     task.status, task.note, task.closed_by, task.closed_at = status, note, actor_id, now
     task.records_affected = records_affected
     system = await session.get(DataSystem, task.data_system_id)
-    await timeline.append(
+    await timeline.record(
         session,
-        case.id,
+        case,
         at=now,
         actor_kind=actor_kind,
         actor_id=actor_id,
         action=f"task_{status}",
-        from_status=case.status,
-        to_status=case.status,
         reason=note,
         data={"task_id": str(task.id), "system": system.name if system else None}
         | ({} if records_affected is None else {"records_affected": records_affected}),

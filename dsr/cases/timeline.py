@@ -77,6 +77,33 @@ async def append(
     return ev
 
 
+async def record(
+    session: AsyncSession,
+    case: Case,
+    *,
+    at: datetime,
+    actor_kind: str,
+    actor_id: str | None,
+    action: str,
+    data: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> CaseEvent:
+    """A fact on the timeline that does not change the case's status: a task closed, a duplicate
+    linked, a package built, downloaded or erased."""
+    return await append(
+        session,
+        case.id,
+        at=at,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        action=action,
+        from_status=case.status,
+        to_status=case.status,
+        reason=reason,
+        data=data,
+    )
+
+
 _CASE: sa.Table = Case.__table__  # type: ignore[attr-defined]
 
 

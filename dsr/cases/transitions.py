@@ -226,14 +226,12 @@ async def _link_duplicate(
         decision=decision,
         data={"reference": first.reference},
     )
-    await timeline.append(
+    await timeline.record(
         session,
-        first.id,
+        first,
         at=now,
         actor_kind=SYSTEM.kind,
         actor_id=None,
         action="duplicate_linked",
-        from_status=first.status,
-        to_status=first.status,
         data={"duplicate": str(case.id), "reference": case.reference},
     )

@@ -47,15 +47,13 @@ async def erase_package(
     task_ids = [task.id for task, _ in await data_systems.tasks_for(session, case.id)]
     gone = await results.erase_results(session, settings=settings, task_ids=task_ids, now=now)
     spent = package.downloads >= package.max_downloads
-    await timeline.append(
+    await timeline.record(
         session,
-        case.id,
+        case,
         at=now,
         actor_kind=SYSTEM.kind,
         actor_id=None,
         action="package_erased",
-        from_status=case.status,
-        to_status=case.status,
         data={
             "package_id": str(package.id),
             "reason": "downloads_used" if spent else "expired",

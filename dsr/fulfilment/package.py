@@ -62,15 +62,13 @@ async def build_for_case(
         data=contents.archive(session, settings, case, systems, now),
     )
     package.size, package.sha256, package.path = stored.size, stored.sha256, stored.path
-    await timeline.append(
+    await timeline.record(
         session,
-        case.id,
+        case,
         at=now,
         actor_kind=SYSTEM.kind,
         actor_id=None,
         action="package_built",
-        from_status=case.status,
-        to_status=case.status,
         data={
             "package_id": str(package.id),
             "size": stored.size,
@@ -143,15 +141,13 @@ async def start_download(
         raise PackageNotFound()
     case = await cases_repo.get(session, case_id)
     assert case is not None
-    await timeline.append(
+    await timeline.record(
         session,
-        case.id,
+        case,
         at=now,
         actor_kind=REQUESTER.kind,
         actor_id=None,
         action="package_downloaded",
-        from_status=case.status,
-        to_status=case.status,
         data={
             "package_id": str(package.id),
             "download": package.downloads + 1,

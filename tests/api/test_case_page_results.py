@@ -159,7 +159,9 @@ async def test_a_retained_task_allows_only_partial_fulfilment_and_the_notice_nam
     )
     assert r.status_code == 200, r.text
     await deliver(app)
-    text = body_text(mailbox.last_to(REQUESTER)).replace("\r\n", "\n")
+    # An access request's decision comes with its copy's e-mail: the decision names the exception.
+    (decision,) = [m for m in mailbox.to(REQUESTER) if str(m["Subject"]).startswith("Decision")]
+    text = body_text(decision).replace("\r\n", "\n")
     assert (
         f"Some of your data is kept because a legal exception applies:\n- billing: {EXCEPTION}\n"
         in text
