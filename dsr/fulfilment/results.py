@@ -17,17 +17,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases.data_system_models import CaseTask
 from dsr.domain.vocabulary import TaskStatus
 from dsr.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from dsr.fulfilment import repository
+from dsr.fulfilment import files, repository
 from dsr.fulfilment.models import TaskResult
 from dsr.settings import Settings
 
@@ -135,7 +132,7 @@ async def erase_results(
         if result.erased_at is not None:
             continue
         if result.path is not None and settings.storage_dir is not None:
-            _on_commit(session, "delete", settings.storage_dir / result.path)
+            files.delete_after_commit(session, settings.storage_dir / result.path)
         result.blob, result.path, result.erased_at = None, None, now
         erased.append(result)
     await session.flush()
@@ -200,45 +197,8 @@ async def _store(
         result.path = f"results/{result.id}"
         target = settings.storage_dir / result.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        _on_rollback(session, target)
+        files.written(session, target)
         target.write_bytes(sealed)
     session.add(result)
     await session.flush()
     return result
-
-
-# --- files that follow the transaction ------------------------------------------------------
-
-_PENDING = "dsr_result_files"
-_LISTENING = "dsr_result_files_listening"
-
-
-def _on_rollback(session: AsyncSession, path: Path) -> None:
-    _on_commit(session, "written", path)
-
-
-def _on_commit(session: AsyncSession, what: str, path: Path) -> None:
-    """Record a file written (deleted if the transaction rolls back) or to delete (deleted
-    once it commits). The listeners stay on the session (one request's, or one unit of work's)
-    and act on what the transaction that ends recorded."""
-    sync = session.sync_session
-    if not sync.info.get(_LISTENING):
-        sync.info[_LISTENING] = True
-        event.listen(sync, "after_commit", _committed)
-        event.listen(sync, "after_rollback", _rolled_back)
-    pending: dict[str, list[Path]] = sync.info.setdefault(_PENDING, {"written": [], "delete": []})
-    pending[what].append(path)
-
-
-def _finish(sync: Session, remove: str) -> None:
-    pending: dict[str, list[Path]] = sync.info.pop(_PENDING, {})
-    for path in pending.get(remove, []):
-        path.unlink(missing_ok=True)
-
-
-def _committed(sync: Session) -> None:
-    _finish(sync, "delete")
-
-
-def _rolled_back(sync: Session) -> None:
-    _finish(sync, "written")

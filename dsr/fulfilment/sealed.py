@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.crypto import DecryptionError
+from dsr.fulfilment import files
 from dsr.fulfilment import package_repository as repo
 from dsr.fulfilment.models import AccessPackage
 from dsr.settings import Settings
@@ -71,6 +72,7 @@ async def write(
         target = settings.storage_dir / path
         target.parent.mkdir(parents=True, exist_ok=True)
         out = target.open("wb")
+        files.written(session, target)  # a build that rolls back leaves no file behind
 
     async def put(piece: bytes, last: bool) -> None:
         nonlocal seq
@@ -135,5 +137,5 @@ def _record(f: BinaryIO) -> bytes:
 
 async def erase(session: AsyncSession, *, settings: Settings, package: AccessPackage) -> None:
     if package.path is not None and settings.storage_dir is not None:
-        (settings.storage_dir / package.path).unlink(missing_ok=True)
+        files.delete_after_commit(session, settings.storage_dir / package.path)
     await repo.delete_chunks(session, package.id)

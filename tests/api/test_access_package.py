@@ -237,3 +237,32 @@ async def test_a_retained_task_gives_a_partial_copy_that_names_the_exception(
         "ledger": {"data": [{"balance": 12}], "files": []}
     }
     assert f"<dd>Some data was not provided: {note}</dd>" in archive.read("README.html").decode()
+
+
+@pytest.mark.parametrize("settings_overrides", ["directory"], indirect=True)
+async def test_a_build_or_erase_that_rolls_back_leaves_the_files_as_they_were(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, staff: dict[str, str]
+) -> None:
+    from dsr.cases.models import Case
+    from dsr.fulfilment import package as packages
+    from dsr.fulfilment import sealed
+    from dsr.fulfilment.models import AccessPackage
+
+    case_id, _ = await fulfilled_case(app, client, mailbox, staff)
+    settings = app.state.settings
+    folder = settings.storage_dir / "packages"
+    before = sorted(folder.iterdir())
+    assert len(before) == 1
+    async with app.state.sessionmaker() as session:
+        async with session.begin():
+            case = await session.get(Case, uuid.UUID(case_id))
+            assert case is not None
+            await packages.build_for_case(session, settings=settings, case=case, now=utcnow())
+            assert len(list(folder.iterdir())) == 2  # written while the transaction is open
+            await session.rollback()
+        assert sorted(folder.iterdir()) == before  # rolled back: the new file is gone
+        async with session.begin():
+            package = (await session.exec(sa.select(AccessPackage))).scalars().one()
+            await sealed.erase(session, settings=settings, package=package)
+            await session.rollback()
+    assert sorted(folder.iterdir()) == before  # an erasure that rolls back deletes nothing
