@@ -28,12 +28,16 @@ from dsr.settings import Settings
 from tests.helpers import (
     BACKENDS,
     IN_CI,
+    PASSWORD,
     PG_ADMIN_URL,
+    Console,
     Mailbox,
     create_pg_database,
+    csrf_in,
     drop_pg_database,
     free_port,
     make_settings,
+    make_staff,
 )
 
 # --- SMTP -------------------------------------------------------------------------------------
@@ -153,3 +157,27 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def backend(settings: Settings) -> str:
     return "sqlite" if settings.is_sqlite else "postgresql"
+
+
+@pytest.fixture
+async def console(app: FastAPI) -> AsyncIterator[Console]:
+    """A logged-in browser (its own cookie jar) for a staff member of the given role."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def login(role: str) -> httpx.AsyncClient:
+        email = f"{role}@example.com"
+        await make_staff(app, email, role, PASSWORD)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50001))
+        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(c)
+        page = await c.get("/console/login")
+        r = await c.post(
+            "/console/login",
+            data={"email": email, "password": PASSWORD, "csrf_token": csrf_in(page.text)},
+        )
+        assert r.status_code == 303, r.text
+        return c
+
+    yield login
+    for c in clients:
+        await c.aclose()

@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -299,3 +300,7 @@ async def serious_violations(page: Page, axe_source: str) -> list[str]:
         for v in result
         if v.get("impact") in ("serious", "critical")
     ]
+
+
+# A console fixture's login: role -> a logged-in client (its own cookie jar).
+Console = Callable[[str], Awaitable[httpx.AsyncClient]]

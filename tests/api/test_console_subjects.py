@@ -5,42 +5,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from dsr.cases.models import Case
-from tests.helpers import PASSWORD, Mailbox, act, csrf_in, make_service_token, make_staff, open_case
+from tests.helpers import Mailbox, act, csrf_in, make_service_token, make_staff, open_case
 from tests.training import consent, email_key, post_consents
 
 URLS = re.compile(r'(?:href|action|src)="([^"]*)"')
 ADA = "ada@example.org"
-
-
-@pytest.fixture
-async def console(app: FastAPI) -> AsyncIterator[Callable[[str], Awaitable[httpx.AsyncClient]]]:
-    """A logged-in browser (its own cookie jar) for a staff member of the given role."""
-    clients: list[httpx.AsyncClient] = []
-
-    async def login(role: str) -> httpx.AsyncClient:
-        email = f"{role}@example.com"
-        await make_staff(app, email, role, PASSWORD)
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50001))
-        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        clients.append(c)
-        page = await c.get("/console/login")
-        r = await c.post(
-            "/console/login",
-            data={"email": email, "password": PASSWORD, "csrf_token": csrf_in(page.text)},
-        )
-        assert r.status_code == 303, r.text
-        return c
-
-    yield login
-    for c in clients:
-        await c.aclose()
 
 
 async def look_up(c: httpx.AsyncClient, typed: str) -> httpx.Response:

@@ -5,42 +5,14 @@ rotation) and never again, and only admins change anything."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 
-import httpx
-import pytest
 from fastapi import FastAPI
 
 from dsr.cases import data_systems
 from dsr.cases.data_system_models import DataSystem
-from tests.helpers import PASSWORD, csrf_in, found, make_staff
+from tests.helpers import Console, csrf_in, found
 
-Console = Callable[[str], Awaitable[httpx.AsyncClient]]
 SECRET = re.compile(r'<code class="secret" id="signing-secret">(whsec_[A-Za-z0-9+/=]+)</code>')
-
-
-@pytest.fixture
-async def console(app: FastAPI) -> AsyncIterator[Console]:
-    """A logged-in browser (its own cookie jar) for a staff member of the given role."""
-    clients: list[httpx.AsyncClient] = []
-
-    async def login(role: str) -> httpx.AsyncClient:
-        email = f"{role}@example.com"
-        await make_staff(app, email, role, PASSWORD)
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50001))
-        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        clients.append(c)
-        page = await c.get("/console/login")
-        r = await c.post(
-            "/console/login",
-            data={"email": email, "password": PASSWORD, "csrf_token": csrf_in(page.text)},
-        )
-        assert r.status_code == 303, r.text
-        return c
-
-    yield login
-    for c in clients:
-        await c.aclose()
 
 
 def webhook_form(token: str, **changes: str | list[str]) -> dict[str, str | list[str]]:
