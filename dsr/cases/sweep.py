@@ -3,6 +3,8 @@ twice, or in two workers at once, changes nothing the second time."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from dsr.appeals.models import Appeal
 from dsr.auth import repository as auth_repo
 from dsr.cases.models import Case
 from dsr.cases.transitions import apply_case_decision
+from dsr.credentials import sha256_hex
 from dsr.db.engine import dialect_name
 from dsr.domain.context import SYSTEM, CaseContext
 from dsr.domain.vocabulary import (
@@ -32,6 +35,7 @@ from dsr.notifications.outbox import Message, enqueue_many
 from dsr.settings import Settings
 
 BATCH = 500
+log = logging.getLogger("dsr.sweep")
 
 
 async def expire_unverified(
@@ -122,14 +126,56 @@ async def _mark_sent(session: AsyncSession, watch: Watch, column: str, ids: list
     )
 
 
+async def _write_notices(
+    session: AsyncSession,
+    watch: Watch,
+    column: str,
+    rows: list[Any],
+    build: Callable[[Any], list[Message]],
+) -> tuple[int, int]:
+    """Enqueue the rows' notices and mark them sent; returns (done, failed). The whole batch is
+    tried in one savepoint (hundreds of rows a statement); if the database refuses it, each row
+    is tried in its own, so one bad row fails alone and is tried again on the next run instead
+    of stopping every reminder (issue 12, defect 3). The log names the case and the error's
+    class, never its message: a database error may quote the values, e-mail addresses."""
+    if not rows:
+        return 0, 0
+    try:
+        async with session.begin_nested():
+            await enqueue_many(session, [m for r in rows for m in build(r)])
+            await _mark_sent(session, watch, column, [r.id for r in rows])
+        return len(rows), 0
+    except sa.exc.DBAPIError:
+        pass
+    failed = 0
+    for r in rows:
+        try:
+            async with session.begin_nested():
+                await enqueue_many(session, build(r))
+                await _mark_sent(session, watch, column, [r.id])
+        except sa.exc.DBAPIError as error:
+            failed += 1
+            log.warning(
+                "sweep: the notices of %s %s failed (%s); tried next run",
+                watch.name,
+                r.id,
+                type(error).__name__,
+            )
+    return len(rows) - failed, failed
+
+
 async def remind_and_escalate(
     factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime, watch: Watch
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     """Tell the assignee (or, when nobody is assigned, the fallback role) a few days before a
     deadline; escalate overdue ones to every admin. Each is sent once per deadline: the row
     remembers the deadline it last warned about and the outbox dedup key repeats that date, so
     neither a second sweep nor a second worker sends it again. An extension moves the deadline
-    and so earns a new reminder. At most BATCH rows of each kind per call (one transaction)."""
+    and so earns a new reminder. At most BATCH rows of each kind per call (one transaction).
+    Returns (reminded, escalated, failed).
+
+    Dedup keys hold ids, dates and a SHA-256 of an address, never user text: a key that grows
+    with its input overflows its column (200 characters) sooner or later."""
     today = settings.today(now)
     horizon = today + timedelta(days=settings.reminder_days_ahead)
     m = watch.model
@@ -147,17 +193,19 @@ async def remind_and_escalate(
             session, {r.assignee_id for r in due if r.assignee_id is not None}, active_only=True
         )
         fallback_emails = [u.email for u in fallback]
-        reminders = []
-        for r in due:
+
+        def reminders(r: Any) -> list[Message]:
             context = _staff_context(watch, r, today)
             to = [assignees[r.assignee_id]] if r.assignee_id in assignees else fallback_emails
             key = f"reminder:{watch.name}:{r.id}:{r.respond_by.isoformat()}"
-            reminders += [
-                Message("deadline_approaching", email, f"{key}:{email}", context, r.case_id)
+            return [
+                Message(
+                    "deadline_approaching", email, f"{key}:{sha256_hex(email)}", context, r.case_id
+                )
                 for email in to
             ]
-        await enqueue_many(session, reminders)
-        await _mark_sent(session, watch, "reminder_sent_for", [r.id for r in due])
+
+        reminded, failed = await _write_notices(session, watch, "reminder_sent_for", due, reminders)
         overdue_stmt = _select(
             watch,
             col(m.respond_by) < today,
@@ -167,17 +215,19 @@ async def remind_and_escalate(
             ),
         )
         overdue = await _rows(session, overdue_stmt, watch)
-        escalations = []
-        for r in overdue:
+
+        def escalations(r: Any) -> list[Message]:
             context = _staff_context(watch, r, today)
             key = f"overdue:{watch.name}:{r.id}:{r.respond_by.isoformat()}"
-            escalations += [
+            return [
                 Message("deadline_missed", a.email, f"{key}:{a.id}", context, r.case_id)
                 for a in admins
             ]
-        await enqueue_many(session, escalations)
-        await _mark_sent(session, watch, "escalation_sent_for", [r.id for r in overdue])
-    return len(due), len(overdue)
+
+        escalated, failed_too = await _write_notices(
+            session, watch, "escalation_sent_for", overdue, escalations
+        )
+    return reminded, escalated, failed + failed_too
 
 
 def _staff_context(watch: Watch, row: Any, today: date) -> dict[str, Any]:
@@ -198,17 +248,19 @@ async def sweep(
     factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
 ) -> dict[str, int]:
     expired = await expire_unverified(factory, settings, now)
-    reminded = escalated = 0
+    reminded = escalated = failed = 0
     for watch in WATCHES:
         while True:  # in batches, so a backlog never makes one huge transaction
-            r, e = await remind_and_escalate(factory, settings, now, watch)
-            reminded, escalated = reminded + r, escalated + e
-            if r < BATCH and e < BATCH:
+            r, e, f = await remind_and_escalate(factory, settings, now, watch)
+            reminded, escalated, failed = reminded + r, escalated + e, failed + f
+            # Failed rows are selected again: stop when a batch was not full, or did nothing.
+            if (r + f < BATCH and e < BATCH) or r + e == 0:
                 break
     erased = await erase_expired_packages(factory, settings, now)
     return {
         "expired": expired,
         "reminded": reminded,
         "escalated": escalated,
+        "failed": failed,
         "packages_erased": erased,
     }

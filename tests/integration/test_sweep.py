@@ -4,10 +4,12 @@ when overdue. Each is sent once however often the sweep runs."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
@@ -150,6 +152,7 @@ async def test_sweep_over_more_than_a_batch_sends_each_notice_once(
         "expired": 0,
         "reminded": 0,
         "escalated": 0,
+        "failed": 0,
         "packages_erased": 0,
     }
 
@@ -170,3 +173,99 @@ async def test_sweep_over_more_than_a_batch_sends_each_notice_once(
 
 def _uid(raw: object) -> str:
     return str(uuid.UUID(str(raw)))  # SQLite stores a uuid as 32 hex digits, PostgreSQL as uuid
+
+
+# 194 characters: a 64-character local part (the most RFC 5321 allows) and a long domain.
+LONG_EMAIL = "a" * 64 + "@" + "b" * 58 + "." + "c" * 58 + ".example.com"
+
+
+async def test_a_long_staff_address_keeps_dedup_keys_short(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, settings: Settings
+) -> None:
+    """Issue 12, defect 3: the reminder's key held the address, so on PostgreSQL a 194-character
+    one overflowed the 200-character column and failed the whole sweep on every run."""
+    assert len(LONG_EMAIL) == 194
+    handler = await make_staff(app, LONG_EMAIL, "handler")
+    await make_staff(app, "admin@example.com", "admin")
+    case_id = await open_case(client, app, mailbox, jurisdiction="US-CA")
+    await act(client, handler, case_id, "assign", assignee=LONG_EMAIL)
+    due = await respond_by(app, case_id)
+    result = await sweep(app.state.sessionmaker, settings, noon(due - timedelta(days=2)))
+    assert result["reminded"] == 1
+    assert ("deadline_approaching", LONG_EMAIL) in await outbox_kinds(app)
+    async with app.state.engine.connect() as conn:
+        keys = (await conn.execute(sa.text("SELECT dedup_key FROM outbox_message"))).scalars()
+        assert max(len(k) for k in keys) <= 140
+
+
+REFUSE_ON_SQLITE = """
+CREATE TRIGGER refuse_one_recipient BEFORE INSERT ON outbox_message
+WHEN NEW.recipient = 'refused@example.com'
+BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+"""
+REFUSE_ON_POSTGRESQL = [
+    """
+    CREATE FUNCTION refuse_one_recipient() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.recipient = 'refused@example.com' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+      RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE TRIGGER refuse_one_recipient BEFORE INSERT ON outbox_message
+    FOR EACH ROW EXECUTE FUNCTION refuse_one_recipient()
+    """,
+]
+# What the log names: the exception's class only, never its message (which may quote values).
+ERROR = {"sqlite": "IntegrityError", "postgresql": "DBAPIError"}
+UNREFUSE = {
+    "sqlite": ["DROP TRIGGER refuse_one_recipient"],
+    "postgresql": [
+        "DROP TRIGGER refuse_one_recipient ON outbox_message",
+        "DROP FUNCTION refuse_one_recipient()",
+    ],
+}
+
+
+async def test_one_failing_row_does_not_stop_the_sweep(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    settings: Settings,
+    backend: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A row whose notice the database refuses (here a trigger refuses one recipient) is logged,
+    without personal data, and counted as failed; every other case still gets its reminder, and
+    the failed one is tried again on the next run."""
+    refused = await make_staff(app, "refused@example.com", "handler")
+    handler = await make_staff(app, "handler@example.com", "handler")
+    await make_staff(app, "admin@example.com", "admin")
+    bad = await open_case(client, app, mailbox, jurisdiction="US-CA")
+    good = await open_case(client, app, mailbox, jurisdiction="US-CA", email="other@example.org")
+    await act(client, refused, bad, "assign", assignee="refused@example.com")
+    await act(client, handler, good, "assign", assignee="handler@example.com")
+    due = await respond_by(app, good)
+    assert await respond_by(app, bad) == due
+    refuse = [REFUSE_ON_SQLITE] if backend == "sqlite" else REFUSE_ON_POSTGRESQL
+    async with app.state.engine.begin() as conn:
+        for statement in refuse:
+            await conn.execute(sa.text(statement))
+    try:
+        caplog.set_level(logging.WARNING, logger="dsr.sweep")
+        now = noon(due - timedelta(days=2))
+        result = await sweep(app.state.sessionmaker, settings, now)
+        assert (result["reminded"], result["failed"]) == (1, 1)
+        reminders = [k for k in await outbox_kinds(app) if k[0] == "deadline_approaching"]
+        assert reminders == [("deadline_approaching", "handler@example.com")]
+        again = await sweep(app.state.sessionmaker, settings, now)
+        assert (again["reminded"], again["failed"]) == (0, 1)
+    finally:
+        async with app.state.engine.begin() as conn:
+            for statement in UNREFUSE[backend]:
+                await conn.execute(sa.text(statement))
+    logged = [r.getMessage() for r in caplog.records if r.name == "dsr.sweep"]
+    assert (
+        logged
+        == [f"sweep: the notices of case {bad} failed ({ERROR[backend]}); tried next run"] * 2
+    )
