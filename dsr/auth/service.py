@@ -15,7 +15,7 @@ from dsr.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_passwo
 from dsr.auth.principal import Principal
 from dsr.auth.roles import ROLES, SCOPES, Role, Scope
 from dsr.credentials import new_api_token, sha256_hex
-from dsr.domain.text_rules import has_control_characters
+from dsr.domain.text_rules import has_control_characters, is_clean_line
 from dsr.errors import Conflict, InvalidInput, Unauthorized
 
 LOGIN_FAILED = "incorrect email or password"
@@ -63,6 +63,9 @@ async def create_service_token(
 ) -> str:
     """A service token; bound to a data system, it may carry only tasks:write and reaches that
     system's tasks only (README, "Pull systems and the task API")."""
+    if not is_clean_line(name):
+        # Token names reach the timeline as actors and the CLI's listings: one clean line.
+        raise InvalidInput("name: must be a single line without control characters")
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:

@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -12,12 +13,15 @@ from pydantic import (
     model_validator,
 )
 
-from dsr.cases.schemas import Details, Line
+from dsr.cases.schemas import Details, Line, ShortText
+from dsr.domain.text_rules import no_control_characters
 from dsr.domain.vocabulary import Identity, Integration, RequestType
 
 Action = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
 WebhookUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s]+$")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s]+$"),
+    AfterValidator(no_control_characters),
 ]
 
 
@@ -79,7 +83,7 @@ class TaskCloseIn(BaseModel):
 class DataSystemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: ShortText
     owner_email: EmailStr
     categories: list[Line] = Field(default_factory=list, max_length=50)
     request_types: list[RequestType] = Field(min_length=1)

@@ -17,21 +17,23 @@ from pydantic import (
     model_validator,
 )
 
-from dsr.domain.text_rules import no_control_characters
+from dsr.domain.text_rules import no_control_characters, single_line
 from dsr.domain.vocabulary import Channel, RequestType
 
 # The vocabulary's enums: the same accepted values (and JSON strings) as before, defined once.
 REQUEST_TYPES: tuple[RequestType, ...] = tuple(RequestType)
 
 _clean = AfterValidator(no_control_characters)
+_one_line = AfterValidator(single_line)
 
 
 def _bounded(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-Line = Annotated[str, _bounded(200), _clean]
-ShortText = Annotated[str, _bounded(100), _clean]
+# Line and ShortText are single lines (names, ids, categories, models); the others are free text.
+Line = Annotated[str, _bounded(200), _one_line]
+ShortText = Annotated[str, _bounded(100), _one_line]
 MediumText = Annotated[str, _bounded(2000), _clean]
 LongText = Annotated[str, _bounded(4000), _clean]
 Details = Annotated[str, _bounded(10_000, 0), _clean]

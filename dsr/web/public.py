@@ -77,7 +77,8 @@ _FRIENDLY = {
     "type:enum": "Choose what you would like us to do.",
     "jurisdiction": "Choose where you live.",
     "email": "Enter a valid e-mail address, like name@example.com.",
-    "full_name": "Enter your full name.",
+    # Only for an empty name: a refused character or line break keeps the validator's words.
+    "full_name:string_too_short": "Enter your full name.",
 }
 
 
