@@ -46,3 +46,14 @@ def single_line(value: str) -> str:
     if LINE_BREAKS.search(value):
         raise ValueError(SINGLE_LINE_MESSAGE)
     return value
+
+
+def short_quote(value: str, limit: int = 40) -> str:
+    """A name as the e-mail sent before an address is confirmed may show it: at most `limit`
+    characters, in quotes, so no one can make dsr mail a message of their choosing to a stranger
+    (issue 12, defect 4). Quote marks inside are straightened so the quote cannot look closed
+    early."""
+    value = value.replace("\u201c", '"').replace("\u201d", '"')
+    if len(value) > limit:
+        value = value[: limit - 1].rstrip() + "\u2026"
+    return f"\u201c{value}\u201d"

@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from dsr.credentials import derive_case_token, sha256_hex
+from dsr.domain.text_rules import short_quote
 from dsr.notifications.catalogue import SUBJECTS
 from dsr.notifications.models import OutboxMessage
 from dsr.resources import TEMPLATES
@@ -27,13 +28,16 @@ LINK_PATHS = {
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES / "email"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # At render time, not enqueue time, so messages already in the outbox obey it too.
+    env.filters["short_quote"] = short_quote
+    return env
 
 
 def message_id(msg: OutboxMessage, settings: Settings) -> str:

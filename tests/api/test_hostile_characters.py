@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from dsr.auth import service as auth_service
 from dsr.errors import InvalidInput
-from tests.helpers import auth, count, make_staff
+from tests.helpers import Mailbox, auth, body_text, count, deliver, make_staff
 
 BASE = {
     "type": "access",
@@ -51,6 +51,28 @@ async def test_the_form_refuses_a_name_with_a_line_break(
     assert r.status_code == 422, r.text
     assert '<a href="#full_name">Must be a single line</a>' in r.text
     assert await count(app, "case_record") == 0
+
+
+async def test_verification_email_quotes_only_a_short_name(
+    client: httpx.AsyncClient, app: FastAPI, mailbox: Mailbox
+) -> None:
+    """The one e-mail sent before the address is confirmed carries no requester text but the
+    name's first 40 characters, in quotes: not a message of someone's choosing."""
+    pitch = "Your refund of 500 EUR is waiting: log in at https://evil.example/refund today"
+    name = "Ada Lovelace " + pitch
+    r = await client.post("/api/v1/requests", json={**BASE, "full_name": name})
+    assert r.status_code == 201, r.text
+    await deliver(app)
+    msg = mailbox.last_to(BASE["email"])
+    text = body_text(msg)
+    html_part = msg.get_body(preferencelist=("html",))
+    assert html_part is not None
+    html = str(html_part.get_content())
+    quoted = "“Ada Lovelace Your refund of 500 EUR is…”"
+    assert text.count(quoted) == 1, text
+    assert html.count(quoted) == 1, html
+    assert "evil.example" not in text + html
+    assert "Hello," in text
 
 
 @pytest.mark.parametrize("value", HOSTILE)

@@ -251,7 +251,7 @@ async def test_markup_in_a_name_is_escaped_in_the_email(
     assert html_part is not None
     html = str(html_part.get_content())
     assert "<script>" not in html
-    assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "the name “&lt;script&gt;alert(1)&lt;/script&gt;” from" in html
     # Open the HTML e-mail in the browser, as a webmail would show it: no script runs.
     await page.set_content(html)
     assert dialogs == []
