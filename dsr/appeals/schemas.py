@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from dsr.cases.action_schemas import Action
 from dsr.cases.schemas import Details, MediumText
+from dsr.limits import Version
 
 
 class AppealIn(BaseModel):
@@ -27,7 +28,7 @@ class AppealActionIn(BaseModel):
         default=None, description="uphold, overturn: the decision in writing"
     )
     reason: Details | None = Field(default=None, description="extend: why more time is needed")
-    expected_version: int | None = None
+    expected_version: Version | None = None
 
     def params(self) -> dict[str, str]:
         return self.model_dump(exclude_none=True, exclude={"action", "expected_version"})

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlmodel import col, func, select
+from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth.models import ApiToken, StaffUser
+from dsr.auth.roles import Role
 
 
 async def user_by_email(session: AsyncSession, email: str) -> StaffUser | None:
@@ -55,3 +56,49 @@ async def active_user_by_email(session: AsyncSession, email: str | None) -> Staf
     """The staff user an action names (an assignee), if there is one and they may still act."""
     user = await user_by_email(session, email) if email else None
     return user if user is not None and user.is_active else None
+
+
+async def all_users(session: AsyncSession) -> list[StaffUser]:
+    return list((await session.exec(select(StaffUser).order_by(StaffUser.email))).all())
+
+
+async def count_active_admins(session: AsyncSession) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == Role.ADMIN.value, col(StaffUser.is_active))
+    )
+    return int((await session.exec(stmt)).one())
+
+
+async def service_tokens(session: AsyncSession) -> list[ApiToken]:
+    """Service tokens (no user), newest first; access tokens from the token endpoint are not
+    listed: they live an hour and end with their user's deactivation."""
+    stmt = (
+        select(ApiToken)
+        .where(col(ApiToken.user_id).is_(None))
+        .order_by(col(ApiToken.created_at).desc(), col(ApiToken.name))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def live_service_tokens(
+    session: AsyncSession, *, name: str | None = None, token_id: uuid.UUID | None = None
+) -> list[ApiToken]:
+    stmt = select(ApiToken).where(
+        col(ApiToken.user_id).is_(None), col(ApiToken.revoked_at).is_(None)
+    )
+    if name is not None:
+        stmt = stmt.where(ApiToken.name == name)
+    if token_id is not None:
+        stmt = stmt.where(ApiToken.id == token_id)
+    return list((await session.exec(stmt)).all())
+
+
+async def revoke_access_tokens(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
+    stmt = (
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    await session.exec(stmt)

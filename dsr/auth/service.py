@@ -19,6 +19,8 @@ from dsr.domain.text_rules import has_control_characters, is_clean_line
 from dsr.errors import Conflict, InvalidInput, Unauthorized
 
 LOGIN_FAILED = "incorrect email or password"
+ACCESS_PREFIX = "access:"  # the name of every access token from POST /auth/token
+TOKEN_NAME_MAX = 200  # api_token.name; case_event.actor_id and case_task.closed_by hold as much
 
 
 def normalise_staff_email(email: str) -> str:
@@ -60,12 +62,18 @@ async def create_service_token(
     scopes: Iterable[str],
     *,
     data_system_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
     """A service token; bound to a data system, it may carry only tasks:write and reaches that
-    system's tasks only (README, "Pull systems and the task API")."""
-    if not is_clean_line(name):
+    system's tasks only (README, "Pull systems and the task API"). Its name is what
+    `dsr tokens revoke` and the timeline name it by."""
+    if not name or len(name) > TOKEN_NAME_MAX or not is_clean_line(name):
         # Token names reach the timeline as actors and the CLI's listings: one clean line.
-        raise InvalidInput("name: must be a single line without control characters")
+        raise InvalidInput(
+            f"name: 1 to {TOKEN_NAME_MAX} characters on a single line, no control characters"
+        )
+    if name.startswith(ACCESS_PREFIX):
+        raise InvalidInput(f"name: {ACCESS_PREFIX!r} is kept for access tokens")
     scopes = sorted(set(scopes))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
@@ -75,7 +83,11 @@ async def create_service_token(
     token = new_api_token()
     session.add(
         ApiToken(
-            name=name, token_hash=sha256_hex(token), scopes=scopes, data_system_id=data_system_id
+            name=name,
+            token_hash=sha256_hex(token),
+            scopes=scopes,
+            data_system_id=data_system_id,
+            expires_at=expires_at,
         )
     )
     await session.flush()
@@ -88,7 +100,7 @@ async def issue_access_token(
     token = new_api_token()
     session.add(
         ApiToken(
-            name=f"access:{user.id}",
+            name=f"{ACCESS_PREFIX}{user.id}",
             token_hash=sha256_hex(token),
             user_id=user.id,
             expires_at=now + ttl,

@@ -16,6 +16,7 @@ from pydantic import (
 from dsr.cases.schemas import Details, Line, ShortText
 from dsr.domain.text_rules import no_control_characters
 from dsr.domain.vocabulary import Identity, Integration, RequestType
+from dsr.limits import Version
 
 Action = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
 WebhookUrl = Annotated[
@@ -41,7 +42,7 @@ class ActionIn(BaseModel):
         default=None, description="deny, partially_fulfil, appeal decisions"
     )
     text: Details | None = Field(default=None, description="note")
-    expected_version: int | None = Field(
+    expected_version: Version | None = Field(
         default=None, description="the case version you saw; 409 if it changed since"
     )
 

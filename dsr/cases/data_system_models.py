@@ -48,7 +48,7 @@ class CaseTask(SQLModel, table=True):
     data_system_id: uuid.UUID = Field(foreign_key="data_system.id")
     status: str = Field(default="open", max_length=10)  # dsr.domain.vocabulary.TaskStatus
     note: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    closed_by: str | None = Field(default=None, max_length=100)  # staff id or token name
+    closed_by: str | None = Field(default=None, max_length=200)  # staff id or token name
     closed_at: datetime | None = ts()
     created_at: datetime = now_ts()
     records_affected: int | None = None

@@ -118,7 +118,7 @@ class CaseEvent(SQLModel, table=True):
     seq: int
     at: datetime = ts(nullable=False)
     actor_kind: str = Field(max_length=10)
-    actor_id: str | None = Field(default=None, max_length=64)
+    actor_id: str | None = Field(default=None, max_length=200)
     action: str = Field(max_length=40)
     from_status: str | None = Field(default=None, max_length=30)
     to_status: str | None = Field(default=None, max_length=30)

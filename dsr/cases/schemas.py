@@ -39,7 +39,9 @@ LongText = Annotated[str, _bounded(4000), _clean]
 Details = Annotated[str, _bounded(10_000, 0), _clean]
 Jurisdiction = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{2}([-_][A-Za-z0-9]{1,3})?$"),
+    StringConstraints(
+        strip_whitespace=True, max_length=10, pattern=r"^[A-Za-z]{2}([-_][A-Za-z0-9]{1,3})?$"
+    ),
 ]
 
 

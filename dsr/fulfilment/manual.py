@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import mimetypes
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases.data_system_models import CaseTask
@@ -17,6 +17,7 @@ from dsr.cases.schemas import Details
 from dsr.errors import InvalidInput
 from dsr.fulfilment import results
 from dsr.fulfilment.models import TaskResult
+from dsr.limits import Count
 from dsr.settings import Settings
 
 INVALID_JSON = "invalid_json"
@@ -39,7 +40,7 @@ class TaskCloseFormIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["done", "not_found", "retained"]
-    records_affected: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    records_affected: Count | None = None
     note: Details | None = None
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dsr.cases.schemas import Details
 from dsr.domain.vocabulary import TaskStatus
+from dsr.limits import Count
 
 
 class TaskSubject(BaseModel):
@@ -58,7 +59,7 @@ class TaskCompleteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal[TaskStatus.DONE, TaskStatus.NOT_FOUND, TaskStatus.RETAINED]
-    records_affected: int | None = Field(default=None, ge=0, le=10**12)
+    records_affected: Count | None = None
     note: Details | None = Field(
         default=None, description="required for retained: the exception that applies"
     )

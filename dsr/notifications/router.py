@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role
 from dsr.deps import SessionDep, require_role
 from dsr.domain.vocabulary import OutboxStatus
+from dsr.limits import IntId
 from dsr.notifications.admin import NotificationOut, list_messages, out, retry
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications (admin)"])
@@ -29,6 +30,6 @@ async def notifications(
 
 @router.post("/{message_id}/retry", response_model=NotificationOut)
 async def retry_notification(
-    message_id: int, _principal: Admin, session: SessionDep
+    message_id: Annotated[IntId, Path()], _principal: Admin, session: SessionDep
 ) -> NotificationOut:
     return out(await retry(session, message_id))

@@ -106,6 +106,7 @@ async def team(app: FastAPI, admin_token: str) -> str:
         f"/console/cases/{uuid.uuid4()}",
         "/console/data-systems",
         "/console/notifications",
+        "/console/access",
         "/console/new",
     ],
 )
@@ -236,6 +237,8 @@ async def test_forms_without_or_with_a_wrong_csrf_token_are_refused(
         "/console/data-systems",
         f"/console/data-systems/{uuid.uuid4()}/deactivate",
         "/console/notifications/1/retry",
+        f"/console/access/users/{uuid.uuid4()}/deactivate",
+        f"/console/access/tokens/{uuid.uuid4()}/revoke",
         f"/console/cases/{case_id}/tasks/{uuid.uuid4()}",
     ]:
         assert (await c.post(path, data={"x": "y"})).status_code == 403, path
@@ -799,6 +802,10 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "POST /console/data-systems/{system_id}/rotate-secret": ADMIN,
     "GET /console/notifications": ADMIN,
     "POST /console/notifications/{message_id}/retry": ADMIN,
+    "GET /console/access": ADMIN,
+    "POST /console/access/users/{user_id}/deactivate": ADMIN,
+    "POST /console/access/users/{user_id}/reactivate": ADMIN,
+    "POST /console/access/tokens/{token_id}/revoke": ADMIN,
     "POST /console/logout": STAFF,  # called last: it ends the session
 }
 

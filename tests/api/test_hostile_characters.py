@@ -117,4 +117,6 @@ async def test_token_names_are_single_clean_lines(app: FastAPI, name: str) -> No
     async with app.state.sessionmaker() as session, session.begin():
         with pytest.raises(InvalidInput) as refused:
             await auth_service.create_service_token(session, name, ["consent:write"])
-    assert str(refused.value) == "name: must be a single line without control characters"
+    assert str(refused.value) == (
+        "name: 1 to 200 characters on a single line, no control characters"
+    )

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,9 +18,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlmodel import select
 
+from dsr.auth.models import ApiToken
 from dsr.cases.models import CaseEvent
+from tests.helpers import PASSWORD as STAFF_PASSWORD
 from tests.helpers import (
+    Console,
     Mailbox,
     act,
     auth,
@@ -245,6 +250,184 @@ async def test_tokens_create_prints_a_working_scoped_token(
         "owner-crm",
         "trainer",
     ]
+
+
+# --- dsr users deactivate / reactivate / set-password (issue 12, defect 10) --------------------
+
+
+async def access_token(
+    client: httpx.AsyncClient, email: str, password: str = STAFF_PASSWORD
+) -> int | str:
+    """The bearer token POST /auth/token gives, or its status code when it gives none."""
+    r = await client.post("/api/v1/auth/token", data={"username": email, "password": password})
+    return str(r.json()["access_token"]) if r.status_code == 200 else r.status_code
+
+
+async def test_users_deactivate_ends_tokens_and_console_session_at_once(
+    app: FastAPI, client: httpx.AsyncClient, console: Console, dsr: RunDsr
+) -> None:
+    await make_staff(app, "admin@example.com", "admin")
+    browser = await console("handler")
+    token = await access_token(client, "handler@example.com")
+    assert isinstance(token, str)
+    assert (await client.get("/api/v1/cases", headers=auth(token))).status_code == 200
+    assert (await browser.get("/console")).status_code == 200
+
+    r = dsr("users", "deactivate", "--email", "Handler@Example.com")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "deactivated\n"
+    assert (await client.get("/api/v1/cases", headers=auth(token))).status_code == 401
+    page = await browser.get("/console")
+    assert (page.status_code, page.headers["location"]) == (303, "/console/login")
+    assert await access_token(client, "handler@example.com") == 401
+
+    r = dsr("users", "reactivate", "--email", "handler@example.com")
+    assert (r.returncode, r.stdout) == (0, "reactivated\n")
+    # The tokens issued before the deactivation stay revoked; a new login works.
+    assert (await client.get("/api/v1/cases", headers=auth(token))).status_code == 401
+    assert isinstance(await access_token(client, "handler@example.com"), str)
+
+    unknown = dsr("users", "deactivate", "--email", "nobody@example.com")
+    assert (unknown.returncode, unknown.stderr) == (
+        1,
+        "dsr: no staff user with that e-mail or id\n",
+    )
+
+
+async def test_users_deactivate_refuses_the_last_admin(app: FastAPI, dsr: RunDsr) -> None:
+    await make_staff(app, "admin@example.com", "admin")
+    r = dsr("users", "deactivate", "--email", "admin@example.com")
+    assert (r.returncode, r.stderr) == (1, "dsr: the last active admin cannot be deactivated\n")
+    await make_staff(app, "second@example.com", "admin")
+    assert dsr("users", "deactivate", "--email", "admin@example.com").returncode == 0
+
+
+async def test_users_set_password_from_option_and_stdin(
+    app: FastAPI, client: httpx.AsyncClient, dsr: RunDsr
+) -> None:
+    await make_staff(app, "handler@example.com", "handler")
+    old = await access_token(client, "handler@example.com")
+    assert isinstance(old, str)
+    new = "a brand new passphrase"
+    r = dsr("users", "set-password", "--email", "handler@example.com", stdin=new + "\n")
+    assert (r.returncode, r.stdout) == (0, "password set\n")
+    assert new not in r.stdout + r.stderr
+    assert await access_token(client, "handler@example.com") == 401
+    assert isinstance(await access_token(client, "handler@example.com", new), str)
+    # The access tokens issued under the old password end with it.
+    assert (await client.get("/api/v1/cases", headers=auth(old))).status_code == 401
+
+    r = dsr("users", "set-password", "--email", "handler@example.com", "--password", STAFF_PASSWORD)
+    assert r.returncode == 0, r.stderr
+    assert isinstance(await access_token(client, "handler@example.com"), str)
+    weak = dsr("users", "set-password", "--email", "handler@example.com", "--password", "short")
+    assert (weak.returncode, weak.stderr) == (1, "dsr: password must be at least 12 characters\n")
+    assert isinstance(await access_token(client, "handler@example.com"), str)
+
+
+# --- dsr tokens list / revoke, --expires-in-days (issue 12, defect 10) -------------------------
+
+
+def token_from(r: subprocess.CompletedProcess[str]) -> str:
+    assert r.returncode == 0, r.stderr
+    return r.stdout.rstrip("\n").split("\n")[-1]
+
+
+async def test_tokens_list_shows_tokens_but_never_the_token(
+    app: FastAPI, client: httpx.AsyncClient, dsr: RunDsr
+) -> None:
+    admin = await make_staff(app, "admin@example.com", "admin")
+    r0 = await client.post(
+        "/api/v1/data-systems",
+        json={"name": "crm", "owner_email": "crm@example.com", "request_types": ["access"]},
+        headers=auth(admin),
+    )
+    assert r0.status_code == 201, r0.text
+    crm = dsr("tokens", "create", "--name", "crm-pull", "--scope", "tasks:write",
+              "--data-system", "crm", "--expires-in-days", "30")  # fmt: skip
+    assert ", expires " in crm.stdout
+    crm_token = token_from(crm)
+    trainer_token = token_from(
+        dsr(
+            "tokens",
+            "create",
+            "--name",
+            "trainer",
+            "--scope",
+            "training:read",
+            "--scope",
+            "consent:write",
+        )
+    )
+
+    listed = dsr("tokens", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert crm_token not in listed.stdout
+    assert trainer_token not in listed.stdout
+    lines = [line.split() for line in listed.stdout.splitlines()]
+    assert lines[0] == [
+        "NAME",
+        "SCOPES",
+        "DATA",
+        "SYSTEM",
+        "CREATED",
+        "EXPIRES",
+        "REVOKED",
+        "STATE",
+    ]
+    rows = {line[0]: line for line in lines[1:]}
+    assert sorted(rows) == ["crm-pull", "trainer"]  # the admin's access token is not listed
+    assert rows["crm-pull"][1:3] == ["tasks:write", "crm"]
+    assert rows["crm-pull"][-2:] == ["-", "active"]
+    assert rows["trainer"][1:3] == ["consent:write,training:read", "-"]
+    assert rows["trainer"][-3:] == ["-", "-", "active"]
+    async with app.state.sessionmaker() as session:
+        row = (await session.exec(select(ApiToken).where(ApiToken.name == "crm-pull"))).one()
+    assert row.expires_at is not None
+    assert timedelta(days=30) - (row.expires_at - row.created_at) < timedelta(minutes=1)
+    assert rows["crm-pull"][5:7] == f"{row.expires_at:%Y-%m-%d %H:%M}".split(" ")
+
+    # An expired token is a 401 (its expiry moved into the past, as time would).
+    async with app.state.sessionmaker() as session, session.begin():
+        row = (await session.exec(select(ApiToken).where(ApiToken.name == "crm-pull"))).one()
+        row.expires_at = row.created_at
+        session.add(row)
+    r = await client.get("/api/v1/tasks", headers=auth(crm_token))
+    assert r.status_code == 401
+    rows = {line.split()[0]: line.split() for line in dsr("tokens", "list").stdout.splitlines()}
+    assert rows["crm-pull"][-1] == "expired"
+
+    never = dsr("tokens", "create", "--name", "x", "--scope", "training:read",
+                "--expires-in-days", "0")  # fmt: skip
+    assert never.returncode == 2
+    assert "a whole number of days from 1 to 3650" in never.stderr
+
+
+async def test_tokens_revoke_gives_401_from_the_next_request(
+    client: httpx.AsyncClient, dsr: RunDsr
+) -> None:
+    token = token_from(dsr("tokens", "create", "--name", "trainer", "--scope", "training:read"))
+    body = {"purpose": "model_evaluation", "category": "prompts", "subjects": ["account:1"]}
+    r = await client.post("/api/v1/training/eligibility", json=body, headers=auth(token))
+    assert r.status_code == 200, r.text
+    twin = token_from(dsr("tokens", "create", "--name", "trainer", "--scope", "training:read"))
+    other = token_from(dsr("tokens", "create", "--name", "other", "--scope", "training:read"))
+
+    r1 = dsr("tokens", "revoke", "--name", "trainer")
+    assert (r1.returncode, r1.stdout) == (0, "revoked 2 tokens named 'trainer'\n")
+    for revoked in (token, twin):
+        r = await client.post("/api/v1/training/eligibility", json=body, headers=auth(revoked))
+        assert r.status_code == 401
+    r = await client.post("/api/v1/training/eligibility", json=body, headers=auth(other))
+    assert r.status_code == 200
+    rows = [line.split() for line in dsr("tokens", "list").stdout.splitlines()[1:]]
+    assert sorted((row[0], row[-1]) for row in rows) == [
+        ("other", "active"),
+        ("trainer", "revoked"),
+        ("trainer", "revoked"),
+    ]
+    again = dsr("tokens", "revoke", "--name", "trainer")
+    assert (again.returncode, again.stderr) == (1, "dsr: no live service token with that name\n")
 
 
 # --- dsr deadlines ----------------------------------------------------------------------------

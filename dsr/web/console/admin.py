@@ -3,13 +3,16 @@ not shown). The data-system registry is in systems.py."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dsr.auth.principal import Principal
 from dsr.deps import SessionDep
 from dsr.domain.vocabulary import OutboxStatus
 from dsr.domain.workflow import Role
+from dsr.limits import IntId
 from dsr.notifications import admin as outbox_admin
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
@@ -37,7 +40,7 @@ async def failed_notifications(
 
 @router.post("/notifications/{message_id}/retry", response_class=HTMLResponse)
 async def retry_notification(
-    message_id: int, request: Request, principal: FormUser, session: SessionDep
+    message_id: Annotated[IntId, Path()], request: Request, principal: FormUser, session: SessionDep
 ) -> Response:
     require(_is_admin(principal), "retry notifications")
     await outbox_admin.retry(session, message_id)
