@@ -49,9 +49,9 @@ async def apply_case_decision(
     `recorded_as` names the actor on the timeline when it differs from the one the state machine
     judged (staff who confirmed identity by post open the case through the system actor);
     `data` adds facts to the event; `messages` are the builders of the decision's notices."""
-    now, actor = decision.at, recorded_as or decision.actor
-    if now is None or actor is None:
-        raise ValueError("apply_case_decision needs a decision whose context had `now`")
+    recorded = decision.event()  # what happened, when and by whom, as the state machine decided
+    now, actor = recorded.at, recorded_as or decision.actor
+    assert actor is not None  # decision.event() needs one
     _change(case, decision, settings, assignee_id)
     case.status = decision.to_status
     case.updated_at = now
@@ -66,10 +66,10 @@ async def apply_case_decision(
         at=now,
         actor_kind=actor.kind,
         actor_id=actor.id,
-        action=decision.action,
-        from_status=decision.from_status,
-        to_status=decision.to_status,
-        reason=decision.reason,
+        action=recorded.action,
+        from_status=recorded.from_status,
+        to_status=recorded.to_status,
+        reason=recorded.reason,
         data=event_data,
         previous=previous,
     )
