@@ -26,7 +26,10 @@ def add_users(sub: Any) -> None:
     uc.add_argument("--password", help="read from standard input when not given")
     for name, what in (
         ("deactivate", "stop a user's access at once: console session and access tokens"),
-        ("reactivate", "let a deactivated user log in again"),
+        ("reactivate", "let a deactivated user log in again (and clear a lockout)"),
+        ("unlock", "clear the failed logins that locked an account"),
+        ("reset-mfa", "remove a user's second factor (a lost phone): set up again at next login"),
+        ("end-sessions", "log a user out of the console everywhere"),
     ):
         users.add_parser(name, help=what).add_argument("--email", required=True)
     sp = users.add_parser("set-password", help="set a user's password (ends their access tokens)")
@@ -84,7 +87,7 @@ def _in_transaction(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> 
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    from dsr.auth import access, service
+    from dsr.auth import access, lockout, service
     from dsr.db.types import utcnow
 
     command = args.users_command
@@ -95,9 +98,21 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
             return str((await service.create_user(session, args.email, args.role, password)).id)
         if command == "set-password":
             await access.set_password(session, email=args.email, password=password, now=utcnow())
-            return "password set"
+            return "password set; the user's sessions and access tokens ended"
+        if command == "reset-mfa":
+            await access.reset_mfa(session, email=args.email, now=utcnow())
+            return "second factor reset; the user sets it up again at next login"
+        if command == "end-sessions":
+            ended = await access.end_sessions(session, email=args.email, now=utcnow())
+            return f"ended {ended} session{'s' if ended != 1 else ''}"
+        if command == "unlock":
+            await access.get_user(session, email=args.email)  # an unknown address: exit 1
+            cleared = await lockout.unlock(session, email=args.email, settings=settings)
+            return "unlocked" if cleared else "not locked"
         active = command == "reactivate"
         await access.set_active(session, email=args.email, active=active, now=utcnow())
+        if active:
+            await lockout.unlock(session, email=args.email, settings=settings)
         return "reactivated" if active else "deactivated"
 
     out, code = _in_transaction(settings, work)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
@@ -10,10 +9,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.auth import repository as auth_repo
+from dsr.auth import sessions as staff_sessions
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role, Scope
 from dsr.auth.service import principal_for_token, staff_principal
+from dsr.auth.sessions import SESSION_ID
 from dsr.db.types import utcnow
 from dsr.errors import DsrError, Forbidden, Unauthorized
 from dsr.http import require_csrf_header
@@ -61,10 +61,11 @@ async def get_principal(
         if principal is None:
             raise Unauthorized("the bearer token is not valid or has expired")
         return principal
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if user_id:
-        user = await auth_repo.user_by_id(session, uuid.UUID(user_id))
-        if user is not None and user.is_active:
+    sid = request.session.get(SESSION_ID) if "session" in request.scope else None
+    if sid:
+        settings = get_settings(request)
+        user = await staff_sessions.user_of(session, sid=sid, now=utcnow(), settings=settings)
+        if user is not None:
             # A browser sends the session cookie with any request to this site: unsafe methods
             # also need the console's CSRF token in a header, which another site cannot read.
             await require_csrf_header(request)

@@ -68,7 +68,17 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     sweep_interval_seconds: float = 300.0
     outbox_max_attempts: int = 12
-    session_max_age_seconds: int = 8 * 3600
+    session_max_age_seconds: int = 8 * 3600  # a console session ends when idle this long
+    # ... and this long after its login, however busy (README, "Staff sessions and second factor").
+    session_absolute_hours: int = Field(default=12, ge=1)
+    # Staff must use a second factor (TOTP): users without one are sent to set it up at login.
+    require_mfa: bool = False
+    # Per-account login lockout: after this many failed attempts for one e-mail address, from
+    # any address, attempts are refused for lockout_seconds, doubling with each further failure
+    # up to lockout_max_seconds. Reset by a successful login or by an admin.
+    login_lockout_threshold: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=60, ge=1)
+    login_lockout_max_seconds: int = Field(default=3600, ge=1)
     access_token_ttl_minutes: int = 60
 
     # Fulfilment (README, "Data systems and fulfilment").

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.auth import repository
+from dsr.auth import mfa, repository, sessions
 from dsr.auth.models import StaffUser
 from dsr.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from dsr.auth.roles import Role
@@ -48,6 +48,10 @@ async def _user(session: AsyncSession, email: str | None, user_id: uuid.UUID | N
     return user
 
 
+async def get_user(session: AsyncSession, *, email: str) -> StaffUser:
+    return await _user(session, email, None)
+
+
 async def set_active(
     session: AsyncSession,
     *,
@@ -67,6 +71,7 @@ async def set_active(
     user.is_active = active
     if not active:
         await repository.revoke_access_tokens(session, user.id, now)
+        await sessions.end_all(session, user_id=user.id, now=now)
     session.add(user)
     await session.flush()
     return user
@@ -75,14 +80,44 @@ async def set_active(
 async def set_password(
     session: AsyncSession, *, email: str, password: str, now: datetime
 ) -> StaffUser:
-    """A new password ends the access tokens issued under the old one."""
+    """A new password ends the access tokens issued under the old one, and every console
+    session (issue 12, defect 2)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     user = await _user(session, email, None)
     user.password_hash = hash_password(password)
     await repository.revoke_access_tokens(session, user.id, now)
+    await sessions.end_all(session, user_id=user.id, now=now)
     session.add(user)
     await session.flush()
+    return user
+
+
+async def end_sessions(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    email: str | None = None,
+    user_id: uuid.UUID | None = None,
+) -> int:
+    """ "Log out everywhere": every console session of the user ends."""
+    user = await _user(session, email, user_id)
+    return await sessions.end_all(session, user_id=user.id, now=now)
+
+
+async def reset_mfa(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    email: str | None = None,
+    user_id: uuid.UUID | None = None,
+) -> StaffUser:
+    """A lost authenticator: the second factor is removed and the user's sessions end; they
+    set it up again at their next login (when DSR_REQUIRE_MFA asks for it, they must)."""
+    user = await _user(session, email, user_id)
+    await mfa.reset(session, user=user)
+    await sessions.end_all(session, user_id=user.id, now=now)
+    await repository.revoke_access_tokens(session, user.id, now)
     return user
 
 

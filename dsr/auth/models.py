@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from dsr.db.columns import json_field, now_ts, ts
@@ -17,6 +18,48 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     is_active: bool = True
     created_at: datetime = now_ts()
+    # Second factor (README, "Staff sessions and second factor"): the TOTP secret, sealed with
+    # DSR_ENCRYPTION_KEYS; set at enrolment and in use once confirmed (mfa_enabled_at). The last
+    # time step accepted stops a code seen over a shoulder from being used again.
+    totp_secret: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    mfa_enabled_at: datetime | None = ts()
+    totp_last_step: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
+    # SHA-256 of each unused recovery code (80 random bits each: a hash is enough).
+    recovery_codes: list[str] = json_field(nullable=False, default=[])
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.mfa_enabled_at is not None
+
+
+class StaffSession(SQLModel, table=True):
+    """A console login, server-side so that it can be ended (issue 12, defect 2): the cookie
+    carries a random session id; only its SHA-256 is stored, so a database dump logs no one in.
+    It ends at logout, deactivation, a password change or "log out everywhere" (revoked_at), when
+    idle longer than DSR_SESSION_MAX_AGE_SECONDS, and at expires_at whatever its use."""
+
+    __tablename__ = "staff_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
+    user_id: uuid.UUID = Field(foreign_key="staff_user.id", index=True)
+    created_at: datetime = now_ts()
+    last_seen_at: datetime = now_ts()
+    expires_at: datetime = ts(nullable=False)
+    revoked_at: datetime | None = ts()
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per account (issue 12, defect 5), whatever the client address. Keyed by a
+    keyed hash of the e-mail address as typed, known account or not: unknown addresses are
+    locked out the same way, so the lockout tells nobody which addresses have accounts."""
+
+    __tablename__ = "login_throttle"
+
+    key_hash: str = Field(max_length=64, primary_key=True)
+    failures: int = 0
+    last_failure_at: datetime = now_ts()
+    locked_until: datetime | None = ts()
 
 
 class ApiToken(SQLModel, table=True):

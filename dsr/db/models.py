@@ -1,7 +1,8 @@
 """Imports every table module so that metadata is complete (Alembic, tests)."""
 
 from dsr.appeals.models import Appeal
-from dsr.auth.models import ApiToken, StaffUser
+from dsr.auth.models import ApiToken, LoginThrottle, StaffSession, StaffUser
+from dsr.cases.access_models import CaseAccess
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent, CaseToken
 from dsr.consent.models import ConsentRecord, Exclusion, OutputSuppression, TrainingChange
@@ -15,14 +16,17 @@ __all__ = [
     "ApiToken",
     "Appeal",
     "Case",
+    "CaseAccess",
     "CaseEvent",
     "CaseTask",
     "CaseToken",
     "ConsentRecord",
     "DataSystem",
     "Exclusion",
+    "LoginThrottle",
     "OutboxMessage",
     "OutputSuppression",
+    "StaffSession",
     "StaffUser",
     "TaskLink",
     "TaskResult",

@@ -777,7 +777,12 @@ WORKERS = frozenset({"admin", "handler", "reviewer"})  # as POST /api/v1/cases/{
 HANDLERS = frozenset({"admin", "handler"})
 REVIEWERS = frozenset({"admin", "reviewer"})  # as POST /api/v1/appeals/{id}/actions
 ADMIN = frozenset({"admin"})
-PUBLIC_ROUTES = {"GET /console/login", "POST /console/login"}
+PUBLIC_ROUTES = {
+    "GET /console/login",
+    "POST /console/login",
+    "GET /console/login/code",
+    "POST /console/login/code",
+}
 CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "GET /console": STAFF,
     "GET /console/cases": STAFF,
@@ -806,6 +811,13 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "POST /console/access/users/{user_id}/deactivate": ADMIN,
     "POST /console/access/users/{user_id}/reactivate": ADMIN,
     "POST /console/access/tokens/{token_id}/revoke": ADMIN,
+    "POST /console/access/users/{user_id}/end-sessions": ADMIN,
+    "POST /console/access/users/{user_id}/reset-mfa": ADMIN,
+    "POST /console/access/users/{user_id}/unlock": ADMIN,
+    "GET /console/account/mfa": STAFF,
+    "POST /console/account/mfa/start": STAFF,
+    "POST /console/account/mfa/confirm": STAFF,
+    "POST /console/sessions/end-all": STAFF,  # with logout, last: they end the session
     "POST /console/logout": STAFF,  # called last: it ends the session
 }
 

@@ -9,7 +9,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from dsr.settings import Settings
-from dsr.web.console import access, admin, appeals, cases, login, new_case, queue, subjects, systems
+from dsr.web.console import (
+    access,
+    account,
+    admin,
+    appeals,
+    cases,
+    login,
+    new_case,
+    queue,
+    subjects,
+    systems,
+)
 from dsr.web.console.session import LoginRequired, login_redirect
 from dsr.web.csrf import Csrf
 from dsr.web.templating import templates
@@ -18,7 +29,18 @@ from dsr.web.templating import templates
 def install(app: FastAPI, settings: Settings) -> None:
     app.state.csrf = Csrf(settings)
     app.add_exception_handler(LoginRequired, login_redirect)
-    for module in (login, queue, cases, admin, access, systems, new_case, appeals, subjects):
+    for module in (
+        login,
+        account,
+        queue,
+        cases,
+        admin,
+        access,
+        systems,
+        new_case,
+        appeals,
+        subjects,
+    ):
         app.include_router(module.router, prefix="/console", include_in_schema=False)
 
 

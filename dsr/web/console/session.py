@@ -3,22 +3,22 @@ is none; the CSRF check for forms; role checks that answer with the console's er
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
-from dsr.auth import repository as auth_repo
+from dsr.auth import sessions as staff_sessions
 from dsr.auth.principal import Principal
 from dsr.auth.service import staff_principal
+from dsr.auth.sessions import SESSION_ID
+from dsr.db.types import utcnow
 from dsr.deps import SessionDep
 from dsr.domain.workflow import Role
 from dsr.errors import Forbidden
 from dsr.web.csrf import Csrf
 
 LOGIN_URL = "/console/login"
-SESSION_USER = "user_id"
 SESSION_NEXT = "next"
 
 
@@ -52,15 +52,12 @@ def csrf_of(request: Request) -> Csrf:
 
 
 async def console_user(request: Request, session: SessionDep) -> Principal:
-    raw = request.session.get(SESSION_USER)
-    try:
-        user_id = uuid.UUID(str(raw)) if raw else None
-    except ValueError:
-        user_id = None
-    user = await auth_repo.user_by_id(session, user_id) if user_id else None
-    if user is None or not user.is_active:
-        if raw:
-            request.session.clear()  # a deleted or deactivated user: end the session
+    sid = request.session.get(SESSION_ID)
+    settings = request.app.state.settings
+    user = await staff_sessions.user_of(session, sid=sid, now=utcnow(), settings=settings)
+    if user is None:
+        if sid:
+            request.session.clear()  # an ended session, or a deactivated user: forget it
         raise LoginRequired
     return staff_principal(user)
 
