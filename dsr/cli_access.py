@@ -98,7 +98,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
             return str((await service.create_user(session, args.email, args.role, password)).id)
         if command == "set-password":
             await access.set_password(session, email=args.email, password=password, now=utcnow())
-            return "password set; the user's sessions and access tokens ended"
+            return "password set"
         if command == "reset-mfa":
             await access.reset_mfa(session, email=args.email, now=utcnow())
             return "second factor reset; the user sets it up again at next login"

@@ -46,9 +46,8 @@ def _delay(failures: int, settings: Settings) -> int:
     if over < 0:
         return 0
     # 2**over grows past any maximum quickly: cap the exponent before computing it.
-    return min(
-        settings.login_lockout_seconds * 2 ** min(over, 32), settings.login_lockout_max_seconds
-    )
+    delay = settings.login_lockout_seconds * (1 << min(over, 32))
+    return min(delay, settings.login_lockout_max_seconds)
 
 
 async def failed(session: AsyncSession, *, email: str, now: datetime, settings: Settings) -> None:

@@ -59,7 +59,7 @@ async def count_failure(session: AsyncSession, key_hash: str, now: datetime) -> 
     stmt = insert(LoginThrottle).values(key_hash=key_hash, failures=1, last_failure_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=["key_hash"],
-        set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},  # type: ignore[operator]
+        set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},
     )
     await session.exec(stmt)
     row = await session.get(LoginThrottle, key_hash, populate_existing=True)

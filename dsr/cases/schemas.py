@@ -178,6 +178,15 @@ class CasePage(BaseModel):
     next_cursor: str | None
 
 
+class AccessLogEntryOut(BaseModel):
+    """One staff view of a case's personal data (README, "Access log")."""
+
+    viewed_at: datetime
+    actor: str = Field(description="the staff member's e-mail address when they viewed it")
+    user_id: uuid.UUID | None
+    kind: str = Field(description="api_case, api_timeline, console_case, console_search, …")
+
+
 class EventOut(BaseModel):
     seq: int
     at: datetime

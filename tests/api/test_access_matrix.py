@@ -62,6 +62,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/cases": allow("admin", "handler"),
     "GET /api/v1/cases/{case_id}": ALL_STAFF,
     "GET /api/v1/cases/{case_id}/events": ALL_STAFF,
+    "GET /api/v1/cases/{case_id}/access-log": allow("admin", "auditor"),
     "POST /api/v1/cases/{case_id}/actions": allow("admin", "handler", "reviewer"),
     "POST /api/v1/cases/bulk": allow("admin", "handler", "reviewer"),
     "GET /api/v1/cases/{case_id}/tasks": ALL_STAFF,

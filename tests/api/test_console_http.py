@@ -787,6 +787,7 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "GET /console": STAFF,
     "GET /console/cases": STAFF,
     "GET /console/cases/{case_id}": STAFF,
+    "GET /console/cases/{case_id}/access-log": frozenset({"admin", "auditor"}),
     "POST /console/search": STAFF,
     "GET /console/subjects": STAFF,
     "POST /console/subjects": STAFF,

@@ -16,9 +16,9 @@ from dsr.auth.models import StaffUser
 from dsr.auth.service import staff_principal
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep
-from dsr.web.console.login import CodeForm, after_login, pending_user
+from dsr.web.console.login import CodeForm, pending_user
 from dsr.web.console.render import flash, page
-from dsr.web.console.session import FormUser, LoginRequired, csrf_of
+from dsr.web.console.session import FormUser, LoginRequired, after_login, csrf_of
 
 router = APIRouter()
 PAGE = "/console/account/mfa"

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth.principal import Principal
-from dsr.cases import actions, data_systems, repository
+from dsr.cases import access_log, actions, data_systems, repository
 from dsr.cases.action_schemas import ActionIn
 from dsr.cases.models import Case
 from dsr.db.types import utcnow
@@ -26,7 +26,14 @@ from dsr.web.console import labels
 from dsr.web.console.action_forms import ActionForm, refusal, run_form_action
 from dsr.web.console.case_view import case_context
 from dsr.web.console.render import flash, page
-from dsr.web.console.session import ConsoleUser, FormUser, can_handle, can_work_cases, require
+from dsr.web.console.session import (
+    ConsoleUser,
+    FormUser,
+    can_audit,
+    can_handle,
+    can_work_cases,
+    require,
+)
 from dsr.web.forms import FormModel
 from dsr.web.task_page import ResultsForm, upload_problem, uploads_of
 
@@ -70,8 +77,25 @@ async def case_page(
     case = await _load(session, case_id)
     if error is not None:
         await session.refresh(case)  # what is stored now, not what the refused action tried
-    context = await case_context(session, settings, case, principal, utcnow())
-    return page(request, "case.html", {**context, "error": error}, principal, status=status)
+    now = utcnow()
+    context = await case_context(session, settings, case, principal, now)
+    await access_log.record(
+        session, principal=principal, case_ids=[case.id], kind="console_case", now=now
+    )
+    extra = {"error": error, "can_audit": can_audit(principal)}
+    return page(request, "case.html", {**context, **extra}, principal, status=status)
+
+
+@router.get("/cases/{case_id}/access-log", response_class=HTMLResponse)
+async def case_access_log(
+    case_id: uuid.UUID, request: Request, principal: ConsoleUser, session: SessionDep
+) -> HTMLResponse:
+    """The case's access log tab: admins and auditors."""
+    require(can_audit(principal), "see who viewed a case")
+    case = await _load(session, case_id)
+    entries = await access_log.for_case(session, case_id=case.id)
+    context = {"case": case, "entries": entries, "kinds": access_log.VIEW_KINDS}
+    return page(request, "case_access.html", context, principal)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

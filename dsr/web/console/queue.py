@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role
-from dsr.cases import presenters, repository
+from dsr.cases import access_log, presenters, repository
 from dsr.cases.action_schemas import BulkIn
 from dsr.cases.bulk import run_bulk
 from dsr.cases.deadlines import policies
@@ -265,6 +265,11 @@ async def search(
     else:
         found = await repository.by_subject(session, email_sha256(email))
         items, dues = await summaries(session, settings, found)
+        # Which cases a person has is personal data: each case found is in its access log.
+        await access_log.record(
+            session, principal=principal, case_ids=[c.id for c in found],
+            kind="console_search", now=utcnow(),
+        )  # fmt: skip
     return page(
         request,
         "search.html",

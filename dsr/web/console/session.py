@@ -80,6 +80,11 @@ def can_work_cases(principal: Principal) -> bool:
     return principal.has_role(Role.HANDLER, Role.REVIEWER)
 
 
+def can_audit(principal: Principal) -> bool:
+    """Who may see a case's access log: auditors and admins."""
+    return principal.has_role(Role.AUDITOR)
+
+
 def can_handle(principal: Principal) -> bool:
     return principal.has_role(Role.HANDLER)
 

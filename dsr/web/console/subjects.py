@@ -16,8 +16,10 @@ from fastapi.responses import HTMLResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth.principal import Principal
+from dsr.cases import access_log
 from dsr.cases import repository as cases
 from dsr.consent import service
+from dsr.db.types import utcnow
 from dsr.deps import SessionDep
 from dsr.domain.eligibility import EMAIL_PREFIX, email_sha256, subject_problem
 from dsr.web.console.render import page
@@ -103,6 +105,14 @@ async def subject_history(
         return _page(request, principal, {"typed": typed, "error": problem}, status=422)
     history = await service.history(session, key)
     references = await _references(session, {e.case_id for e in history.exclusions})
+    # A person's history names their cases: each named case is in its access log.
+    await access_log.record(
+        session,
+        principal=principal,
+        case_ids=[cid for cid, ref in references.items() if ref != str(cid)],  # cases that exist
+        kind="console_subject",
+        now=utcnow(),
+    )
     return _page(
         request,
         principal,
