@@ -633,3 +633,62 @@ async def test_audit_verify_names_an_event_added_behind_the_services_back(
     assert r.returncode != 0
     assert f"case {first}, event {forged.seq}" in r.stderr
     assert "not appended by dsr" in r.stderr
+
+
+# --- dsr users unlock / end-sessions / reset-mfa (issue 12, defects 2 and 5, item 14) ----------
+
+
+def dsr_as_server(app: FastAPI, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`dsr …` with the server's own secret key, as on the same host (the lockout's keyed hash
+    of an address depends on it)."""
+    env = {
+        **os.environ,
+        "DSR_DATABASE_URL": app.state.settings.database_url,
+        "DSR_SECRET_KEY": app.state.settings.secret_key,
+        "DSR_VAR_DIR": str(app.state.settings.var_dir),
+    }
+    return subprocess.run(
+        [str(DSR), *args], input="", capture_output=True, text=True, env=env, cwd=tmp_path,
+        timeout=60,
+    )  # fmt: skip
+
+
+async def test_users_unlock_end_sessions_and_reset_mfa(
+    app: FastAPI, client: httpx.AsyncClient, console: Console, tmp_path: Path
+) -> None:
+    import pyotp
+
+    from dsr.auth import mfa
+    from dsr.auth.models import StaffUser
+    from dsr.db.types import utcnow
+
+    browser = await console("handler")
+    threshold = app.state.settings.login_lockout_threshold
+    for _ in range(threshold):
+        assert await access_token(client, "handler@example.com", "wrong password!!") == 401
+    assert await access_token(client, "handler@example.com") == 429
+    r = dsr_as_server(app, tmp_path, "users", "unlock", "--email", "handler@example.com")
+    assert (r.returncode, r.stdout) == (0, "unlocked\n"), r.stderr
+    assert isinstance(await access_token(client, "handler@example.com"), str)
+    r = dsr_as_server(app, tmp_path, "users", "unlock", "--email", "handler@example.com")
+    assert (r.returncode, r.stdout) == (0, "not locked\n")
+
+    assert (await browser.get("/console")).status_code == 200
+    r = dsr_as_server(app, tmp_path, "users", "end-sessions", "--email", "handler@example.com")
+    assert (r.returncode, r.stdout) == (0, "ended 1 session\n"), r.stderr
+    assert (await browser.get("/console")).status_code == 303
+
+    keyring = app.state.settings.keyring
+    async with app.state.sessionmaker() as session, session.begin():
+        user = (await session.exec(select(StaffUser).where(StaffUser.role == "handler"))).one()
+        secret, _ = await mfa.begin_enrolment(session, user=user, keyring=keyring)
+        code = pyotp.TOTP(secret).now()
+        assert await mfa.confirm_enrolment(
+            session, user=user, code=code, now=utcnow(), keyring=keyring
+        )
+    assert await access_token(client, "handler@example.com") == 401  # the code is needed now
+    r = dsr_as_server(app, tmp_path, "users", "reset-mfa", "--email", "handler@example.com")
+    assert r.returncode == 0, r.stderr
+    assert isinstance(await access_token(client, "handler@example.com"), str)
+    r = dsr_as_server(app, tmp_path, "users", "unlock", "--email", "nobody@example.com")
+    assert (r.returncode, r.stderr) == (1, "dsr: no staff user with that e-mail or id\n")
