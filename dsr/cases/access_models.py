@@ -1,4 +1,4 @@
-"""The access log (issue 12, item 13; docs/legal.md): one row per staff view of a case's
+"""The access log (issue 12, item 13; README, "Access log"): one row per staff view of a case's
 personal data, written in the view's own transaction, so a view that is answered is logged."""
 
 from __future__ import annotations

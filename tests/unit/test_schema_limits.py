@@ -69,7 +69,7 @@ NOT_IN_A_BOUNDED_COLUMN = (
     ".details", ".reason", ".explanation", ".text", ".note", ".purposes", ".recipients",
     ".retention", ".source", ".assignee", ".website", ".token", ":token", ":cursor", ":reason",
     ".categories[]", ".examples[]", ".models[]", ".personal_data", ".inaccurate_data",
-    ".corrected_data", ".subjects[]", "SubjectIn.subject", "Form.", ":limit",
+    ".corrected_data", ".subjects[]", "SubjectIn.subject", "Form.", ":limit", ":totp",
 )  # fmt: skip
 
 
