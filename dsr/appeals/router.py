@@ -13,6 +13,7 @@ from dsr.appeals.models import Appeal
 from dsr.appeals.schemas import AppealActionIn, AppealIn, AppealOut, AppealPage, PublicAppealOut
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
+from dsr.cases import access_log
 from dsr.db.types import utcnow
 from dsr.deps import AnyStaff, SessionDep, SettingsDep, require_role
 from dsr.domain.workflow import Role
@@ -74,8 +75,12 @@ async def list_appeals(
 
 
 @router.get("/api/v1/appeals/{appeal_id}", response_model=AppealOut)
-async def get_appeal(_principal: AnyStaff, session: SessionDep, loaded: AppealDep) -> AppealOut:
+async def get_appeal(principal: AnyStaff, session: SessionDep, loaded: AppealDep) -> AppealOut:
     appeal, case = loaded
+    # The requester's own words: a view of the case's personal data (README, "Access log").
+    await access_log.record(
+        session, principal=principal, case_ids=[case.id], kind="api_appeal", now=utcnow()
+    )
     return await presenters.appeal_out(session, appeal, case)
 
 

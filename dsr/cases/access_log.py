@@ -27,6 +27,8 @@ VIEW_KINDS = {
     "console_case": "the case page in the console (with results from data systems)",
     "console_search": "a console search by the requester's e-mail that found the case",
     "console_subject": "a subject's consent and exclusion history naming the case",
+    "api_appeal": "the case's appeal over the API, with the requester's reason",
+    "console_appeal": "the appeal page in the console, with the requester's name and reason",
 }
 MAX_ROWS = 1000
 

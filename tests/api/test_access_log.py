@@ -10,7 +10,18 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.helpers import REQUESTER, Console, Mailbox, auth, count, csrf_in, make_staff, open_case
+from tests.helpers import (
+    REQUESTER,
+    Console,
+    Mailbox,
+    auth,
+    count,
+    csrf_in,
+    file_appeal,
+    make_staff,
+    open_case,
+    refused_case,
+)
 
 
 async def log_of(client: httpx.AsyncClient, token: str, case_id: str) -> list[tuple[str, str]]:
@@ -109,3 +120,26 @@ async def test_the_subject_page_logs_the_cases_it_names(
     assert r.status_code == 200
     assert f"/console/cases/{case_id}" in r.text
     assert await log_of(client, auditor, case_id) == [("handler@example.com", "console_subject")]
+
+
+async def test_appeal_views_are_logged_against_the_case(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, console: Console
+) -> None:
+    auditor = await make_staff(app, "auditor@example.com", "auditor")
+    decider = await make_staff(app, "decider@example.com", "handler")
+    case_id, token = await refused_case(client, app, mailbox, {"decider": decider})
+    r = await file_appeal(client, case_id, token)
+    assert r.status_code == 201, r.text
+    appeal_id = r.json()["id"]
+    before = await log_of(client, auditor, case_id)
+    await client.get("/api/v1/appeals", headers=auth(decider))  # the appeals queue: no view
+    assert (
+        await client.get(f"/api/v1/appeals/{appeal_id}", headers=auth(decider))
+    ).status_code == 200
+    reviewer = await console("reviewer")
+    assert (await reviewer.get(f"/console/appeals/{appeal_id}")).status_code == 200
+    after = await log_of(client, auditor, case_id)
+    assert after[: len(after) - len(before)] == [
+        ("reviewer@example.com", "console_appeal"),
+        ("decider@example.com", "api_appeal"),
+    ]

@@ -21,6 +21,7 @@ from dsr.appeals.schemas import AppealActionIn
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role
+from dsr.cases import access_log
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.due import appeal_due
@@ -158,7 +159,11 @@ async def appeal_page(
     if error is not None:  # what is stored now, not what the refused action tried
         await session.refresh(appeal)
         await session.refresh(case)
-    context = await appeal_page_context(session, settings, appeal, case, principal, utcnow())
+    now = utcnow()
+    context = await appeal_page_context(session, settings, appeal, case, principal, now)
+    await access_log.record(
+        session, principal=principal, case_ids=[case.id], kind="console_appeal", now=now
+    )
     return page(request, "appeal.html", {**context, "error": error}, principal, status=status)
 
 
