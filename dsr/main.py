@@ -25,7 +25,7 @@ from dsr.fulfilment.package_router import router as package_router
 from dsr.fulfilment.router import router as tasks_router
 from dsr.middleware import BodySizeLimit, SecurityHeaders
 from dsr.notifications.router import router as notifications_router
-from dsr.ratelimit import RateLimiter
+from dsr.ratelimit import RateLimiter, shared_counter
 from dsr.settings import Settings
 from dsr.web import setup as web_setup
 
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await engine.dispose()
+            await app.state.rate_limiter.close()
 
     app = FastAPI(
         title="dsr",
@@ -79,7 +80,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     # transactions side by side: no turn to take.
     app.state.transaction_turn = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
     app.state.rate_limiter = RateLimiter(
-        settings.rate_limit_ip, settings.rate_limit_email, settings.rate_limit_login
+        settings.rate_limit_ip,
+        settings.rate_limit_email,
+        settings.rate_limit_login,
+        shared=shared_counter(settings),
     )
 
     error_handlers.install(app)
