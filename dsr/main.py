@@ -21,6 +21,7 @@ from dsr.cases.public_api import router as public_router
 from dsr.cases.router import router as cases_router
 from dsr.consent.router import router as consent_router
 from dsr.db.engine import make_engine, make_sessionmaker
+from dsr.form_encoding import StrictFormEncoding
 from dsr.fulfilment.package_router import router as package_router
 from dsr.fulfilment.router import router as tasks_router
 from dsr.middleware import BodySizeLimit, SecurityHeaders
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    app.add_middleware(StrictFormEncoding)  # inside the body limit: it sees only allowed bytes
     app.add_middleware(
         BodySizeLimit,
         default=settings.max_body_bytes,
