@@ -128,17 +128,27 @@ async def _reject(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# Pages: scripts and styles from this site only (static/), none inline, so markup that slipped
+# past escaping could run nothing and restyle nothing; no framing (clickjacking); forms post here
+# only. Capability links carry their token in the query string: no Referer, ever.
+PAGE_POLICY = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Everything else (JSON, files, downloads): nothing in it may load or run anything if a browser
+# is made to render it.
+OTHER_POLICY = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+COMMON = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
 class SecurityHeaders:
-    HEADERS = [
-        (b"x-content-type-options", b"nosniff"),
-        (b"x-frame-options", b"DENY"),
-        (b"referrer-policy", b"no-referrer"),  # status links carry a token in the query
-        (
-            b"content-security-policy",
-            b"default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
-            b"frame-ancestors 'none'; form-action 'self'",
-        ),
-    ]
+    """Security headers on every response (issue 12, item 16); a header the route set itself
+    is kept."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -150,8 +160,14 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + self.HEADERS
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                policy = PAGE_POLICY if kind.startswith(b"text/html") else OTHER_POLICY
+                for name, value in [*COMMON, (b"content-security-policy", policy)]:
+                    if name not in present:
+                        headers.append((name, value))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)
