@@ -117,6 +117,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _run(_upgrade(settings))
     _run(_bootstrap_admin(settings))
     print(f"dsr: serving on http://{args.host}:{args.port}  (staff console: /console)", flush=True)
+    # X-Forwarded-For is believed from DSR_TRUSTED_PROXIES only. uvicorn's own default trusts it
+    # from loopback, so anyone on the machine or behind a local tunnel could choose the address
+    # the rate limits count them under (issue 12, defect 5).
+    proxies: dict[str, Any] = {
+        "proxy_headers": bool(settings.trusted_proxy_list),
+        "forwarded_allow_ips": settings.trusted_proxy_list or [],
+    }
     if args.workers > 1:
         if settings.is_sqlite:
             sys.exit("dsr: --workers > 1 needs PostgreSQL (SQLite has one writer)")
@@ -127,10 +134,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             workers=args.workers,
             log_level="warning",
+            **proxies,
         )
         return 0
     app = create_app(settings, run_worker=not args.no_worker)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False, **proxies)
     return 0
 
 

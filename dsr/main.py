@@ -21,11 +21,12 @@ from dsr.cases.public_api import router as public_router
 from dsr.cases.router import router as cases_router
 from dsr.consent.router import router as consent_router
 from dsr.db.engine import make_engine, make_sessionmaker
+from dsr.form_encoding import StrictFormEncoding
 from dsr.fulfilment.package_router import router as package_router
 from dsr.fulfilment.router import router as tasks_router
 from dsr.middleware import BodySizeLimit, SecurityHeaders
 from dsr.notifications.router import router as notifications_router
-from dsr.ratelimit import RateLimiter
+from dsr.ratelimit import RateLimiter, shared_counter
 from dsr.settings import Settings
 from dsr.web import setup as web_setup
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await engine.dispose()
+            await app.state.rate_limiter.close()
 
     app = FastAPI(
         title="dsr",
@@ -79,7 +81,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     # transactions side by side: no turn to take.
     app.state.transaction_turn = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
     app.state.rate_limiter = RateLimiter(
-        settings.rate_limit_ip, settings.rate_limit_email, settings.rate_limit_login
+        settings.rate_limit_ip,
+        settings.rate_limit_email,
+        settings.rate_limit_login,
+        shared=shared_counter(settings),
     )
 
     error_handlers.install(app)
@@ -119,6 +124,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    app.add_middleware(StrictFormEncoding)  # inside the body limit: it sees only allowed bytes
     app.add_middleware(
         BodySizeLimit,
         default=settings.max_body_bytes,

@@ -1,4 +1,11 @@
-"""ASGI middleware: request body size limits and security headers."""
+"""ASGI middleware: request body size limits and security headers.
+
+A body is held to the public limit (DSR_MAX_BODY_BYTES) until the route has authenticated its
+caller from the headers: only then may it raise the limit to its path's larger one
+(`allow_large_body`). FastAPI reads a declared body before it runs any dependency, so a route
+that takes a large body declares none and reads it itself after authenticating; a route that
+forgets is safe, since whatever it reads early is counted against the public limit (issue 12,
+defect 1: four anonymous 16 MB bodies once took the process past 1 GB)."""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import json
 from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -23,9 +31,29 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=_too_large_message(limit))
 
 
+BODY_ALLOWANCE = "dsr.body_allowance"
+
+
+class BodyAllowance:
+    """What the request may still stream: the public limit until `allow_large_body` is called."""
+
+    def __init__(self, public: int, ceiling: int) -> None:
+        self.limit = public
+        self.ceiling = ceiling
+
+
+def allow_large_body(request: HTTPConnection) -> None:
+    """Called by a route once its caller is authenticated (a token, a console session, a task
+    link's capability), before it reads the body: from here on the path's own limit applies."""
+    allowance = request.scope.get(BODY_ALLOWANCE)
+    if allowance is not None:
+        allowance.limit = allowance.ceiling
+
+
 class BodySizeLimit:
     """Refuses bodies over the limit with 413 before the endpoint reads them: by Content-Length
-    when given, otherwise by counting the streamed chunks. Bulk endpoints get their own limit."""
+    when given, otherwise by counting the streamed chunks. Bulk endpoints get their own limit,
+    but only once the route has authenticated the caller (see the module's docstring)."""
 
     def __init__(
         self, app: ASGIApp, default: int, overrides: Mapping[str, int] | None = None
@@ -44,11 +72,15 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        ceiling = self.limit_for(scope["path"])
+        allowance = BodyAllowance(min(self.default, ceiling), ceiling)
+        scope[BODY_ALLOWANCE] = allowance
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _reject(send, limit)
+        # A declared length up to the path's ceiling waits for the route: the server reads
+        # nothing of the body until something asks for it.
+        if length is not None and (not length.isdigit() or int(length) > ceiling):
+            await _reject(send, ceiling)
             return
         received = 0
         started = False
@@ -58,8 +90,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
+                if received > allowance.limit:
+                    raise BodyTooLarge(allowance.limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -73,7 +105,7 @@ class BodySizeLimit:
         except BodyTooLarge:
             # Only reached when nothing inside handled it (e.g. an app without the handler).
             if not started:
-                await _reject(send, limit)
+                await _reject(send, allowance.limit)
 
 
 async def _reject(send: Send, limit: int) -> None:
@@ -96,17 +128,27 @@ async def _reject(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# Pages: scripts and styles from this site only (static/), none inline, so markup that slipped
+# past escaping could run nothing and restyle nothing; no framing (clickjacking); forms post here
+# only. Capability links carry their token in the query string: no Referer, ever.
+PAGE_POLICY = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Everything else (JSON, files, downloads): nothing in it may load or run anything if a browser
+# is made to render it.
+OTHER_POLICY = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+COMMON = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
 class SecurityHeaders:
-    HEADERS = [
-        (b"x-content-type-options", b"nosniff"),
-        (b"x-frame-options", b"DENY"),
-        (b"referrer-policy", b"no-referrer"),  # status links carry a token in the query
-        (
-            b"content-security-policy",
-            b"default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
-            b"frame-ancestors 'none'; form-action 'self'",
-        ),
-    ]
+    """Security headers on every response (issue 12, item 16); a header the route set itself
+    is kept."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -118,8 +160,14 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + self.HEADERS
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                policy = PAGE_POLICY if kind.startswith(b"text/html") else OTHER_POLICY
+                for name, value in [*COMMON, (b"content-security-policy", policy)]:
+                    if name not in present:
+                        headers.append((name, value))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)

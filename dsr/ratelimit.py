@@ -1,6 +1,8 @@
 """Rate limits on public intake (per client IP and per e-mail address) and on staff login (per
-client IP, its own bucket). In-memory: each API process keeps its own counters, which is enough
-to stop floods from one source; put a shared limiter in front for strict global limits.
+client IP, its own bucket). In memory by default: each API process keeps its own counters,
+which is enough to stop floods from one source. With DSR_REDIS_URL every process counts in
+Redis (dsr/ratelimit_redis.py), falling back to these counters while Redis is unreachable.
+The client IP is the connection's, or the one a trusted proxy names (DSR_TRUSTED_PROXIES).
 
 Each limit is a fixed window per key that starts at the key's first hit, kept in a `TTLCache`
 (cachetools), whose expiry costs O(1) per operation. The `limits` library parses the settings
@@ -21,6 +23,8 @@ from limits import RateLimitItem, parse
 
 from dsr.credentials import sha256_hex
 from dsr.errors import RateLimited
+from dsr.ratelimit_redis import RedisCounter, SharedUnavailable
+from dsr.settings import Settings
 
 # Keys beyond this are forgotten oldest first: a flood from millions of addresses cannot grow
 # the process without bound (each of them is then limited afresh, which is the safe direction
@@ -52,14 +56,27 @@ class Window:
 
 
 class RateLimiter:
-    def __init__(self, per_ip: str, per_email: str, per_login_ip: str = "10/minute") -> None:
+    def __init__(
+        self,
+        per_ip: str,
+        per_email: str,
+        per_login_ip: str = "10/minute",
+        *,
+        shared: RedisCounter | None = None,
+    ) -> None:
         self._ip = Window(parse(per_ip))
         self._email = Window(parse(per_email))
         self._login_ip = Window(parse(per_login_ip))
+        self.shared = shared
 
-    @staticmethod
-    def _hit(window: Window, key: str, what: str) -> None:
-        retry = window.hit(key)
+    async def _hit(self, window: Window, key: str, what: str) -> None:
+        retry: int | None
+        try:
+            if self.shared is None:
+                raise SharedUnavailable
+            retry = await self.shared.hit(key, limit=window.limit, seconds=int(window.seconds))
+        except SharedUnavailable:
+            retry = window.hit(key)
         if retry is not None:
             raise RateLimited(
                 f"too many requests from this {what}; try again in {retry} seconds",
@@ -67,13 +84,25 @@ class RateLimiter:
             )
 
     async def check_ip(self, ip: str) -> None:
-        self._hit(self._ip, f"ip:{ip}", "address")
+        await self._hit(self._ip, f"ip:{ip}", "address")
 
     async def check_login(self, ip: str) -> None:
         # A bucket apart from public intake's: a flood of public requests from an office's shared
         # address cannot lock its staff out of the console, nor password guessing the public out.
-        self._hit(self._login_ip, f"login-ip:{ip}", "address")
+        await self._hit(self._login_ip, f"login-ip:{ip}", "address")
 
     async def check_email(self, email: str) -> None:
         # The key is a hash: the limiter's memory holds no addresses.
-        self._hit(self._email, f"email:{sha256_hex(email.strip().lower())}", "e-mail address")
+        await self._hit(self._email, f"email:{sha256_hex(email.strip().lower())}", "e-mail address")
+
+    async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
+
+
+def shared_counter(settings: Settings) -> RedisCounter | None:
+    if not settings.redis_url:
+        return None
+    return RedisCounter(
+        settings.redis_url, prefix=settings.redis_key_prefix, secret=settings.secret_key
+    )

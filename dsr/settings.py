@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import secrets
 from datetime import date, datetime
 from functools import cached_property
@@ -94,6 +95,14 @@ class Settings(BaseSettings):
     # random bytes; the first encrypts, every one decrypts. Unset: one is generated under var/.
     encryption_keys: str = ""
 
+    # Proxies whose X-Forwarded-For (and -Proto) is believed: comma-separated addresses or
+    # networks (CIDR). Empty: none, not even loopback, so a client cannot pick the address the
+    # rate limits count it under (issue 12, defect 5).
+    trusted_proxies: str = ""
+    # Rate-limit counters shared by every API process (redis://host:port/db); empty: in memory.
+    redis_url: str = ""
+    redis_key_prefix: str = "dsr:ratelimit:"
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, v: str) -> str:
@@ -107,6 +116,18 @@ class Settings(BaseSettings):
 
         policy_from_config(v)  # raises on a bad policy: fail at start-up
         return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, v: str) -> str:
+        for entry in _entries(v):
+            try:
+                ipaddress.ip_network(entry, strict=False)  # an address is a network of one
+            except ValueError:
+                raise ValueError(
+                    "DSR_TRUSTED_PROXIES: each entry must be an IP address or a network (CIDR)"
+                ) from None
+        return ",".join(_entries(v))
 
     def model_post_init(self, __context: Any) -> None:
         if not self.secret_key:
@@ -129,6 +150,10 @@ class Settings(BaseSettings):
         return now.astimezone(self.tz).date()
 
     @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _entries(self.trusted_proxies)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -141,6 +166,10 @@ class Settings(BaseSettings):
     @property
     def mail_domain(self) -> str:
         return self.mail_from.rsplit("@", 1)[-1]
+
+
+def _entries(raw: str) -> list[str]:
+    return [e.strip() for e in raw.split(",") if e.strip()]
 
 
 def _local_secret(var_dir: Path) -> str:

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Scope
+from dsr.bodies import json_body, json_body_schema
 from dsr.consent import service
 from dsr.consent.schemas import (
     ChangesOut,
@@ -36,12 +37,20 @@ LimitParam = Annotated[int, Query(ge=1, le=1000)]
 router = APIRouter(prefix="/api/v1", tags=["training eligibility"])
 
 
-@router.post("/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentBatchOut)
+# The two bulk calls read their body themselves, after the token is checked (dsr/bodies.py).
+@router.post(
+    "/consents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConsentBatchOut,
+    openapi_extra=json_body_schema(ConsentBatchIn),
+    responses={413: {}, 422: {}},
+)
 async def record_consents(
-    body: ConsentBatchIn, _principal: ConsentWriter, session: SessionDep
+    request: Request, _principal: ConsentWriter, session: SessionDep
 ) -> ConsentBatchOut:
     """Append 1 to 10,000 consent records to the ledger, all or nothing. History is never
     overwritten: the latest record (by recorded_at) decides."""
+    body = await json_body(request, ConsentBatchIn)
     return await service.record_consents(session, body.records)
 
 
@@ -52,12 +61,18 @@ async def consent_history(body: SubjectIn, _principal: AnyStaff, session: Sessio
     return await service.history(session, body.subject)
 
 
-@router.post("/training/eligibility", response_model=EligibilityOut)
+@router.post(
+    "/training/eligibility",
+    response_model=EligibilityOut,
+    openapi_extra=json_body_schema(EligibilityIn),
+    responses={413: {}, 422: {}},
+)
 async def eligibility(
-    body: EligibilityIn, _principal: TrainingReader, session: SessionDep, settings: SettingsDep
+    request: Request, _principal: TrainingReader, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Who may be trained on: one answer per subject, in input order, with the reason, the
     policy version and the `as_of` time to record with the training run."""
+    body = await json_body(request, EligibilityIn)
     answer = await service.eligibility(
         session,
         policy=service.training_policy(settings),

@@ -7,15 +7,16 @@ is any token not bound to a system, staff included (staff work tasks on the case
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, status
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from dsr.auth.principal import Principal
+from dsr.bodies import read_body
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep, SystemPrincipal
 from dsr.domain.vocabulary import TaskStatus
@@ -29,6 +30,7 @@ from dsr.fulfilment.schemas import (
     TaskResultOut,
     TaskResultsOut,
 )
+from dsr.middleware import allow_large_body
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks (data systems)"])
 MULTIPART = "multipart/form-data"
@@ -104,6 +106,7 @@ async def post_results(
     """What the system found: one JSON value (`application/json`), or files
     (`multipart/form-data`, parts named `file`: JSON, CSV, plain text, PDF, PNG, JPEG).
     Repeatable while the task is open; all of one request is stored, or none of it."""
+    allow_large_body(request)  # the system's token and its task were checked (OwnTask)
     values, files = await _read_results(request)
     stored = await tasks.add_results(
         session, settings=settings, task=found.task, values=values, files=files
@@ -140,10 +143,11 @@ async def _read_results(request: Request) -> tuple[list[Any], list[tasks.Upload]
     """Parse the body by its type: 415 for any type but JSON and multipart, 422 if malformed."""
     kind = media_type(request.headers.get("content-type"))
     if kind == JSON:
-        raw = await request.body()
+        raw = await read_body(request)
         try:
-            return [json.loads(raw.decode("utf-8"))], []
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            # orjson parses the bytes as they are (UTF-8 checked): no decoded copy of the body.
+            return [orjson.loads(raw)], []
+        except orjson.JSONDecodeError:
             raise InvalidInput("body: not valid JSON (UTF-8)") from None
     if kind != MULTIPART:
         raise UnsupportedMediaType(f"the body must be {JSON} or {MULTIPART}")

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
+from dsr.resources import STATIC
 from dsr.settings import Settings
 from dsr.web import console, package_page, public, task_page
 from dsr.web.templating import templates
@@ -29,6 +31,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         )
 
     app.state.render_error = render_error
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(public.router)
     app.include_router(package_page.router)
     app.include_router(task_page.router)

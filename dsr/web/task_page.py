@@ -7,12 +7,15 @@ requester's pages)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import UploadFile
 
 from dsr.cases.data_systems import close_task
 from dsr.db.types import utcnow
@@ -22,6 +25,7 @@ from dsr.errors import DsrError
 from dsr.fulfilment import manual, results, task_links
 from dsr.fulfilment.presenters import system_task
 from dsr.http import client_ip
+from dsr.middleware import allow_large_body
 from dsr.settings import Settings
 from dsr.web.console.labels import TYPE
 from dsr.web.forms import FormModel, field_messages
@@ -43,11 +47,28 @@ _FRIENDLY = {
 }
 
 
-class ResultsForm(FormModel):
-    token: str = ""
-    pasted: str = ""
-    # A browser sends an empty part when no file is chosen, which may arrive as a string.
-    files: list[UploadFile | str] = []
+@dataclass(frozen=True)
+class SentResults:
+    """The results form (pasted JSON and files), read by `read_results` after the route has
+    checked who sends it: the form may be as large as the task's result limit, which only a
+    holder of the task's link or a console user may make the server read (dsr/middleware.py)."""
+
+    token: str
+    pasted: str
+    uploads: list[manual.Upload]
+
+
+async def read_results(request: Request) -> SentResults:
+    form = await request.form()  # cached: the console's CSRF check may have parsed it already
+    try:
+        token, pasted = form.get("token"), form.get("pasted")
+        return SentResults(
+            token=token if isinstance(token, str) else "",
+            pasted=pasted if isinstance(pasted, str) else "",
+            uploads=await uploads_of(form.getlist("files")),
+        )
+    finally:
+        await form.close()
 
 
 class CloseForm(FormModel):
@@ -65,8 +86,9 @@ class CloseForm(FormModel):
         }
 
 
-async def uploads_of(files: list[UploadFile | str]) -> list[manual.Upload]:
-    """The files chosen, without the empty part a browser sends when none is."""
+async def uploads_of(files: Sequence[UploadFile | str]) -> list[manual.Upload]:
+    """The files chosen, without the empty part a browser sends when none is (which may arrive
+    as a string)."""
     out = []
     for f in files:
         if isinstance(f, str):
@@ -141,10 +163,21 @@ async def send_results(
     task_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
-    form: Annotated[ResultsForm, Form()],
+    token: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Response:
+    """The page's form sends the link's token in its URL too, so it is checked before the body
+    is read and only then may the body be as large as the task's results. A form that carries
+    the token in its body alone is held to the public limit."""
     await request.app.state.rate_limiter.check_ip(client_ip(request))
-    linked = await task_links.open_task(session, task_id=task_id, token=form.token, now=utcnow())
+    if token is not None:
+        linked = await task_links.open_task(session, task_id=task_id, token=token, now=utcnow())
+        allow_large_body(request)
+        form = await read_results(request)
+    else:
+        form = await read_results(request)
+        linked = await task_links.open_task(
+            session, task_id=task_id, token=form.token, now=utcnow()
+        )
     try:
         async with session.begin_nested():
             stored = await manual.add_results(
@@ -152,7 +185,7 @@ async def send_results(
                 settings=settings,
                 task=linked.task,
                 pasted=form.pasted,
-                uploads=await uploads_of(form.files),
+                uploads=form.uploads,
             )
     except DsrError as exc:
         errors = upload_problem(exc) if exc.status_code != 409 else {"task": exc.message}
@@ -168,7 +201,9 @@ async def send_results(
             status=exc.status_code,
         )
     sent = f"{len(stored)} result{'s' if len(stored) > 1 else ''} received."
-    return await _page(request, session, settings, linked, form.token, values={"sent": sent})
+    return await _page(
+        request, session, settings, linked, token or form.token, values={"sent": sent}
+    )
 
 
 @router.post("/tasks/{task_id}/complete", response_class=HTMLResponse)

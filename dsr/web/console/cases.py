@@ -21,6 +21,7 @@ from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.vocabulary import TaskStatus
 from dsr.errors import CASE_NOT_FOUND, DsrError, InvalidInput, NotFound
 from dsr.fulfilment import manual
+from dsr.middleware import allow_large_body
 from dsr.settings import Settings
 from dsr.web.console import labels
 from dsr.web.console.action_forms import ActionForm, refusal, run_form_action
@@ -32,10 +33,11 @@ from dsr.web.console.session import (
     can_audit,
     can_handle,
     can_work_cases,
+    csrf_of,
     require,
 )
 from dsr.web.forms import FormModel
-from dsr.web.task_page import ResultsForm, upload_problem, uploads_of
+from dsr.web.task_page import read_results, upload_problem
 
 router = APIRouter()
 
@@ -197,14 +199,17 @@ TASK_CLOSED: dict[str, str] = {
 async def send_results(
     task_id: uuid.UUID,
     request: Request,
-    principal: FormUser,
+    principal: ConsoleUser,
     session: SessionDep,
     settings: SettingsDep,
-    form: Annotated[ResultsForm, Form()],
 ) -> Response:
     """Results a handler sends for a system (what its owner e-mailed them, for instance): the
-    same storing as the owner's task page."""
+    same storing as the owner's task page. The form is read only once the session's user may
+    send results: then it may be as large as a task's results (dsr/middleware.py)."""
     require(can_handle(principal), "send task results")
+    allow_large_body(request)
+    await csrf_of(request).validate_form(request)
+    form = await read_results(request)
     task = await data_systems.get_task(session, task_id)
     try:
         async with session.begin_nested():
@@ -213,7 +218,7 @@ async def send_results(
                 settings=settings,
                 task=task,
                 pasted=form.pasted,
-                uploads=await uploads_of(form.files),
+                uploads=form.uploads,
             )
     except DsrError as exc:
         problem = next(iter(upload_problem(exc).values()))
