@@ -175,9 +175,8 @@ async def send_results(
         form = await read_results(request)
     else:
         form = await read_results(request)
-        linked = await task_links.open_task(
-            session, task_id=task_id, token=form.token, now=utcnow()
-        )
+        token = form.token
+        linked = await task_links.open_task(session, task_id=task_id, token=token, now=utcnow())
     try:
         async with session.begin_nested():
             stored = await manual.add_results(
@@ -195,15 +194,13 @@ async def send_results(
             session,
             settings,
             linked,
-            form.token,
+            token,
             errors=errors,
             values=values,
             status=exc.status_code,
         )
     sent = f"{len(stored)} result{'s' if len(stored) > 1 else ''} received."
-    return await _page(
-        request, session, settings, linked, token or form.token, values={"sent": sent}
-    )
+    return await _page(request, session, settings, linked, token, values={"sent": sent})
 
 
 @router.post("/tasks/{task_id}/complete", response_class=HTMLResponse)
