@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # AES-256-GCM keys for what dsr stores encrypted: comma-separated, each the base64 of 32
     # random bytes; the first encrypts, every one decrypts. Unset: one is generated under var/.
     encryption_keys: str = ""
+    # Closed cases are redacted to the record the law requires this many days after they closed
+    # (dsr.retention). 730: CCPA regulations §7101 keep request records at least 24 months
+    # (docs/legal.md); other laws may ask for other periods, hence a setting.
+    retention_days: int = Field(default=730, ge=1)
 
     @field_validator("timezone")
     @classmethod
