@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases.models import Case, CaseEvent
-from dsr.crypto import DecryptionError
 from dsr.cases.timeline import body_problem, event_payload
+from dsr.crypto import DecryptionError
 from dsr.domain.events import GENESIS_HASH, event_hash
 
 REDACTED = "redacted"  # the timeline action of a retention redaction (dsr.retention)

@@ -56,9 +56,7 @@ def _dump(settings: Settings) -> bytes:
     """Every byte the database keeps: the SQLite file and its write-ahead log, or pg_dump."""
     path = settings.sqlite_path()
     if path is not None:
-        return b"".join(
-            p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists()
-        )
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
     url = settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
     return subprocess.run(["pg_dump", url], capture_output=True, check=True, timeout=120).stdout
 
@@ -91,8 +89,10 @@ async def test_staff_find_the_requester_by_email_through_the_keyed_hash(
     async with app.state.sessionmaker() as session:
         first = await session.get(Case, uuid.UUID(case_id))
         second = await session.get(Case, uuid.UUID(again))
-    assert first is not None and second is not None
-    assert first.email_hash == second.email_hash and first.email_hash is not None
+    assert first is not None
+    assert second is not None
+    assert first.email_hash == second.email_hash
+    assert first.email_hash is not None
     assert second.duplicate_of_id == first.id  # duplicate detection found it by the hash
     from dsr.cases import repository
 
@@ -168,13 +168,16 @@ async def test_keys_rotate_reencrypts_everything_and_can_be_run_again(
 
     r = _run_dsr(settings, tmp_path, f"{new},{old}", "keys", "rotate")
     assert r.returncode == 0, r.stderr
-    assert "case_record" in r.stderr and "#" in r.stderr  # the progress bar, on stderr
-    assert '"reencrypted": 0' not in r.stdout and '"rehashed": 1' in r.stdout
+    assert "case_record" in r.stderr
+    assert "#" in r.stderr
+    assert '"reencrypted": 0' not in r.stdout
+    assert '"rehashed": 1' in r.stdout
     assert await _stored_key_ids(app) == {new_id}
 
     again = _run_dsr(settings, tmp_path, f"{new},{old}", "keys", "rotate")
     assert again.returncode == 0, again.stderr
-    assert '"reencrypted": 0' in again.stdout and '"rehashed": 0' in again.stdout
+    assert '"reencrypted": 0' in again.stdout
+    assert '"rehashed": 0' in again.stdout
 
     # The old key can now go: with the new key alone, the case reads and is found by e-mail.
     from dsr.cases import repository
@@ -185,7 +188,9 @@ async def test_keys_rotate_reencrypts_everything_and_can_be_run_again(
     try:
         async with make_sessionmaker(engine)() as session:
             case = await session.get(Case, uuid.UUID(case_id))
-            assert case is not None and case.email == EMAIL and case.type_data == before.type_data
+            assert case is not None
+            assert case.email == EMAIL
+            assert case.type_data == before.type_data
             assert [str(c.id) for c in await repository.by_email(session, EMAIL)] == [case_id]
     finally:
         await engine.dispose()
