@@ -87,8 +87,12 @@ async def count_spent_verify_tokens(session: AsyncSession, before: datetime) -> 
 
 
 def _purgeable(case_id: uuid.UUID | None, before: datetime | None) -> sa.ColumnElement[bool]:
-    if case_id is not None:  # a redacted case: every message, whatever became of it
-        return sa.and_(_OUTBOX.c.case_id == case_id, _OUTBOX.c.purged_at.is_(None))
+    if case_id is not None:  # a redacted case: every message but one still to be sent
+        return sa.and_(
+            _OUTBOX.c.case_id == case_id,
+            _OUTBOX.c.status != "pending",
+            _OUTBOX.c.purged_at.is_(None),
+        )
     return sa.and_(
         _OUTBOX.c.status == "sent", _OUTBOX.c.sent_at <= before, _OUTBOX.c.purged_at.is_(None)
     )

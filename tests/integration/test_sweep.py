@@ -154,6 +154,8 @@ async def test_sweep_over_more_than_a_batch_sends_each_notice_once(
         "escalated": 0,
         "failed": 0,
         "packages_erased": 0,
+        "cases_redacted": 0,
+        "messages_purged": 0,
     }
 
     async with app.state.engine.connect() as conn:
