@@ -15,13 +15,19 @@ from fastapi import FastAPI
 
 from dsr.cases.models import Case
 from dsr.cases.sweep import BATCH, sweep
+from dsr.notifications.models import OutboxMessage
 from dsr.settings import Settings
 from tests.helpers import Mailbox, act, auth, make_staff, open_case
+
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 async def outbox_kinds(app: FastAPI) -> list[tuple[str, str]]:
     async with app.state.engine.connect() as conn:
-        rows = await conn.execute(sa.text("SELECT kind, recipient FROM outbox_message ORDER BY id"))
+        # Typed columns, not raw SQL: the recipient is sealed at rest.
+        rows = await conn.execute(
+            sa.select(OUTBOX.c.kind, OUTBOX.c.recipient).order_by(OUTBOX.c.id)
+        )
         return [(k, r) for k, r in rows]
 
 
@@ -161,7 +167,7 @@ async def test_sweep_over_more_than_a_batch_sends_each_notice_once(
     async with app.state.engine.connect() as conn:
         rows = (
             await conn.execute(
-                sa.text("SELECT kind, case_id, recipient, dedup_key FROM outbox_message")
+                sa.select(OUTBOX.c.kind, OUTBOX.c.case_id, OUTBOX.c.recipient, OUTBOX.c.dedup_key)
             )
         ).all()
         after = dict((await conn.execute(sa.text("SELECT id, version FROM case_record"))).all())
