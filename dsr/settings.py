@@ -108,6 +108,13 @@ class Settings(BaseSettings):
         if not self.encryption_keys:
             self.encryption_keys = _local_encryption_key(self.var_dir)
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # The keyring's ciphers cannot be pickled (a bench's loader processes get Settings so):
+        # drop the cached copy, it is rebuilt from encryption_keys on first use.
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "keyring"}
+        return state
+
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

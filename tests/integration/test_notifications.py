@@ -13,7 +13,8 @@ from dsr.notifications.outbox import MAX_PARAMS, Message, enqueue, enqueue_many
 from dsr.settings import Settings
 from tests.helpers import Mailbox, auth, deliver, make_staff
 
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]  (recipient is sealed: typed reads)
+# The recipient is sealed at rest: read it through the typed columns, not raw SQL.
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 async def test_failed_notification_listed_and_retried(

@@ -56,10 +56,22 @@ async def _denied_case(client: httpx.AsyncClient, app: FastAPI, mailbox: Mailbox
     return case_id
 
 
+def _dsr(settings: Settings, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DSR_DATABASE_URL": settings.database_url,
+        "DSR_SECRET_KEY": settings.secret_key,
+        "DSR_VAR_DIR": str(cwd),  # where the app keeps its encryption key
+    }
+    return subprocess.run(
+        [str(DSR), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
+
+
 async def _case(app: FastAPI, case_id: str) -> Case:
     async with app.state.sessionmaker() as session:
         case = await session.get(Case, uuid.UUID(case_id))
-    assert case is not None
+    assert isinstance(case, Case)
     return case
 
 
@@ -161,20 +173,7 @@ async def test_the_sweep_and_the_command_apply_retention(
         await conn.execute(
             sa.update(table).where(table.c.id == uuid.UUID(case_id)).values(closed_at=long_ago)
         )
-    env = {
-        **os.environ,
-        "DSR_DATABASE_URL": settings.database_url,
-        "DSR_SECRET_KEY": settings.secret_key,
-        "DSR_VAR_DIR": str(tmp_path),  # where the app keeps its encryption key
-    }
-    r = subprocess.run(
-        [str(DSR), "retention", "run", "--dry-run"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    r = _dsr(settings, tmp_path, "retention", "run", "--dry-run")
     assert r.returncode == 0, r.stderr
     counts = json.loads(r.stdout.strip().splitlines()[-1])
     assert counts["dry_run"] is True
