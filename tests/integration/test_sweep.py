@@ -206,16 +206,17 @@ async def test_a_long_staff_address_keeps_dedup_keys_short(
         assert max(len(k) for k in keys) <= 140
 
 
+# The trigger picks the refused row by its case: the recipient is sealed at rest.
 REFUSE_ON_SQLITE = """
 CREATE TRIGGER refuse_one_recipient BEFORE INSERT ON outbox_message
-WHEN NEW.recipient = 'refused@example.com'
+WHEN NEW.case_id = '{hex}'
 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
 """
 REFUSE_ON_POSTGRESQL = [
     """
     CREATE FUNCTION refuse_one_recipient() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF NEW.recipient = 'refused@example.com' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+      IF NEW.case_id = '{uuid}'::uuid THEN RAISE EXCEPTION 'refused by the test'; END IF;
       RETURN NEW;
     END $$
     """,
@@ -258,7 +259,10 @@ async def test_one_failing_row_does_not_stop_the_sweep(
     refuse = [REFUSE_ON_SQLITE] if backend == "sqlite" else REFUSE_ON_POSTGRESQL
     async with app.state.engine.begin() as conn:
         for statement in refuse:
-            await conn.execute(sa.text(statement))
+            ids = {"hex": uuid.UUID(bad).hex, "uuid": bad}
+            await conn.execute(
+                sa.text(statement.replace("{hex}", ids["hex"]).replace("{uuid}", bad))
+            )
     try:
         caplog.set_level(logging.WARNING, logger="dsr.sweep")
         now = noon(due - timedelta(days=2))
