@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import hashlib
 import json
 import multiprocessing
 import os
@@ -56,6 +55,7 @@ from dsr.cases.deadlines import compute, policy_for, policy_snapshot
 from dsr.cases.sweep import sweep
 from dsr.db.engine import make_engine, make_sessionmaker
 from dsr.db.migrate import upgrade
+from dsr.db.sealed_columns import email_lookup_key, lookup_hash, seal
 from dsr.settings import Settings
 
 PASSWORD = "bench-password-not-secret"
@@ -99,7 +99,7 @@ REALISTIC_OVERDUE = 100  # overdue cases not yet escalated
 
 COLUMNS = (
     "id", "reference", "type", "status", "channel", "jurisdiction", "jurisdiction_input",
-    "jurisdiction_known", "email", "email_sha256", "full_name", "account_id", "details",
+    "jurisdiction_known", "email", "email_hash", "full_name", "account_id", "details",
     "type_data", "received_at", "received_date", "verified_at", "expires_at", "acknowledge_by",
     "respond_by", "original_respond_by", "extended_respond_by", "extension_notice_by",
     "extended", "clock_paused", "clock_stops", "policy", "acknowledged_at",
@@ -195,6 +195,9 @@ class Generator:
                     escalated = respond_by
             email = f"subject{i}@example.org"
             type_data = TYPE_DATA.get(kind)
+            # Personal data is sealed at rest (dsr.db.sealed_columns), as the service stores it.
+            keyring = self.settings.keyring
+            account = f"acct-{i}" if rng.random() < 0.6 else None
             decided = received_at + timedelta(days=rng.randrange(1, 40)) if closed else None
             yield (
                 uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -205,12 +208,16 @@ class Generator:
                 policy.code,
                 code,
                 known,
-                email,
-                hashlib.sha256(email.encode()).hexdigest(),
-                f"Subject {i}",
-                f"acct-{i}" if rng.random() < 0.6 else None,
+                seal(keyring, "case_record.email", email.encode()),
+                lookup_hash(keyring, email_lookup_key(email)),
+                seal(keyring, "case_record.full_name", f"Subject {i}".encode()),
+                None
+                if account is None
+                else seal(keyring, "case_record.account_id", account.encode()),
                 None,
-                type_data,
+                None
+                if type_data is None
+                else seal(keyring, "case_record.type_data", type_data.encode()),
                 received_at,
                 received_date,
                 received_at + timedelta(hours=2) if verified else None,
@@ -231,7 +238,9 @@ class Generator:
                 rng.choice(self.handlers) if closed and verified else None,
                 decided if verified else None,
                 "exception_applies" if status == "denied" else None,
-                "An exception applies." if status == "denied" else None,
+                seal(keyring, "case_record.decision_explanation", b"An exception applies.")
+                if status == "denied"
+                else None,
                 decided,
                 1 + (rng.randrange(6) if verified else 0),
                 received_at,

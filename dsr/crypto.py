@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 
@@ -29,10 +30,13 @@ class DecryptionError(Exception):
 @dataclass(frozen=True)
 class Keyring:
     keys: tuple[tuple[bytes, AESGCM], ...]  # (key id, cipher); the first encrypts
+    # One HMAC-SHA256 key per encryption key, derived from it (dsr.db.sealed_columns.lookup_hash):
+    # rotating DSR_ENCRYPTION_KEYS rotates the look-up hashes too, with no second secret to keep.
+    lookup_keys: tuple[bytes, ...] = ()
 
     @classmethod
     def from_setting(cls, value: str) -> Keyring:
-        keys = []
+        keys, lookups = [], []
         for part in (p.strip() for p in value.split(",")):
             if not part:
                 continue
@@ -43,9 +47,27 @@ class Keyring:
             if len(raw) != 32:
                 raise ValueError("DSR_ENCRYPTION_KEYS: each key must be 32 bytes (AES-256)")
             keys.append((hashlib.sha256(raw).digest()[:_ID], AESGCM(raw)))
+            lookups.append(hmac.new(raw, b"dsr lookup-hash v1", hashlib.sha256).digest())
         if not keys:
             raise ValueError("DSR_ENCRYPTION_KEYS: no key given")
-        return cls(tuple(keys))
+        return cls(tuple(keys), tuple(lookups))
+
+    @property
+    def current_id(self) -> bytes:
+        """The id of the key that encrypts (the first)."""
+        return self.keys[0][0]
+
+    @staticmethod
+    def key_id_of(sealed: bytes) -> bytes | None:
+        """The id of the key a sealed value was made with, or None if it is not sealed."""
+        if len(sealed) < OVERHEAD or not sealed.startswith(MAGIC):
+            return None
+        return sealed[len(MAGIC) : len(MAGIC) + _ID]
+
+    def lookup_hashes(self, value: str) -> list[str]:
+        """HMAC-SHA256 of `value` under every key's look-up key, the current one first: a look-up
+        matches rows hashed before a rotation as well as after."""
+        return [hmac.new(k, value.encode(), hashlib.sha256).hexdigest() for k in self.lookup_keys]
 
     def encrypt(self, data: bytes, aad: bytes = b"") -> bytes:
         key_id, cipher = self.keys[0]

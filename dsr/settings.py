@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # AES-256-GCM keys for what dsr stores encrypted: comma-separated, each the base64 of 32
     # random bytes; the first encrypts, every one decrypts. Unset: one is generated under var/.
     encryption_keys: str = ""
+    # Closed cases are redacted to the record the law requires this many days after they closed
+    # (dsr.retention). 730: CCPA regulations §7101 keep request records at least 24 months
+    # (docs/legal.md); other laws may ask for other periods, hence a setting.
+    retention_days: int = Field(default=730, ge=1)
 
     # Proxies whose X-Forwarded-For (and -Proto) is believed: comma-separated addresses or
     # networks (CIDR). Empty: none, not even loopback, so a client cannot pick the address the
@@ -134,6 +138,13 @@ class Settings(BaseSettings):
             self.secret_key = _local_secret(self.var_dir)
         if not self.encryption_keys:
             self.encryption_keys = _local_encryption_key(self.var_dir)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # The keyring's ciphers cannot be pickled (a bench's loader processes get Settings so):
+        # drop the cached copy, it is rebuilt from encryption_keys on first use.
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "keyring"}
+        return state
 
     @cached_property
     def tz(self) -> ZoneInfo:

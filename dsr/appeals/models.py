@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from dsr.db.columns import now_ts, ts
+from dsr.db.sealed_columns import sealed_text
 
 _VERSION = sa.Column("version", sa.Integer, nullable=False)
 
@@ -21,7 +22,7 @@ class Appeal(SQLModel, table=True):
     case_id: uuid.UUID = Field(foreign_key="case_record.id", index=True)
     status: str = Field(max_length=20)
     statutory: bool  # False: a non-statutory internal review (DSR_INTERNAL_REVIEW_DAYS)
-    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    reason: str = sealed_text("appeal.reason")  # the requester's words: encrypted at rest
     received_at: datetime = ts(nullable=False)
     received_date: date
     respond_by: date
@@ -32,7 +33,7 @@ class Appeal(SQLModel, table=True):
     assignee_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
     decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
     decided_at: datetime | None = ts()
-    explanation: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    explanation: str | None = sealed_text("appeal.explanation", nullable=True)
     reminder_sent_for: date | None = None
     escalation_sent_for: date | None = None
     version: int = Field(default=1, sa_column=_VERSION)

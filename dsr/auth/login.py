@@ -47,7 +47,7 @@ async def check_code(
     session: AsyncSession, *, user: StaffUser, code: str, now: datetime, settings: Settings
 ) -> None:
     await lockout.check(session, email=user.email, now=now, settings=settings)
-    ok = await mfa.verify(session, user=user, code=code, now=now, keyring=settings.keyring)
+    ok = await mfa.verify(session, user=user, code=code, now=now)
     if not ok:
         await lockout.failed(session, email=user.email, now=now, settings=settings)
         raise LoginFailed(CODE_FAILED)

@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.auth.models import StaffUser
 from dsr.credentials import sha256_hex
-from dsr.crypto import Keyring
 from dsr.errors import Conflict
 
 ISSUER = "dsr"
@@ -26,30 +25,20 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read from paper
 _STEP = 30
 
 
-def _aad(user: StaffUser) -> bytes:
-    return f"totp:{user.id}".encode()  # the secret is bound to its user: moved, it fails
-
-
-def _secret(user: StaffUser, keyring: Keyring) -> str | None:
-    return keyring.decrypt_text(user.totp_secret, _aad(user)) if user.totp_secret else None
-
-
-async def begin_enrolment(
-    session: AsyncSession, *, user: StaffUser, keyring: Keyring
-) -> tuple[str, str]:
+async def begin_enrolment(session: AsyncSession, *, user: StaffUser) -> tuple[str, str]:
     """A new secret, kept until confirmed by a code; (the secret, its otpauth URI)."""
     if user.mfa_enabled:
         raise Conflict("a second factor is already set up; an admin can reset it")
     secret = pyotp.random_base32()
-    user.totp_secret = keyring.encrypt_text(secret, _aad(user))
+    user.totp_secret = secret  # sealed by its column type
     session.add(user)
     await session.flush()
     return secret, pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
-def pending_uri(user: StaffUser, keyring: Keyring) -> tuple[str, str] | None:
+def pending_uri(user: StaffUser) -> tuple[str, str] | None:
     """The enrolment under way (a secret not yet confirmed): (secret, URI), else None."""
-    secret = _secret(user, keyring)
+    secret = user.totp_secret
     if secret is None or user.mfa_enabled:
         return None
     return secret, pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
@@ -78,11 +67,11 @@ def _normal(code: str) -> str:
 
 
 async def confirm_enrolment(
-    session: AsyncSession, *, user: StaffUser, code: str, now: datetime, keyring: Keyring
+    session: AsyncSession, *, user: StaffUser, code: str, now: datetime
 ) -> list[str] | None:
     """The first code from the app turns the second factor on; the recovery codes (shown
     once), or None when the code is not right."""
-    secret = _secret(user, keyring)
+    secret = user.totp_secret
     if secret is None or user.mfa_enabled:
         return None
     step = _totp_step(user, secret, _normal(code), now)
@@ -105,12 +94,10 @@ def _chunk(code: str) -> list[str]:
     return [code[i : i + 4] for i in range(0, len(code), 4)]
 
 
-async def verify(
-    session: AsyncSession, *, user: StaffUser, code: str, now: datetime, keyring: Keyring
-) -> bool:
+async def verify(session: AsyncSession, *, user: StaffUser, code: str, now: datetime) -> bool:
     """A login's second step: a current code from the app, or an unused recovery code (which
     is then spent)."""
-    secret = _secret(user, keyring)
+    secret = user.totp_secret
     if secret is None or not user.mfa_enabled:
         return False
     given = _normal(code)

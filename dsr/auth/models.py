@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from dsr.db.columns import json_field, now_ts, ts
+from dsr.db.sealed_columns import sealed_text
 
 
 class StaffUser(SQLModel, table=True):
@@ -19,9 +20,10 @@ class StaffUser(SQLModel, table=True):
     is_active: bool = True
     created_at: datetime = now_ts()
     # Second factor (README, "Staff sessions and second factor"): the TOTP secret, sealed with
-    # DSR_ENCRYPTION_KEYS; set at enrolment and in use once confirmed (mfa_enabled_at). The last
+    # DSR_ENCRYPTION_KEYS (rotated by `dsr keys rotate` like every sealed column); set at
+    # enrolment and in use once confirmed (mfa_enabled_at). The last
     # time step accepted stops a code seen over a shoulder from being used again.
-    totp_secret: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    totp_secret: str | None = sealed_text("staff_user.totp_secret", nullable=True)
     mfa_enabled_at: datetime | None = ts()
     totp_last_step: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
     # SHA-256 of each unused recovery code (80 random bits each: a hash is enough).

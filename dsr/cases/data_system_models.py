@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from dsr.db.columns import json_field, now_ts, ts
+from dsr.db.sealed_columns import sealed_text
 
 
 class DataSystem(SQLModel, table=True):
@@ -47,7 +48,7 @@ class CaseTask(SQLModel, table=True):
     case_id: uuid.UUID = Field(foreign_key="case_record.id", index=True)
     data_system_id: uuid.UUID = Field(foreign_key="data_system.id")
     status: str = Field(default="open", max_length=10)  # dsr.domain.vocabulary.TaskStatus
-    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    note: str | None = sealed_text("case_task.note", nullable=True)  # may quote the requester
     closed_by: str | None = Field(default=None, max_length=200)  # staff id or token name
     closed_at: datetime | None = ts()
     created_at: datetime = now_ts()

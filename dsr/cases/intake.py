@@ -15,8 +15,8 @@ from dsr.cases.receipt import received_moment
 from dsr.cases.references import new_reference
 from dsr.cases.schemas import RequestIn
 from dsr.cases.transitions import apply_case_decision
+from dsr.db.sealed_columns import email_lookup_key, lookup_hash
 from dsr.domain.context import REQUESTER, SYSTEM, Actor, CaseContext
-from dsr.domain.eligibility import email_sha256
 from dsr.domain.vocabulary import CaseAction, CaseStatus
 from dsr.domain.workflow import decide
 from dsr.errors import InvalidLink
@@ -49,7 +49,7 @@ async def submit(
         jurisdiction_input=data.jurisdiction.upper(),
         jurisdiction_known=known,
         email=email,
-        email_sha256=email_sha256(email),
+        email_hash=lookup_hash(settings.keyring, email_lookup_key(email)),
         full_name=data.full_name,
         account_id=data.account_id,
         details=data.details,

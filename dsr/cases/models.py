@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from dsr.db.columns import json_field, now_ts, ts
+from dsr.db.sealed_columns import sealed_json, sealed_text
 
 _VERSION = sa.Column("version", sa.Integer, nullable=False)
 
@@ -22,7 +23,7 @@ class Case(SQLModel, table=True):
         sa.Index("ix_case_record_due", "respond_by", "id"),
         # A staff member's own queue ("assignee=me"): one ordered range per status.
         sa.Index("ix_case_record_assignee_queue", "assignee_id", "status", "respond_by", "id"),
-        sa.Index("ix_case_record_subject", "email_sha256", "type", "status"),
+        sa.Index("ix_case_record_subject", "email_hash", "type", "status"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -34,13 +35,18 @@ class Case(SQLModel, table=True):
     jurisdiction_input: str = Field(max_length=10)  # as given, e.g. DE
     jurisdiction_known: bool = True
 
-    # Personal data: never logged, never in staff URLs.
-    email: str = Field(max_length=254)
-    email_sha256: str = Field(max_length=64)
-    full_name: str = Field(max_length=200)
-    account_id: str | None = Field(default=None, max_length=200)
-    details: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    type_data: dict[str, Any] | None = json_field()
+    # Personal data: never logged, never in staff URLs, encrypted at rest (README, "Protecting
+    # the data dsr holds"); emptied by retention (redacted_at). Lengths are checked by the
+    # schemas (254 / 200 / 200): the sealed columns are TEXT.
+    email: str = sealed_text("case_record.email")
+    # Keyed hash of the address's subject key (dsr.db.sealed_columns.lookup_hash): duplicates and
+    # the console's search find a requester without the address being readable.
+    email_hash: str | None = Field(default=None, max_length=64)
+    full_name: str = sealed_text("case_record.full_name")
+    account_id: str | None = sealed_text("case_record.account_id", nullable=True)
+    details: str | None = sealed_text("case_record.details", nullable=True)
+    type_data: dict[str, Any] | None = sealed_json("case_record.type_data")
+    redacted_at: datetime | None = ts()  # retention erased the personal data (dsr.retention)
 
     received_at: datetime = ts(nullable=False)
     received_date: date
@@ -70,8 +76,9 @@ class Case(SQLModel, table=True):
     decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
     decided_at: datetime | None = ts()
     decision_reason_code: str | None = Field(default=None, max_length=40)
-    decision_explanation: str | None = Field(
-        default=None, sa_column=sa.Column(sa.Text, nullable=True)
+    # Free text staff write to the requester: it may quote their data, so it is sealed too.
+    decision_explanation: str | None = sealed_text(
+        "case_record.decision_explanation", nullable=True
     )
     closed_at: datetime | None = ts()
 
@@ -108,7 +115,12 @@ class CaseToken(SQLModel, table=True):
 
 class CaseEvent(SQLModel, table=True):
     """The timeline. (case_id, seq) is unique, so two writers appending at once cannot both
-    succeed; hash = sha256(prev_hash + canonical payload) chains each case's events."""
+    succeed; hash = sha256(prev_hash + canonical payload) chains each case's events.
+
+    The texts (reason, data) may hold personal data: they are sealed, and the payload hashed
+    carries not them but `body_digest`, a salted commitment to them (dsr.cases.timeline), so
+    retention can drop the texts while the chain still verifies (README, "Protecting the data
+    dsr holds")."""
 
     __tablename__ = "case_event"
     __table_args__ = (sa.UniqueConstraint("case_id", "seq"),)
@@ -122,7 +134,12 @@ class CaseEvent(SQLModel, table=True):
     action: str = Field(max_length=40)
     from_status: str | None = Field(default=None, max_length=30)
     to_status: str | None = Field(default=None, max_length=30)
-    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    data: dict[str, Any] = json_field(nullable=False, default={})
+    reason: str | None = sealed_text("case_event.reason", nullable=True)
+    data: dict[str, Any] = sealed_json("case_event.data", nullable=False, default={})
+    # sha256(salt + canonical body); the salt is sealed and erased with the texts, so the digest
+    # of a short text cannot be guessed back from a copy of the database.
+    body_digest: str = Field(default="", max_length=64)
+    body_salt: str | None = sealed_text("case_event.body_salt", nullable=True)
+    redacted_at: datetime | None = ts()
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)

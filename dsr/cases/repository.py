@@ -15,6 +15,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from dsr.cases.data_system_models import CaseTask
 from dsr.cases.models import Case
+from dsr.db.sealed_columns import email_lookup_key, keyring_of, lookup_hashes
 from dsr.domain.vocabulary import ACTIVE_STATUSES
 from dsr.errors import InvalidInput
 
@@ -129,12 +130,17 @@ async def task_with_case(session: AsyncSession, task_id: uuid.UUID) -> tuple[Cas
     return (task, case) if task is not None and case is not None else None
 
 
-async def by_subject(session: AsyncSession, email_sha256: str, limit: int = 100) -> list[Case]:
-    """A requester's cases, newest first: the console's search by e-mail (by hash, on the
-    subject index)."""
+def _email_hashes(session: AsyncSession, email: str) -> list[str]:
+    keyring = keyring_of(session.get_bind().dialect)
+    return lookup_hashes(keyring, email_lookup_key(email))
+
+
+async def by_email(session: AsyncSession, email: str, limit: int = 100) -> list[Case]:
+    """A requester's cases, newest first: the console's search by e-mail (by its keyed hash
+    under each configured key, on the subject index)."""
     stmt = (
         select(Case)
-        .where(col(Case.email_sha256) == email_sha256)
+        .where(col(Case.email_hash).in_(_email_hashes(session, email)))
         .order_by(col(Case.received_at).desc())
         .limit(limit)
     )
@@ -152,7 +158,7 @@ async def earliest_open_duplicate(session: AsyncSession, case: Case) -> Case | N
     stmt = (
         select(Case)
         .where(
-            col(Case.email_sha256) == case.email_sha256,
+            col(Case.email_hash).in_(_email_hashes(session, case.email)),
             col(Case.type) == case.type,
             col(Case.status).in_(ACTIVE_STATUSES),
             col(Case.id) != case.id,

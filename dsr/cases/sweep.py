@@ -257,10 +257,16 @@ async def sweep(
             if (r + f < BATCH and e < BATCH) or r + e == 0:
                 break
     erased = await erase_expired_packages(factory, settings, now)
+    # Imported here: dsr.retention reaches the audit and fulfilment modules, which import cases.
+    from dsr.retention.service import run as retention
+
+    kept = await retention(factory, settings, now)
     return {
         "expired": expired,
         "reminded": reminded,
         "escalated": escalated,
         "failed": failed,
         "packages_erased": erased,
+        "cases_redacted": kept.cases,
+        "messages_purged": kept.messages,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -11,11 +13,21 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases.models import Case, CaseEvent
-from dsr.domain.events import GENESIS_HASH, event_hash
+from dsr.domain.events import GENESIS_HASH, canonical_json, event_hash
+
+
+def body_digest(salt: str, reason: str | None, data: dict[str, Any]) -> str:
+    """A hiding commitment to an event's texts: retention erases the texts and the salt, and the
+    digest that stays in the hashed payload reveals nothing about them."""
+    body = canonical_json({"reason": reason, "data": data})
+    return hashlib.sha256((salt + body).encode("utf-8")).hexdigest()
 
 
 def event_payload(ev: CaseEvent) -> dict[str, Any]:
-    return {
+    """What the chain hashes. The texts enter only through their digest (so dropping them is
+    not a break); events chained before the digest existed (body_digest empty: only a chain
+    that failed verification when it was migrated) hash their texts directly, as before."""
+    payload: dict[str, Any] = {
         "case_id": str(ev.case_id),
         "seq": ev.seq,
         "at": ev.at.isoformat(),
@@ -24,9 +36,21 @@ def event_payload(ev: CaseEvent) -> dict[str, Any]:
         "action": ev.action,
         "from_status": ev.from_status,
         "to_status": ev.to_status,
-        "reason": ev.reason,
-        "data": ev.data,
     }
+    if ev.body_digest:
+        payload["body"] = ev.body_digest
+    else:
+        payload["reason"], payload["data"] = ev.reason, ev.data
+    return payload
+
+
+def body_problem(ev: CaseEvent) -> str | None:
+    """Why an event's texts do not match its digest, if they do not (None once redacted)."""
+    if not ev.body_digest or ev.body_salt is None:
+        return None
+    if body_digest(ev.body_salt, ev.reason, ev.data) != ev.body_digest:
+        return "the event's texts do not match their digest (they were changed)"
+    return None
 
 
 async def last_event(session: AsyncSession, case_id: uuid.UUID) -> CaseEvent | None:
@@ -68,9 +92,12 @@ async def append(
         to_status=to_status,
         reason=reason,
         data=data or {},
+        body_salt=secrets.token_hex(16),
         prev_hash=GENESIS_HASH if prev is None else prev.hash,
         hash="",
     )
+    assert ev.body_salt is not None
+    ev.body_digest = body_digest(ev.body_salt, ev.reason, ev.data)
     ev.hash = event_hash(ev.prev_hash, event_payload(ev))
     session.add(ev)
     await _move_head(session, case_id, ev)

@@ -26,7 +26,9 @@ from dsr.consent import repository as repo
 from dsr.consent import suppression_repository as suppressions
 from dsr.domain.eligibility import (
     ACTIVE_EXCLUSIONS,
+    EMAIL_PREFIX,
     ExclusionKind,
+    email_sha256,
     excluded_subjects,
     subject_problem,
 )
@@ -49,7 +51,7 @@ def subject_keys(case: Case) -> list[str]:
             keys.append(f"account:{account}")
         else:
             log.warning("case %s: account id is not a valid subject key; not excluded", case.id)
-    keys.append(f"email_sha256:{case.email_sha256}")
+    keys.append(EMAIL_PREFIX + email_sha256(case.email))
     return keys
 
 

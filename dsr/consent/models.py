@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from dsr.db.columns import json_field, ts
+from dsr.db.sealed_columns import sealed_text
 
 # SQLite only auto-numbers an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
 BIGINT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -103,7 +104,8 @@ class OutputSuppression(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="case_record.id", sa_column_kwargs={"unique": True})
-    personal_data: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    # Encrypted at rest; the guardrail API decrypts it (it must match served outputs).
+    personal_data: str = sealed_text("output_suppression.personal_data")
     models: list[str] = json_field(nullable=False, default=[])
     status: str = Field(max_length=10)  # active | withdrawn
     published_at: datetime = ts(nullable=False)

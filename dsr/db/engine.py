@@ -9,10 +9,19 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.db.sealed_columns import install_keyring
 from dsr.settings import Settings
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
+    engine = _make_engine(settings, **kwargs)
+    # Sealed columns (dsr.db.sealed_columns) find their keys on the dialect: every engine dsr
+    # makes can encrypt and decrypt personal data, and no other path to the tables can.
+    install_keyring(engine.sync_engine.dialect, settings.keyring)
+    return engine
+
+
+def _make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     # Statement parameters are personal data (addresses, names): keep them out of exception
     # messages and therefore out of logs and tracebacks.
     kwargs.setdefault("hide_parameters", True)

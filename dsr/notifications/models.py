@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from dsr.db.columns import json_field, now_ts, ts
+from dsr.db.columns import now_ts, ts
+from dsr.db.sealed_columns import sealed_json, sealed_text
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -19,8 +20,10 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)
-    recipient: str = Field(max_length=254)
-    context: dict[str, Any] = json_field(nullable=False, default={})
+    # The address and what the body is rendered from are personal data: encrypted at rest, and
+    # the context is emptied once the message is delivered (dsr.retention.purge_sent).
+    recipient: str = sealed_text("outbox_message.recipient")
+    context: dict[str, Any] = sealed_json("outbox_message.context", nullable=False, default={})
     dedup_key: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)
     case_id: uuid.UUID | None = Field(default=None, foreign_key="case_record.id", index=True)
     status: str = Field(default="pending", max_length=10)  # pending | sent | failed
@@ -30,3 +33,4 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = now_ts()
     sent_at: datetime | None = ts()
+    purged_at: datetime | None = ts()  # recipient and context erased after delivery

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from dsr.cases.sweep import sweep
+from dsr.notifications.models import OutboxMessage
 from dsr.settings import Settings
 from tests.helpers import (
     REQUESTER,
@@ -287,12 +288,13 @@ async def test_appeals_queue_and_reminders(
         rows = (
             (
                 await conn.execute(
-                    sa.text(
-                        "SELECT recipient FROM outbox_message WHERE kind = 'deadline_approaching' ORDER BY recipient"
+                    # The recipient is sealed at rest: typed columns, not raw SQL.
+                    sa.select(OutboxMessage.__table__.c.recipient).where(  # type: ignore[attr-defined]
+                        OutboxMessage.__table__.c.kind == "deadline_approaching"  # type: ignore[attr-defined]
                     )
                 )
             )
             .scalars()
             .all()
         )
-    assert rows == ["rev1@example.com", "rev2@example.com"]
+    assert sorted(rows) == ["rev1@example.com", "rev2@example.com"]

@@ -14,9 +14,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from dsr.cases.data_system_models import CaseTask
 from tests.fulfilment_helpers import register_system
 from tests.helpers import Mailbox, body_text, count, events, make_staff
 from tests.manual_helpers import ManualTask, manual_task
+
+TASK = CaseTask.__table__  # type: ignore[attr-defined]
 
 CSV = ("orders.csv", b"id,total\n1,9.99\n", "text/csv")
 
@@ -149,7 +152,8 @@ async def test_retained_needs_the_exception_and_closes_the_task_with_its_count(
     assert f"This task is closed: {note} (3 records)" in r.text
     async with app.state.engine.connect() as conn:
         row = (
-            await conn.execute(sa.text("SELECT status, records_affected, note FROM case_task"))
+            # Typed columns: the note is sealed at rest.
+            await conn.execute(sa.select(TASK.c.status, TASK.c.records_affected, TASK.c.note))
         ).one()
     assert tuple(row) == ("retained", 3, note)
     assert (await events(app, task.case_id))[-1] == "task_retained"

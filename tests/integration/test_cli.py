@@ -678,14 +678,11 @@ async def test_users_unlock_end_sessions_and_reset_mfa(
     assert (r.returncode, r.stdout) == (0, "ended 1 session\n"), r.stderr
     assert (await browser.get("/console")).status_code == 303
 
-    keyring = app.state.settings.keyring
     async with app.state.sessionmaker() as session, session.begin():
         user = (await session.exec(select(StaffUser).where(StaffUser.role == "handler"))).one()
-        secret, _ = await mfa.begin_enrolment(session, user=user, keyring=keyring)
+        secret, _ = await mfa.begin_enrolment(session, user=user)
         code = pyotp.TOTP(secret).now()
-        assert await mfa.confirm_enrolment(
-            session, user=user, code=code, now=utcnow(), keyring=keyring
-        )
+        assert await mfa.confirm_enrolment(session, user=user, code=code, now=utcnow())
     assert await access_token(client, "handler@example.com") == 401  # the code is needed now
     r = dsr_as_server(app, tmp_path, "users", "reset-mfa", "--email", "handler@example.com")
     assert r.returncode == 0, r.stderr

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from dsr.db.types import utcnow
 from dsr.notifications.dispatcher import dispatch_once
+from dsr.notifications.models import OutboxMessage
 from dsr.settings import Settings
 from tests.helpers import Mailbox, deliver, free_port
 
@@ -117,7 +118,11 @@ async def test_acknowledged_request_survives_kill_9(
     cases = await rows(app, "SELECT id, status FROM case_record")
     assert len(cases) == 5
     assert {s for _, s in cases} == {"pending_verification"}
-    outbox = await rows(app, "SELECT kind, recipient, status FROM outbox_message")
+    async with app.state.engine.connect() as conn:  # typed columns: the recipient is sealed
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        outbox = (
+            await conn.execute(sa.select(table.c.kind, table.c.recipient, table.c.status))
+        ).all()
     assert sorted(r[1] for r in outbox) == sorted(body(n)["email"] for n in range(5))
     assert {(k, s) for k, _, s in outbox} == {("verification", "pending")}
     events = await rows(app, "SELECT action FROM case_event")

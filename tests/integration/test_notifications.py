@@ -8,9 +8,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from dsr.notifications.models import OutboxMessage
 from dsr.notifications.outbox import MAX_PARAMS, Message, enqueue, enqueue_many
 from dsr.settings import Settings
 from tests.helpers import Mailbox, auth, deliver, make_staff
+
+# The recipient is sealed at rest: read it through the typed columns, not raw SQL.
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 async def test_failed_notification_listed_and_retried(
@@ -78,9 +82,7 @@ async def test_enqueue_many_dedups_within_a_call_and_against_existing_rows(app: 
         with pytest.raises(ValueError, match="unknown notification kind"):
             await enqueue_many(s, [many[1], Message("no_such_kind", "y@example.com", "k:new")])
     async with app.state.engine.connect() as conn:
-        rows = dict(
-            (await conn.execute(sa.text("SELECT dedup_key, recipient FROM outbox_message"))).all()
-        )
+        rows = dict((await conn.execute(sa.select(OUTBOX.c.dedup_key, OUTBOX.c.recipient))).all())
     assert len(rows) == 1000
     assert rows["k:0"] == "old@example.com"  # the existing row is left as it was
     assert rows["k:5"] == "r5@example.com"  # within a call the first one wins

@@ -15,13 +15,19 @@ from fastapi import FastAPI
 
 from dsr.cases.models import Case
 from dsr.cases.sweep import BATCH, sweep
+from dsr.notifications.models import OutboxMessage
 from dsr.settings import Settings
 from tests.helpers import Mailbox, act, auth, make_staff, open_case
+
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 async def outbox_kinds(app: FastAPI) -> list[tuple[str, str]]:
     async with app.state.engine.connect() as conn:
-        rows = await conn.execute(sa.text("SELECT kind, recipient FROM outbox_message ORDER BY id"))
+        # Typed columns, not raw SQL: the recipient is sealed at rest.
+        rows = await conn.execute(
+            sa.select(OUTBOX.c.kind, OUTBOX.c.recipient).order_by(OUTBOX.c.id)
+        )
         return [(k, r) for k, r in rows]
 
 
@@ -154,12 +160,14 @@ async def test_sweep_over_more_than_a_batch_sends_each_notice_once(
         "escalated": 0,
         "failed": 0,
         "packages_erased": 0,
+        "cases_redacted": 0,
+        "messages_purged": 0,
     }
 
     async with app.state.engine.connect() as conn:
         rows = (
             await conn.execute(
-                sa.text("SELECT kind, case_id, recipient, dedup_key FROM outbox_message")
+                sa.select(OUTBOX.c.kind, OUTBOX.c.case_id, OUTBOX.c.recipient, OUTBOX.c.dedup_key)
             )
         ).all()
         after = dict((await conn.execute(sa.text("SELECT id, version FROM case_record"))).all())
@@ -198,16 +206,17 @@ async def test_a_long_staff_address_keeps_dedup_keys_short(
         assert max(len(k) for k in keys) <= 140
 
 
+# The trigger picks the refused row by its case: the recipient is sealed at rest.
 REFUSE_ON_SQLITE = """
 CREATE TRIGGER refuse_one_recipient BEFORE INSERT ON outbox_message
-WHEN NEW.recipient = 'refused@example.com'
+WHEN NEW.case_id = '{hex}'
 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
 """
 REFUSE_ON_POSTGRESQL = [
     """
     CREATE FUNCTION refuse_one_recipient() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF NEW.recipient = 'refused@example.com' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+      IF NEW.case_id = '{uuid}'::uuid THEN RAISE EXCEPTION 'refused by the test'; END IF;
       RETURN NEW;
     END $$
     """,
@@ -250,7 +259,10 @@ async def test_one_failing_row_does_not_stop_the_sweep(
     refuse = [REFUSE_ON_SQLITE] if backend == "sqlite" else REFUSE_ON_POSTGRESQL
     async with app.state.engine.begin() as conn:
         for statement in refuse:
-            await conn.execute(sa.text(statement))
+            ids = {"hex": uuid.UUID(bad).hex, "uuid": bad}
+            await conn.execute(
+                sa.text(statement.replace("{hex}", ids["hex"]).replace("{uuid}", bad))
+            )
     try:
         caplog.set_level(logging.WARNING, logger="dsr.sweep")
         now = noon(due - timedelta(days=2))

@@ -61,8 +61,7 @@ def _enrol_page(
 async def start(request: Request, session: SessionDep) -> HTMLResponse:
     await csrf_of(request).validate_form(request)
     user, logged_in = await _who(request, session)
-    keyring = request.app.state.settings.keyring
-    secret, uri = await mfa.begin_enrolment(session, user=user, keyring=keyring)
+    secret, uri = await mfa.begin_enrolment(session, user=user)
     return _enrol_page(request, user, logged_in, secret, uri, None)
 
 
@@ -74,11 +73,9 @@ async def confirm(
     user, logged_in = await _who(request, session)
     settings = request.app.state.settings
     now = utcnow()
-    codes = await mfa.confirm_enrolment(
-        session, user=user, code=form.code[:64], now=now, keyring=settings.keyring
-    )
+    codes = await mfa.confirm_enrolment(session, user=user, code=form.code[:64], now=now)
     if codes is None:
-        pending = mfa.pending_uri(user, settings.keyring)
+        pending = mfa.pending_uri(user)
         if pending is None:
             return RedirectResponse(PAGE, status_code=303)
         error = "The code is not right. Enter the 6-digit code your app shows now."

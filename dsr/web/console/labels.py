@@ -98,6 +98,7 @@ EVENTS = {
     "deny": "Denied",
     "withdraw": "Withdrawn",
     "note": "Note",
+    "redacted": "Personal data erased (retention period over)",
 }
 
 DONE = {

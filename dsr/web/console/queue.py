@@ -27,7 +27,6 @@ from dsr.cases.schemas import CaseSummary
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.due import Due, case_due
-from dsr.domain.eligibility import email_sha256
 from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus, RequestType
 from dsr.errors import InvalidInput
 from dsr.queues import CaseQuery, parse_assignee
@@ -263,7 +262,7 @@ async def search(
     if "@" not in email:
         error = "Enter the requester's full e-mail address, like name@example.org."
     else:
-        found = await repository.by_subject(session, email_sha256(email))
+        found = await repository.by_email(session, email)
         items, dues = await summaries(session, settings, found)
         # Which cases a person has is personal data: each case found is in its access log.
         await access_log.record(
