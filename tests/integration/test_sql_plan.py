@@ -200,7 +200,7 @@ async def test_every_statement_has_a_timeout(env: str, target: Target) -> None:
                 assert "ran past the timeout" in service.describe_failure(err.value)
             elif target.kind == "mariadb":
                 value = (await conn.exec_driver_sql("SELECT @@max_statement_time")).scalar()
-                assert float(value) == 1.0
+                assert float(str(value)) == 1.0
                 with pytest.raises(sa.exc.DBAPIError) as err:
                     # A statement that reads rows (SLEEP alone is only interrupted, not failed).
                     await conn.exec_driver_sql(
