@@ -77,12 +77,13 @@ async def test_saving_checks_the_dataset_against_the_live_database(
         r = await client.post("/api/v1/data-systems", json=_body(dataset=dataset), headers=admin)
         assert r.status_code == 422, r.text
         assert message in r.text
-    for fields in [
+    refused: list[dict[str, Any]] = [
         {"connection_env": "DSR_SECRET_KEY"},
         {"connection_env": "X; rm"},
         {"dataset": None},
         {"connection_env": "UNSET_VARIABLE_NAME"},
-    ]:
+    ]
+    for fields in refused:
         r = await client.post("/api/v1/data-systems", json=_body(**fields), headers=admin)
         assert r.status_code == 422, r.text
     listed = (await client.get("/api/v1/data-systems", headers=admin)).json()
