@@ -50,7 +50,7 @@ async def check(*, settings: Settings, connection_env: str, dataset_text: str) -
         raise InvalidInput(_field(exc) + str(exc)) from None
     try:
         async with target.transaction(engine, settings.sql_statement_timeout_seconds) as conn:
-            schema = await target.reflect(conn, dataset)
+            schema = await target.reflect(conn, dataset, indexes=True)
             await conn.rollback()
     except target.TargetError as exc:
         raise InvalidInput(str(exc)) from None
@@ -66,13 +66,18 @@ def _field(exc: BaseException) -> str:
 
 
 async def read(
-    *, settings: Settings, connection_env: str, dataset: Dataset, subject: plan.Subject
+    *,
+    settings: Settings,
+    connection_env: str,
+    dataset: Dataset,
+    subject: plan.Subject,
+    warn: bool = False,
 ) -> tuple[plan.Found, list[str]]:
     """Every row of the subject, read in one transaction that changes nothing."""
     engine = target.make_engine(connection_env)
     try:
         async with target.transaction(engine, settings.sql_statement_timeout_seconds) as conn:
-            schema = await target.reflect(conn, dataset)
+            schema = await target.reflect(conn, dataset, indexes=warn)
             found = await plan.find(conn, dataset, schema, subject, rows=True)
             await conn.rollback()
     finally:
@@ -116,7 +121,11 @@ async def dry_run(
     try:
         dataset = parse(dataset_text)
         found, warnings = await read(
-            settings=settings, connection_env=connection_env, dataset=dataset, subject=subject
+            settings=settings,
+            connection_env=connection_env,
+            dataset=dataset,
+            subject=subject,
+            warn=True,
         )
     except Exception as exc:
         raise InvalidInput(describe_failure(exc)) from None
