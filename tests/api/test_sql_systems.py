@@ -160,7 +160,12 @@ async def test_access_rows_reach_the_requesters_package(
     link = link_in(mailbox.last_to(ASKED_EMAIL), f"/requests/{case_id}/package?token=")
     r = await client.get(f"/api/v1/requests/{case_id}/package?token={token_of(link)}")
     assert r.status_code == 200, r.text
-    data = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("data.json"))
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    data = json.loads(archive.read("data.json"))
+    readme = archive.read("README.html").decode()
+    assert "<caption>chat: messages (prompts)</caption>" in readme
+    assert '<th scope="col">conversation_id</th>' in readme
+    assert "<td>hi &#39; %</td>" in readme
     results = data["systems"]["chat"]["data"]
     assert {x["table"]: [row["id"] for row in x["rows"]] for x in results} == SUBJECT_ROWS
     categories = {x["table"]: x["category"] for x in results}
