@@ -20,7 +20,17 @@ from sqlmodel import select
 from dsr.db.types import utcnow
 from dsr.notifications.dispatcher import dispatch_once
 from dsr.notifications.models import OutboxMessage
-from tests.helpers import Mailbox, act, auth, deliver, link_in, make_staff, open_case, token_of
+from tests.helpers import (
+    Console,
+    Mailbox,
+    act,
+    auth,
+    deliver,
+    link_in,
+    make_staff,
+    open_case,
+    token_of,
+)
 from tests.sql_targets import ASKED_EMAIL, DATASET, SUBJECT_ROWS, Target
 
 ENV = "CHAT_DATABASE_URL"
@@ -229,6 +239,7 @@ async def _case_page_results(app: FastAPI, task_id: uuid.UUID) -> list[str]:
 
 async def test_a_failure_leaves_the_task_open_with_the_error_and_is_retried(
     app: FastAPI,
+    console: Console,
     client: httpx.AsyncClient,
     mailbox: Mailbox,
     staff: dict[str, str],
@@ -247,6 +258,9 @@ async def test_a_failure_leaves_the_task_open_with_the_error_and_is_retried(
         ).all()
     assert msg.status == "pending"
     assert msg.attempts == 1
+    handler = await console("reviewer")
+    page = (await handler.get(f"/console/cases/{case_id}")).text
+    assert f'Last attempt failed</dt><dd class="pre">chat: the environment variable {ENV}' in page
     assert "Zo" not in (msg.last_error or "")
 
     monkeypatch.setenv(ENV, chat_url)
