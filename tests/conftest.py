@@ -188,7 +188,7 @@ async def console(app: FastAPI) -> AsyncIterator[Console]:
 
 
 @pytest.fixture(params=TARGETS)
-async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Target]:
+async def chat_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Target]:
     """The example chat schema, seeded, on a throw-away SQLite, PostgreSQL or MariaDB database."""
     async for t in make_target(request.param, tmp_path):
         yield t

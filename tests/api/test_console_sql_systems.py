@@ -31,9 +31,9 @@ def sql_form(token: str, **changes: str | list[str]) -> dict[str, str | list[str
 
 
 async def test_an_sql_system_is_checked_when_saved_and_warned_about(
-    app: FastAPI, console: Console, target: Target, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, console: Console, chat_db: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(ENV, target.url)
+    monkeypatch.setenv(ENV, chat_db.url)
     admin = await console("admin")
     token = csrf_in((await admin.get("/console/data-systems")).text)
     wrong = DATASET.replace("[comment]", "[remark]")
@@ -43,11 +43,11 @@ async def test_an_sql_system_is_checked_when_saved_and_warned_about(
     assert 'id="ds-dataset-error"' in r.text or 'aria-invalid="true"' in r.text
 
     drop = "DROP INDEX feedback_account_id"
-    if target.kind == "mariadb":
+    if chat_db.kind == "mariadb":
         drop = (
             "ALTER TABLE feedback DROP FOREIGN KEY feedback_account, DROP INDEX feedback_account_id"
         )
-    await target.execute(drop)
+    await chat_db.execute(drop)
     r = await admin.post("/console/data-systems", data=sql_form(token), follow_redirects=True)
     assert r.status_code == 200, r.text
     text = html.unescape(r.text)
@@ -55,5 +55,5 @@ async def test_an_sql_system_is_checked_when_saved_and_warned_about(
     system = await stored(app, "chat")
     assert (system.integration, system.connection_env) == ("sql", ENV)
     page = (await admin.get(f"/console/data-systems/{system.id}")).text
-    assert target.url not in page
+    assert chat_db.url not in page
     assert ENV in page

@@ -45,9 +45,9 @@ async def staff(app: FastAPI) -> dict[str, str]:
 
 
 @pytest.fixture
-def chat_url(target: Target, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv(ENV, target.url)
-    return target.url
+def chat_url(chat_db: Target, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(ENV, chat_db.url)
+    return chat_db.url
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -69,7 +69,7 @@ async def _create(client: httpx.AsyncClient, admin: str, **fields: Any) -> dict[
 
 
 async def test_saving_checks_the_dataset_against_the_live_database(
-    client: httpx.AsyncClient, staff: dict[str, str], chat_url: str, target: Target
+    client: httpx.AsyncClient, staff: dict[str, str], chat_url: str, chat_db: Target
 ) -> None:
     admin = auth(staff["admin"])
     for dataset, message in [
@@ -109,11 +109,11 @@ async def test_saving_checks_the_dataset_against_the_live_database(
 
     # An edge without an index is accepted, with a warning in the answer.
     drop = "DROP INDEX feedback_account_id"
-    if target.kind == "mariadb":
+    if chat_db.kind == "mariadb":
         drop = (
             "ALTER TABLE feedback DROP FOREIGN KEY feedback_account, DROP INDEX feedback_account_id"
         )
-    await target.execute(drop)
+    await chat_db.execute(drop)
     r = await client.put(f"/api/v1/data-systems/{created['id']}", json=_body(), headers=admin)
     assert r.status_code == 200, r.text
     assert [w.split(" has no index")[0] for w in r.json()["warnings"]] == ["feedback.account_id"]
@@ -121,10 +121,10 @@ async def test_saving_checks_the_dataset_against_the_live_database(
 
 @pytest.mark.usefixtures("chat_url")
 async def test_the_dry_run_shows_each_tables_rows_and_changes_nothing(
-    client: httpx.AsyncClient, staff: dict[str, str], target: Target
+    client: httpx.AsyncClient, staff: dict[str, str], chat_db: Target
 ) -> None:
     system = await _create(client, staff["admin"])
-    before = await target.snapshot()
+    before = await chat_db.snapshot()
     url = f"/api/v1/data-systems/{system['id']}/test"
     r = await client.post(url, json={"email": ASKED_EMAIL}, headers=auth(staff["admin"]))
     assert r.status_code == 200, r.text
@@ -134,7 +134,7 @@ async def test_the_dry_run_shows_each_tables_rows_and_changes_nothing(
     assert tables["invoices"]["retain_reason"]
     assert tables["feedback"]["erase"] == "null: comment"
     assert tables["messages"]["count"] == 4
-    assert await target.snapshot() == before
+    assert await chat_db.snapshot() == before
     for body, status in [({}, 422), ({"email": "%"}, 200), ({"phone": "1"}, 422)]:
         r = await client.post(url, json=body, headers=auth(staff["admin"]))
         assert r.status_code == status, r.text
@@ -190,10 +190,10 @@ async def test_deletion_erases_reports_counts_and_the_retained_table(
     client: httpx.AsyncClient,
     mailbox: Mailbox,
     staff: dict[str, str],
-    target: Target,
+    chat_db: Target,
 ) -> None:
     await _create(client, staff["admin"])
-    before = await target.snapshot()
+    before = await chat_db.snapshot()
     case_id = await open_case(
         client, app, mailbox, type="deletion", email=ASKED_EMAIL, account_id="1"
     )
@@ -201,7 +201,7 @@ async def test_deletion_erases_reports_counts_and_the_retained_table(
     assert task["status"] == "retained", task
     assert task["note"].startswith("Retained invoices (1 rows): Invoices are kept")
     assert "messages: 4 delete" in task["note"]
-    after = await target.snapshot()
+    after = await chat_db.snapshot()
     assert sorted(after["messages"]) == [103, 105, 106]
     assert after["accounts"][2] == before["accounts"][2]
     assert after["invoices"] == before["invoices"]

@@ -20,8 +20,8 @@ ENV = "DSR_TEST_TARGET_URL_FOR_PLAN"  # only the tests' own variable: the schema
 
 
 @pytest.fixture
-def env(target: Target, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv(ENV, target.url)
+def env(chat_db: Target, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(ENV, chat_db.url)
     return ENV
 
 
@@ -68,11 +68,11 @@ async def test_access_reads_the_subjects_rows_and_no_neighbours(env: str) -> Non
     ],
 )
 async def test_hostile_identities_match_nothing(
-    env: str, target: Target, email: str | None, account_id: str | None
+    env: str, chat_db: Target, email: str | None, account_id: str | None
 ) -> None:
     found = await _read(env, plan.Subject(email=email, account_id=account_id))
     assert all(ids == [] for ids in found.values()), found
-    assert sorted(await target.rows("accounts")) == [1, 2, 3]  # nothing dropped either
+    assert sorted(await chat_db.rows("accounts")) == [1, 2, 3]  # nothing dropped either
 
 
 def _others(snapshot: dict[str, dict[int, dict[str, Any]]]) -> dict[str, dict[int, Any]]:
@@ -83,9 +83,9 @@ def _others(snapshot: dict[str, dict[int, dict[str, Any]]]) -> dict[str, dict[in
 
 
 async def test_erasure_applies_each_tables_erase_and_spares_the_neighbours(
-    env: str, target: Target
+    env: str, chat_db: Target
 ) -> None:
-    before = await target.snapshot()
+    before = await chat_db.snapshot()
     erased, retained = await service.erase(
         settings=_settings(),
         system_name="chat",
@@ -101,7 +101,7 @@ async def test_erasure_applies_each_tables_erase_and_spares_the_neighbours(
         "accounts": 1,
     }
     assert retained == {"invoices": 1}
-    after = await target.snapshot()
+    after = await chat_db.snapshot()
     assert _others(after) == _others(before)  # every neighbour row is as it was
     assert sorted(after["conversations"]) == [20, 30]
     assert sorted(after["messages"]) == [103, 105, 106]
@@ -123,10 +123,10 @@ async def test_erasure_applies_each_tables_erase_and_spares_the_neighbours(
     )
     # Run twice: nothing more is deleted; the masked row masks to the same values again.
     assert again[0] == {"feedback": 1, "accounts": 1}
-    assert await target.snapshot() == after
+    assert await chat_db.snapshot() == after
 
 
-async def test_an_erasure_that_fails_changes_nothing(env: str, target: Target) -> None:
+async def test_an_erasure_that_fails_changes_nothing(env: str, chat_db: Target) -> None:
     # A delete that breaks a foreign key (messages are kept, conversations deleted) fails at
     # the conversations: the attachments deleted before it in the same transaction come back.
     dataset = DATASET.replace(
@@ -134,9 +134,9 @@ async def test_an_erasure_that_fails_changes_nothing(env: str, target: Target) -
         "    from: {conversations.id: conversation_id, accounts.id: author_id}\n"
         "    erase: {null: [content]}",
     )
-    if target.kind == "sqlite":
+    if chat_db.kind == "sqlite":
         pytest.skip("SQLite enforces foreign keys only with PRAGMA foreign_keys, off by default")
-    before = await target.snapshot()
+    before = await chat_db.snapshot()
     with pytest.raises(sa.exc.DBAPIError) as err:
         await service.erase(
             settings=_settings(),
@@ -145,14 +145,14 @@ async def test_an_erasure_that_fails_changes_nothing(env: str, target: Target) -
             dataset=parse(dataset),
             subject=plan.Subject(account_id="1"),
         )
-    assert await target.snapshot() == before
+    assert await chat_db.snapshot() == before
     described = service.describe_failure(err.value)
     assert described.startswith("the database refused a statement (")
     assert "Zo" not in described
 
 
 async def test_the_schema_check_names_a_missing_table_or_column_and_warns_of_scans(
-    env: str, target: Target
+    env: str, chat_db: Target
 ) -> None:
     settings = _settings()
     assert await service.check(settings=settings, connection_env=env, dataset_text=DATASET) == []
@@ -167,21 +167,21 @@ async def test_the_schema_check_names_a_missing_table_or_column_and_warns_of_sca
         "sqlite": "DROP INDEX invoices_account_id",
         "mariadb": "ALTER TABLE invoices DROP FOREIGN KEY invoices_account, "
         "DROP INDEX invoices_account_id",
-    }[target.kind]
-    await target.execute(drop)
+    }[chat_db.kind]
+    await chat_db.execute(drop)
     warnings = await service.check(settings=settings, connection_env=env, dataset_text=DATASET)
     assert len(warnings) == 1
     assert warnings[0].startswith("invoices.account_id has no index")
 
 
 async def test_the_url_comes_from_the_environment_and_is_never_in_an_error(
-    target: Target, monkeypatch: pytest.MonkeyPatch
+    chat_db: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(ENV, raising=False)
     with pytest.raises(sql_target.TargetError) as err:
         sql_target.url_from_env(ENV)
     assert ENV in str(err.value)
-    if target.kind == "postgresql":
+    if chat_db.kind == "postgresql":
         monkeypatch.setenv(ENV, "postgresql://user:s3cret-pw@127.0.0.1:1/db")
         with pytest.raises(InvalidInput) as failed:
             await service.check(settings=_settings(), connection_env=ENV, dataset_text=DATASET)
@@ -189,16 +189,16 @@ async def test_the_url_comes_from_the_environment_and_is_never_in_an_error(
         assert "127.0.0.1" not in str(failed.value)
 
 
-async def test_every_statement_has_a_timeout(env: str, target: Target) -> None:
+async def test_every_statement_has_a_timeout(env: str, chat_db: Target) -> None:
     engine = sql_target.make_engine(env)
     try:
         async with sql_target.transaction(engine, 1) as conn:
-            if target.kind == "postgresql":
+            if chat_db.kind == "postgresql":
                 assert (await conn.exec_driver_sql("SHOW statement_timeout")).scalar() == "1s"
                 with pytest.raises(sa.exc.DBAPIError) as err:
                     await conn.exec_driver_sql("SELECT pg_sleep(3)")
                 assert "ran past the timeout" in service.describe_failure(err.value)
-            elif target.kind == "mariadb":
+            elif chat_db.kind == "mariadb":
                 value = (await conn.exec_driver_sql("SELECT @@max_statement_time")).scalar()
                 assert float(str(value)) == 1.0
                 with pytest.raises(sa.exc.DBAPIError) as err:
