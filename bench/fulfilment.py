@@ -121,7 +121,7 @@ async def seed(url: str, settings: Any, n: int, hook_url: str) -> str:
         await conn.close()
     t0 = time.perf_counter()
     async with make_sessionmaker(engine)() as session, session.begin():
-        system, secret = await create_system(
+        system, secret, _ = await create_system(
             session,
             settings=settings,
             data=DataSystemIn(

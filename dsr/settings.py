@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     storage_dir: Path | None = None
     task_link_ttl_days: int = 30  # the owner's task page link (manual systems)
     webhook_timeout_seconds: float = 10.0
+    # sql systems: every statement dsr runs on a target database stops after this many seconds.
+    sql_statement_timeout_seconds: int = 30
     # AES-256-GCM keys for what dsr stores encrypted: comma-separated, each the base64 of 32
     # random bytes; the first encrypts, every one decrypts. Unset: one is generated under var/.
     encryption_keys: str = ""

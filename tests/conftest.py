@@ -39,6 +39,7 @@ from tests.helpers import (
     make_settings,
     make_staff,
 )
+from tests.sql_targets import TARGETS, Target, make_target
 
 # --- SMTP -------------------------------------------------------------------------------------
 
@@ -181,3 +182,13 @@ async def console(app: FastAPI) -> AsyncIterator[Console]:
     yield login
     for c in clients:
         await c.aclose()
+
+
+# --- target databases of the SQL connector (tests/sql_targets.py) -----------------------------
+
+
+@pytest.fixture(params=TARGETS)
+async def chat_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Target]:
+    """The example chat schema, seeded, on a throw-away SQLite, PostgreSQL or MariaDB database."""
+    async for t in make_target(request.param, tmp_path):
+        yield t

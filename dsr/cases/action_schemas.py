@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -24,6 +24,22 @@ WebhookUrl = Annotated[
     StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s]+$"),
     AfterValidator(no_control_characters),
 ]
+
+
+# The NAME of the variable that holds an sql system's database URL. dsr's own settings (DSR_...)
+# hold its secrets, so a dataset may not point at them.
+def _not_dsr_own(name: str) -> str:
+    if name.upper().startswith("DSR_"):
+        raise ValueError("must not be one of dsr's own settings (DSR_...)")
+    return name
+
+
+ConnectionEnv = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
+    AfterValidator(_not_dsr_own),
+]
+DatasetText = Annotated[str, StringConstraints(min_length=1, max_length=200_000)]
 
 
 class ActionIn(BaseModel):
@@ -88,9 +104,11 @@ class DataSystemIn(BaseModel):
     owner_email: EmailStr
     categories: list[Line] = Field(default_factory=list, max_length=50)
     request_types: list[RequestType] = Field(min_length=1)
-    integration: Literal[Integration.MANUAL, Integration.WEBHOOK, Integration.PULL] = Field(
+    integration: Literal[
+        Integration.MANUAL, Integration.WEBHOOK, Integration.PULL, Integration.SQL
+    ] = Field(
         default=Integration.MANUAL,
-        description="manual (e-mail and a task page), webhook (signed push) or pull",
+        description="manual (e-mail and a task page), webhook (signed push), pull or sql",
     )
     webhook_url: WebhookUrl | None = Field(
         default=None, description="webhook: where dsr POSTs each task (http or https)"
@@ -104,12 +122,44 @@ class DataSystemIn(BaseModel):
     recipients: Details | None = None
     retention: Details | None = None
     source: Details | None = None
+    connection_env: ConnectionEnv | None = Field(
+        default=None,
+        description="sql: the NAME of the environment variable holding the database URL "
+        "(postgresql://, mysql:// or sqlite:///); the URL itself is never stored",
+    )
+    dataset: DatasetText | None = Field(
+        default=None, description="sql: the dataset (YAML), checked against the live database"
+    )
 
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> DataSystemIn:
         if self.integration == Integration.WEBHOOK and self.webhook_url is None:
             raise ValueError("a webhook system needs a webhook_url")
+        if self.integration == Integration.SQL and not (self.connection_env and self.dataset):
+            raise ValueError("an sql system needs a connection_env and a dataset")
         return self
+
+
+class SqlTestIn(BaseModel):
+    """A dry run of an sql system's dataset for one subject."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
+    account_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class SqlTableOut(BaseModel):
+    category: str | None
+    erase: str
+    retain_reason: str | None
+    count: int
+    rows: list[dict[str, Any]]
+
+
+class SqlTestOut(BaseModel):
+    tables: dict[str, SqlTableOut]
+    warnings: list[str]
 
 
 class DataSystemOut(BaseModel):
@@ -126,12 +176,18 @@ class DataSystemOut(BaseModel):
     recipients: str | None
     retention: str | None
     source: str | None
+    connection_env: str | None = None
+    dataset: str | None = None
 
 
 class DataSystemCreatedOut(DataSystemOut):
     signing_secret: str | None = Field(
         default=None,
         description="webhook systems: the Standard Webhooks secret (whsec_...), shown only once",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="sql systems: what works but should be fixed (an edge column without index)",
     )
 
 
@@ -141,3 +197,4 @@ class TaskOut(BaseModel):
     status: str
     note: str | None
     closed_by: str | None
+    last_error: str | None = None

@@ -17,6 +17,8 @@ from dsr.cases.action_schemas import (
     DataSystemCreatedOut,
     DataSystemIn,
     DataSystemOut,
+    SqlTestIn,
+    SqlTestOut,
     TaskCloseIn,
     TaskOut,
 )
@@ -67,7 +69,12 @@ async def bulk_action(
 
 def _task_out(task: CaseTask, system_name: str) -> TaskOut:
     return TaskOut(
-        id=task.id, system=system_name, status=task.status, note=task.note, closed_by=task.closed_by
+        id=task.id,
+        system=system_name,
+        status=task.status,
+        note=task.note,
+        closed_by=task.closed_by,
+        last_error=task.last_error,
     )
 
 
@@ -119,8 +126,8 @@ async def create_data_system(
     body: DataSystemIn, _principal: Admin, session: SessionDep, settings: SettingsDep
 ) -> DataSystemCreatedOut:
     """Register a data system. A webhook system's `signing_secret` is in this answer only."""
-    system, secret = await data_systems.create_system(session, settings=settings, data=body)
-    return _created(system, secret)
+    saved = await data_systems.create_system(session, settings=settings, data=body)
+    return _created(saved.system, saved.secret, saved.warnings)
 
 
 @router.put("/data-systems/{system_id}", response_model=DataSystemCreatedOut, tags=["data systems"])
@@ -131,10 +138,10 @@ async def update_data_system(
     session: SessionDep,
     settings: SettingsDep,
 ) -> DataSystemCreatedOut:
-    system, secret = await data_systems.update_system(
+    saved = await data_systems.update_system(
         session, settings=settings, system_id=system_id, data=body
     )
-    return _created(system, secret)
+    return _created(saved.system, saved.secret, saved.warnings)
 
 
 @router.post(
@@ -151,9 +158,32 @@ async def rotate_signing_secret(
     return _created(system, secret)
 
 
-def _created(system: DataSystem, secret: str | None) -> DataSystemCreatedOut:
+def _created(
+    system: DataSystem, secret: str | None, warnings: list[str] | None = None
+) -> DataSystemCreatedOut:
     out = DataSystemOut.model_validate(system, from_attributes=True)
-    return DataSystemCreatedOut(**out.model_dump(), signing_secret=secret)
+    return DataSystemCreatedOut(**out.model_dump(), signing_secret=secret, warnings=warnings or [])
+
+
+@router.post("/data-systems/{system_id}/test", response_model=SqlTestOut, tags=["data systems"])
+async def dry_run_data_system(
+    system_id: uuid.UUID,
+    body: SqlTestIn,
+    _principal: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> SqlTestOut:
+    """A dry run of an sql system: the rows each table would give (access) or lose (deletion)
+    for this subject, changing nothing."""
+    return SqlTestOut.model_validate(
+        await data_systems.test_sql_system(
+            session,
+            settings=settings,
+            system_id=system_id,
+            email=body.email,
+            account_id=body.account_id,
+        )
+    )
 
 
 @router.post(

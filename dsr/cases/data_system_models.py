@@ -35,6 +35,10 @@ class DataSystem(SQLModel, table=True):
     recipients: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     retention: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     source: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    # sql systems (dsr.connectors.sql): the NAME of the environment variable holding the
+    # database URL (the URL itself is never stored) and the dataset (YAML text).
+    connection_env: str | None = Field(default=None, max_length=100)
+    dataset: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
 
 
 class CaseTask(SQLModel, table=True):
@@ -53,3 +57,5 @@ class CaseTask(SQLModel, table=True):
     closed_at: datetime | None = ts()
     created_at: datetime = now_ts()
     records_affected: int | None = None
+    # Why dsr's own last attempt at the task failed (sql systems), without personal data.
+    last_error: str | None = Field(default=None, max_length=500)

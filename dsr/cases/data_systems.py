@@ -6,6 +6,7 @@ import base64
 import secrets
 import uuid
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +15,9 @@ from dsr.cases import timeline
 from dsr.cases.action_schemas import DataSystemIn
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case
+from dsr.connectors.sql import messages as sql_messages
+from dsr.connectors.sql import service as sql_service
+from dsr.connectors.sql.plan import Subject
 from dsr.domain.text_rules import CONTROL_MESSAGE, has_control_characters
 from dsr.domain.vocabulary import TASK_OUTCOMES, Integration, TaskStatus
 from dsr.errors import (
@@ -30,10 +34,30 @@ from dsr.notifications.outbox import enqueue, enqueue_many
 from dsr.settings import Settings
 
 
-async def create_system(
-    session: AsyncSession, *, settings: Settings, data: DataSystemIn
-) -> tuple[DataSystem, str | None]:
+class Saved(NamedTuple):
+    """A saved system, its new signing secret (shown once) and what to warn about (an sql
+    system's edges without an index)."""
+
+    system: DataSystem
+    secret: str | None
+    warnings: list[str]
+
+
+async def _sql_warnings(settings: Settings, data: DataSystemIn) -> list[str]:
+    """An sql system's dataset checked against the live database before anything is written:
+    422 naming a missing table or column (dsr.connectors.sql)."""
+    if data.integration != Integration.SQL:
+        return []
+    assert data.connection_env is not None  # the schema insists on both
+    assert data.dataset is not None
+    return await sql_service.check(
+        settings=settings, connection_env=data.connection_env, dataset_text=data.dataset
+    )
+
+
+async def create_system(session: AsyncSession, *, settings: Settings, data: DataSystemIn) -> Saved:
     """Register a system. A webhook system gets its signing secret, returned this once."""
+    warnings = await _sql_warnings(settings, data)
     existing = (await session.exec(select(DataSystem).where(DataSystem.name == data.name))).first()
     if existing is not None:
         raise Conflict("a data system with that name already exists", code=DATA_SYSTEM_NAME_TAKEN)
@@ -42,14 +66,15 @@ async def create_system(
     session.add(system)
     secret = _new_secret(settings, system) if system.integration == Integration.WEBHOOK else None
     await session.flush()
-    return system, secret
+    return Saved(system, secret, warnings)
 
 
 async def update_system(
     session: AsyncSession, *, settings: Settings, system_id: uuid.UUID, data: DataSystemIn
-) -> tuple[DataSystem, str | None]:
+) -> Saved:
     """Change a system's registration. Becoming a webhook system issues its first secret."""
     system = await _get(session, system_id)
+    warnings = await _sql_warnings(settings, data)
     clash = (await session.exec(select(DataSystem).where(DataSystem.name == data.name))).first()
     if clash is not None and clash.id != system.id:
         raise Conflict("a data system with that name already exists", code=DATA_SYSTEM_NAME_TAKEN)
@@ -58,7 +83,7 @@ async def update_system(
     secret = None
     if system.integration == Integration.WEBHOOK and system.signing_secret is None:
         secret = _new_secret(settings, system)
-    return system, secret
+    return Saved(system, secret, warnings)
 
 
 async def rotate_secret(session: AsyncSession, *, settings: Settings, system_id: uuid.UUID) -> str:
@@ -67,6 +92,26 @@ async def rotate_secret(session: AsyncSession, *, settings: Settings, system_id:
     if system.integration != Integration.WEBHOOK:
         raise Conflict("only a webhook system has a signing secret")
     return _new_secret(settings, system)
+
+
+async def test_sql_system(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    system_id: uuid.UUID,
+    email: str | None,
+    account_id: str | None,
+) -> dict[str, Any]:
+    """An sql system's dry run for one subject (dsr.connectors.sql.service.dry_run)."""
+    system = await _get(session, system_id)
+    if system.integration != Integration.SQL or not system.connection_env or not system.dataset:
+        raise Conflict("only an sql system can be tested")
+    return await sql_service.dry_run(
+        settings=settings,
+        connection_env=system.connection_env,
+        dataset_text=system.dataset,
+        subject=Subject(email=email, account_id=account_id),
+    )
 
 
 def signing_secret(settings: Settings, system: DataSystem) -> str | None:
@@ -84,6 +129,9 @@ def _assign(system: DataSystem, data: DataSystemIn) -> None:
     system.identities = sorted(set(data.identities))
     system.purposes, system.recipients = data.purposes, data.recipients
     system.retention, system.source = data.retention, data.source
+    is_sql = data.integration == Integration.SQL
+    system.connection_env = data.connection_env if is_sql else None
+    system.dataset = data.dataset if is_sql else None
 
 
 def _new_secret(settings: Settings, system: DataSystem) -> str:
@@ -158,6 +206,11 @@ async def create_for_case(
         task = CaseTask(case_id=case.id, data_system_id=system.id, created_at=now)
         session.add(task)
         created.append(task)
+        if system.integration == Integration.SQL:
+            # Carried out by dsr's worker itself, from the outbox like a webhook, so it commits
+            # with the case and a failure is retried (dsr.connectors.sql.runner).
+            await enqueue_many(session, [sql_messages.run_message(task, system)])
+            continue
         if system.integration == Integration.WEBHOOK:
             # Pushed to the system instead of e-mailed to its owner, from the outbox, so it
             # commits with the case and is retried until acknowledged (dsr.fulfilment.webhooks).

@@ -38,7 +38,11 @@ def _env() -> Environment:
 
 def table(value: Any) -> dict[str, Any]:
     """A JSON value as one table: a list of objects gives a row each; an object gives a row per
-    key; anything else is one cell. Nested values are shown as compact JSON."""
+    key; anything else is one cell. Nested values are shown as compact JSON. An SQL system's
+    table (`{"table", "category", "rows"}`, dsr.connectors.sql.runner) is its rows, captioned."""
+    if isinstance(value, dict) and set(value) == {"table", "category", "rows"}:
+        category = f" ({value['category']})" if value["category"] else ""
+        return {**table(value["rows"]), "caption": f"{value['table']}{category}"}
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         columns: list[str] = []
         for row in value[:SHOWN_ROWS]:

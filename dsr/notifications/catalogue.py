@@ -20,5 +20,5 @@ SUBJECTS: dict[str, str] = {
 }
 # Not e-mails: signed webhook deliveries of tasks to data systems (dsr.fulfilment.webhooks),
 # queued, retried and listed when failed like the e-mails.
-DELIVERY_KINDS = frozenset({"task_webhook"})
+DELIVERY_KINDS = frozenset({"task_webhook", "task_sql"})
 KINDS = frozenset(SUBJECTS) | DELIVERY_KINDS

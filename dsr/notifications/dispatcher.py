@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 import aiosmtplib
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.connectors.sql import messages as sql_messages
+from dsr.connectors.sql import runner as sql_runner
 from dsr.db.engine import dialect_name
 from dsr.db.types import utcnow
 from dsr.fulfilment import webhook_sender, webhooks
@@ -128,6 +131,13 @@ async def dispatch_once(
     sent = failed = 0
     for msg in claimed:
         if msg.kind == webhooks.KIND:
+            continue
+        if msg.kind == sql_messages.KIND:
+            # dsr carries out an sql system's task itself (dsr.connectors.sql.runner); the
+            # error it returns is retried with the outbox's backoff like any delivery.
+            error = await sql_runner.run_task(factory, settings, uuid.UUID(msg.context["task_id"]))
+            failed, sent = failed + (error is not None), sent + (error is None)
+            await _record(factory, [(msg, error)], settings, now)
             continue
         try:
             await send(render(msg, settings), settings)

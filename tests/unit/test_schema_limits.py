@@ -55,6 +55,7 @@ STORED_IN: dict[str, list[sa.Column[Any]]] = {
     "DataSystemIn.name": [column(DataSystem, "name"), column(CaseEvent, "actor_id")],
     "DataSystemIn.owner_email": [column(DataSystem, "owner_email")],
     "DataSystemIn.webhook_url": [column(DataSystem, "webhook_url")],
+    "DataSystemIn.connection_env": [column(DataSystem, "connection_env")],
     "ConsentRecordIn.subject": [column(ConsentRecord, "subject")],
     "ConsentRecordIn.source": [column(ConsentRecord, "source")],
     "TaskCompleteIn.records_affected": [column(CaseTask, "records_affected")],
@@ -71,6 +72,7 @@ NOT_IN_A_BOUNDED_COLUMN = (
     ".retention", ".source", ".assignee", ".website", ".token", ":token", ":cursor", ":reason",
     ".categories[]", ".examples[]", ".models[]", ".personal_data", ".inaccurate_data",
     ".corrected_data", ".subjects[]", "SubjectIn.subject", "Form.", ":limit", ":totp",
+    ".dataset", "SqlTestIn.",  # a Text column; a dry run's identities are only looked up
 )  # fmt: skip
 
 

@@ -138,6 +138,7 @@ async def case_context(
             "status_label": labels.TASK_STATUS.get(t.status, t.status),
             "note": t.note,
             "records_affected": t.records_affected,
+            "last_error": t.last_error if t.status == "open" else None,
             "closed_by": emails.get(u, t.closed_by) if (u := _uuid(t.closed_by)) else t.closed_by,
             "closed_at": t.closed_at,
             "results": views(settings, found[t.id]),

@@ -153,6 +153,7 @@ INTEGRATION: dict[str, str] = {
     Integration.MANUAL: "Manual: the owner gets an e-mail with a link to a task page",
     Integration.WEBHOOK: "Webhook: dsr sends each task, signed, to the system's URL",
     Integration.PULL: "Pull: the system fetches its tasks with a token bound to it",
+    Integration.SQL: "SQL: dsr finds, exports and erases the rows itself, from a dataset",
 }
 
 IDENTITY: dict[str, str] = {

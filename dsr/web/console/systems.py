@@ -21,7 +21,7 @@ from dsr.cases.schemas import REQUEST_TYPES
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.vocabulary import Integration
 from dsr.domain.workflow import Role
-from dsr.errors import DATA_SYSTEM_NAME_TAKEN, DsrError
+from dsr.errors import DATA_SYSTEM_NAME_TAKEN, DsrError, InvalidInput
 from dsr.web.console import labels
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
@@ -41,6 +41,8 @@ FIELDS = (
     "recipients",
     "retention",
     "source",
+    "connection_env",
+    "dataset",
 )
 _TEXTS = ("purposes", "recipients", "retention", "source")
 _FRIENDLY = {
@@ -51,8 +53,10 @@ _FRIENDLY = {
     "integration": "Choose how dsr reaches the system.",
     "webhook_url": "Enter the URL webhooks are sent to, starting with https:// or http://.",
     "identities": "Choose at least one identity the system receives.",
+    "connection_env": "Enter the name of an environment variable (letters, digits, _; not DSR_).",
+    "dataset": "Paste the dataset (YAML), at most 200,000 characters.",
 }
-INTEGRATIONS = (Integration.MANUAL, Integration.WEBHOOK, Integration.PULL)
+INTEGRATIONS = (Integration.MANUAL, Integration.WEBHOOK, Integration.PULL, Integration.SQL)
 
 
 class DataSystemForm(FormModel):
@@ -67,6 +71,8 @@ class DataSystemForm(FormModel):
     recipients: str = ""
     retention: str = ""
     source: str = ""
+    connection_env: str = ""
+    dataset: str = ""
 
     def values(self) -> dict[str, Any]:
         """The form as DataSystemIn takes it (an empty text is no text)."""
@@ -78,10 +84,17 @@ class DataSystemForm(FormModel):
             "integration": self.integration,
             "webhook_url": self.webhook_url.strip() or None,
             "identities": self.identities,
+            "connection_env": self.connection_env.strip() or None,
+            "dataset": self.dataset if self.dataset.strip() else None,
         }
         for name in _TEXTS:
             values[name] = getattr(self, name).strip() or None
         return values
+
+
+def _warned(warnings: list[str]) -> str:
+    """An sql system's warnings (table and column names only) after the confirmation."""
+    return "".join(f" Warning: {w}." for w in warnings)
 
 
 def _is_admin(principal: Principal) -> bool:
@@ -147,6 +160,9 @@ def _problems(exc: ValidationError | DsrError) -> tuple[dict[str, str], int]:
         return field_messages(exc, FIELDS, _FRIENDLY, fallback="webhook_url"), 422
     if exc.code == DATA_SYSTEM_NAME_TAKEN:
         return {"name": "A data system with this name already exists."}, exc.status_code
+    if isinstance(exc, InvalidInput):  # an sql system's dataset against its database
+        field = "connection_env" if exc.message.startswith("connection_env") else "dataset"
+        return {field: exc.message}, exc.status_code
     raise exc
 
 
@@ -170,7 +186,9 @@ async def create_data_system(
     try:
         body = DataSystemIn.model_validate(values)
         async with session.begin_nested():
-            system, secret = await registry.create_system(session, settings=settings, data=body)
+            system, secret, warnings = await registry.create_system(
+                session, settings=settings, data=body
+            )
     except (ValidationError, DsrError) as exc:
         errors, status = _problems(exc)
         return await _list_page(
@@ -178,7 +196,7 @@ async def create_data_system(
         )
     if secret is not None:
         return _system_page(request, principal, system, secret=secret, status=201)
-    flash(request, f"The data system {system.name} was added.")
+    flash(request, f"The data system {system.name} was added." + _warned(warnings))
     return RedirectResponse("/console/data-systems", status_code=303)
 
 
@@ -204,7 +222,7 @@ async def update_data_system(
     try:
         body = DataSystemIn.model_validate(values)
         async with session.begin_nested():
-            system, secret = await registry.update_system(
+            system, secret, warnings = await registry.update_system(
                 session, settings=settings, system_id=system_id, data=body
             )
     except (ValidationError, DsrError) as exc:
@@ -214,7 +232,7 @@ async def update_data_system(
         return _system_page(request, principal, system, values=values, errors=errors, status=status)
     if secret is not None:  # it has just become a webhook system
         return _system_page(request, principal, system, secret=secret)
-    flash(request, f"The data system {system.name} was saved.")
+    flash(request, f"The data system {system.name} was saved." + _warned(warnings))
     return RedirectResponse(f"/console/data-systems/{system.id}", status_code=303)
 
 

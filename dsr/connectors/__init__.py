@@ -1,0 +1,1 @@
+"""Connectors: data systems whose tasks dsr carries out itself (dsr.connectors.sql)."""
