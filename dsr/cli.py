@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from dsr.cli_access import add_tokens, add_users, cmd_tokens, cmd_users
+from dsr.cli_reports import add_report, cmd_report
 from dsr.cli_session import run as _run
 from dsr.cli_session import with_session as _with_session
 from dsr.domain.vocabulary import RequestType, Role
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_users(sub)
     add_tokens(sub)
+    add_report(sub)
 
     dl = sub.add_parser("deadlines", help="compute legal deadlines").add_subparsers(
         dest="dl_command", required=True
@@ -87,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         "tokens": cmd_tokens,
         "deadlines": cmd_deadlines,
         "audit": cmd_audit,
+        "report": cmd_report,
     }[args.command]
     code = handler(args, settings)
     sys.exit(code or 0)

@@ -23,6 +23,9 @@ class Case(SQLModel, table=True):
         # A staff member's own queue ("assignee=me"): one ordered range per status.
         sa.Index("ix_case_record_assignee_queue", "assignee_id", "status", "respond_by", "id"),
         sa.Index("ix_case_record_subject", "email_sha256", "type", "status"),
+        # Reports (dsr/reports): a year's or a period's receipts, in order; a period's decisions.
+        sa.Index("ix_case_record_received", "received_date", "id"),
+        sa.Index("ix_case_record_decided", "decided_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

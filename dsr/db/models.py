@@ -8,6 +8,7 @@ from dsr.consent.models import ConsentRecord, Exclusion, OutputSuppression, Trai
 from dsr.db.base import metadata
 from dsr.fulfilment.models import AccessPackage, AccessPackageChunk, TaskLink, TaskResult
 from dsr.notifications.models import OutboxMessage
+from dsr.reports.models import ReportExport
 
 __all__ = [
     "AccessPackage",
@@ -23,6 +24,7 @@ __all__ = [
     "Exclusion",
     "OutboxMessage",
     "OutputSuppression",
+    "ReportExport",
     "StaffUser",
     "TaskLink",
     "TaskResult",
