@@ -1,6 +1,7 @@
 """The staff console under /console: session login, the queue, case pages with a form for every
 action the state machine allows, bulk actions, the appeals queue and appeal pages, data systems,
-failed notifications, staff users and service tokens (Access), and requests recorded by staff.
+failed notifications, staff users and service tokens (Access), requests recorded by staff, and
+the dashboard.
 Thin routes over the case and appeal services; CSRF on every form."""
 
 from __future__ import annotations
@@ -9,7 +10,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from dsr.settings import Settings
-from dsr.web.console import access, admin, appeals, cases, login, new_case, queue, subjects, systems
+from dsr.web.console import (
+    access,
+    admin,
+    appeals,
+    cases,
+    dashboard,
+    login,
+    new_case,
+    queue,
+    subjects,
+    systems,
+)
 from dsr.web.console.session import LoginRequired, login_redirect
 from dsr.web.csrf import Csrf
 from dsr.web.templating import templates
@@ -18,7 +30,8 @@ from dsr.web.templating import templates
 def install(app: FastAPI, settings: Settings) -> None:
     app.state.csrf = Csrf(settings)
     app.add_exception_handler(LoginRequired, login_redirect)
-    for module in (login, queue, cases, admin, access, systems, new_case, appeals, subjects):
+    modules = (login, queue, cases, admin, access, systems, new_case, appeals, subjects, dashboard)
+    for module in modules:
         app.include_router(module.router, prefix="/console", include_in_schema=False)
 
 
