@@ -15,7 +15,7 @@ from dsr.appeals.models import Appeal
 from dsr.cases.models import Case
 from dsr.db.engine import dialect_name
 from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus
-from dsr.reports.sql import col, days_between, local_date
+from dsr.reports.sql import col, days_between, local_date, without_jit
 
 _A: Any = Appeal
 # Percentiles of days to close, nearest rank (a number of days some request really took).
@@ -53,6 +53,7 @@ def _month(day: Any, dialect: str) -> Any:
 
 async def weekly_volume(session: AsyncSession, f: Filter) -> list[tuple[str, str, int]]:
     """(week, type, requests received)."""
+    await without_jit(session)
     week = _week(col("received_date"), dialect_name(session)).label("week")
     stmt: Any = (
         sa.select(week, col("type"), sa.func.count())
@@ -70,6 +71,7 @@ def _decided_in(f: Filter) -> list[Any]:
 
 async def on_time_by_month(session: AsyncSession, f: Filter) -> list[tuple[str, int, int]]:
     """(month of the decision, decisions, decisions on or before the deadline in force)."""
+    await without_jit(session)
     dialect = dialect_name(session)
     decided_on = local_date(col("decided_at"), dialect, f.zone)
     month = _month(decided_on, dialect).label("month")
@@ -84,6 +86,7 @@ async def on_time_by_month(session: AsyncSession, f: Filter) -> list[tuple[str, 
 
 
 async def open_by_status(session: AsyncSession, jurisdiction: str | None) -> dict[str, int]:
+    await without_jit(session)
     waiting = (  # in the order work moves through them
         CaseStatus.PENDING_VERIFICATION,
         CaseStatus.OPEN,
@@ -106,6 +109,7 @@ async def due(
     session: AsyncSession, *, today: date, week_end: date, jurisdiction: str | None
 ) -> tuple[int, int]:
     """(overdue, due from today to week_end) among cases staff owe an answer on."""
+    await without_jit(session)
     where = [col("jurisdiction") == jurisdiction] if jurisdiction else []
     overdue = sa.func.sum(sa.case((col("respond_by") < today, 1), else_=0))
     soon = sa.func.sum(sa.case((col("respond_by").between(today, week_end), 1), else_=0))
@@ -120,6 +124,7 @@ async def days_to_close(
     session: AsyncSession, f: Filter
 ) -> list[tuple[str, int, float | None, dict[int, int]]]:
     """Per type, for decisions in the period: (type, decisions, mean days, {percentile: days})."""
+    await without_jit(session)
     dialect = dialect_name(session)
     days = days_between(
         col("received_date"), local_date(col("decided_at"), dialect, f.zone), dialect
@@ -156,6 +161,7 @@ async def days_to_close(
 
 async def appeals_by_status(session: AsyncSession, f: Filter) -> dict[str, int]:
     """Appeals received in the period, by where they stand or how they ended."""
+    await without_jit(session)
     stmt: Any = (
         sa.select(_A.status, sa.func.count())
         .where(_A.received_date.between(f.start, f.end))

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.cases.models import Case
 from dsr.db.engine import dialect_name
 from dsr.domain.reporting import Outcome
-from dsr.reports.sql import col, local_date, outcome
+from dsr.reports.sql import col, local_date, outcome, without_jit
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ async def batch(
     with_contact: bool,
 ) -> list[LogRow]:
     """Requests received in [start, end], in receipt order, after the `after` key."""
+    await without_jit(session)
     dialect = dialect_name(session)
     kind = outcome().label("outcome")
     responded = local_date(_response_at(), dialect, zone).label("response_date")

@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases.data_system_models import CaseTask
 from dsr.cases.models import Case
+from dsr.db.engine import dialect_name
 from dsr.domain.reporting import Outcome
 from dsr.domain.vocabulary import CaseStatus, TaskStatus
 
@@ -46,7 +48,13 @@ def held_back() -> Any:
     )
 
 
-def outcome() -> Any:
+def outcome(
+    *,
+    status: Any = None,
+    decided: Any = None,
+    reason_code: Any = None,
+    held: Any = None,
+) -> Any:
     """What became of the request, by the README's counting rules. Checked in this order:
 
     - a duplicate is counted once, under the request it was linked to;
@@ -58,25 +66,38 @@ def outcome() -> Any:
     - withdrawn and unverified (never confirmed) requests are neither complied with nor denied;
     - everything else is still `pending`, including a refusal overturned on appeal and not yet
       answered again (it counts by its new answer once there is one).
+
+    Over case rows by default; the metrics pass the columns of a pre-grouped subquery instead
+    (`decided`: whether the case has a decision; `held`: held_back()), so the rules are applied
+    to a few dozen groups rather than to every case.
     """
+    status = col("status") if status is None else status
+    decided = col("decided_at").is_not(None) if decided is None else decided
+    reason_code = col("decision_reason_code") if reason_code is None else reason_code
+    held = held_back() if held is None else held
     appeal_states = (S.APPEALED, S.APPEAL_IN_REVIEW, S.APPEAL_UPHELD)
-    decided = col("decided_at").is_not(None)
     return sa.case(
-        (col("status") == S.DUPLICATE, Outcome.DUPLICATE.value),
-        (
-            sa.and_(decided, col("decision_reason_code").is_not(None)),
-            Outcome.DENIED.value,
-        ),
+        (status == S.DUPLICATE, Outcome.DUPLICATE.value),
+        (sa.and_(decided, reason_code.is_not(None)), Outcome.DENIED.value),
         (
             sa.or_(
-                col("status") == S.PARTIALLY_FULFILLED,
-                sa.and_(col("status").in_(appeal_states), decided),
+                status == S.PARTIALLY_FULFILLED,
+                sa.and_(status.in_(appeal_states), decided),
             ),
             Outcome.COMPLIED_IN_PART.value,
         ),
-        (sa.and_(col("status") == S.FULFILLED, held_back()), Outcome.COMPLIED_IN_PART.value),
-        (col("status") == S.FULFILLED, Outcome.COMPLIED_IN_WHOLE.value),
-        (col("status") == S.WITHDRAWN, Outcome.WITHDRAWN.value),
-        (col("status") == S.UNVERIFIED, Outcome.UNVERIFIED.value),
+        (sa.and_(status == S.FULFILLED, held), Outcome.COMPLIED_IN_PART.value),
+        (status == S.FULFILLED, Outcome.COMPLIED_IN_WHOLE.value),
+        (status == S.WITHDRAWN, Outcome.WITHDRAWN.value),
+        (status == S.UNVERIFIED, Outcome.UNVERIFIED.value),
         else_=Outcome.PENDING.value,
     )
+
+
+async def without_jit(session: AsyncSession) -> None:
+    """Turn PostgreSQL's JIT compiler off for the rest of the report's transaction. These
+    aggregates repeat the outcome's CASE in several places, which inflates the planner's cost
+    estimate past jit_above_cost: compiling then took seconds to save milliseconds (measured by
+    bench/reports.py: 3.5 s with JIT, see the README). SET LOCAL ends with the transaction."""
+    if dialect_name(session) == "postgresql":
+        await session.exec(sa.text("SET LOCAL jit = off"))  # type: ignore[call-overload]
