@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports (staff)"])
 Auditor = Annotated[Principal, Depends(require_role(Role.AUDITOR))]
 # 11 CCR 7101: records are kept at least 24 months (docs/legal.md §1.3): the log's default span.
 DEFAULT_SPAN = timedelta(days=730)
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 
 
 @router.get("/metrics", response_model=Metrics)
@@ -54,8 +55,11 @@ async def request_log_csv(
     """The request log (11 CCR 7101) of requests received from `from` to `to` (inclusive;
     default: the last 24 months), one row per request, in receipt order."""
     now = utcnow()
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise InvalidInput(f"{name}: must be a date from {FIRST_DAY} to {LAST_DAY}")
     end = end or settings.today(now)
-    start = start or end - DEFAULT_SPAN
+    start = start or max(FIRST_DAY, end - DEFAULT_SPAN)
     if start > end:
         raise InvalidInput("from: must not be after to")
     if include_contact and principal.role is not Role.ADMIN:

@@ -132,6 +132,7 @@ async def test_one_jurisdiction(app: FastAPI, console: Console) -> None:
     ("params", "message"),
     [
         ({"from": "soon"}, "A date was not understood"),
+        ({"to": "0001-01-02"}, "A date was not understood"),
         ({"from": "2025-03-02", "to": "2025-03-01"}, "The period started after it ended"),
         ({"from": "2015-01-01", "to": "2025-01-01"}, "The longest period shown is two years"),
         ({"jurisdiction": "XX"}, "Unknown jurisdiction; showing all."),

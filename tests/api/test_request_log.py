@@ -122,7 +122,13 @@ async def test_the_log_is_for_admins_and_auditors(
 
 
 @pytest.mark.parametrize(
-    "params", [{"from": "2025-03-02", "to": "2025-03-01"}, {"from": "yesterday"}]
+    "params",
+    [
+        {"from": "2025-03-02", "to": "2025-03-01"},
+        {"from": "yesterday"},
+        {"to": "0001-01-05"},
+        {"from": "9999-12-31"},
+    ],
 )
 async def test_bad_dates_are_422(
     app: FastAPI, client: httpx.AsyncClient, params: dict[str, str]

@@ -17,6 +17,7 @@ from dsr.deps import SessionDep, SettingsDep
 from dsr.errors import NotFound
 from dsr.reports import dashboard
 from dsr.reports.dashboard import MAX_DAYS, PERCENTILES, Period
+from dsr.reports.metrics import FIRST_YEAR, LAST_YEAR
 from dsr.settings import Settings
 from dsr.web.console import charts
 from dsr.web.console.queue import jurisdiction_codes
@@ -28,9 +29,11 @@ router = APIRouter()
 
 def _date(raw: str) -> date | None:
     try:
-        return date.fromisoformat(raw) if raw else None
+        found = date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+    # Years dsr can have records of; far dates would overflow the period's arithmetic.
+    return found if found is None or FIRST_YEAR <= found.year <= LAST_YEAR else None
 
 
 def parse(params: Mapping[str, str], settings: Settings, today: date) -> tuple[Period, list[str]]:
