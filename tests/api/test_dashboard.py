@@ -159,10 +159,10 @@ async def test_each_chart_is_an_svg_image(app: FastAPI, console: Console, name: 
     assert "pygal-chart" in r.text
 
 
-async def test_an_unknown_chart_is_404(console: Console) -> None:
+async def test_an_unknown_chart_is_422(console: Console) -> None:
     c = await console("handler")
     r = await c.get("/console/dashboard/charts/secrets.svg")
-    assert r.status_code == 404
+    assert r.status_code == 422
 
 
 async def test_the_dashboard_needs_a_login(client: httpx.AsyncClient) -> None:

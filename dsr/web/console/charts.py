@@ -5,6 +5,7 @@ Security Policy) beside a table with the same numbers, which is what screen read
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 
 import pygal
 from pygal.style import Style
@@ -90,16 +91,24 @@ def appeals(d: Dashboard) -> pygal.Graph:
     return chart
 
 
-CHARTS: dict[str, tuple[str, Callable[[Dashboard], pygal.Graph]]] = {
+class Chart(StrEnum):
+    VOLUME = "volume"
+    ON_TIME = "on-time"
+    OPEN_WORK = "open-work"
+    CLOSING = "closing"
+    APPEALS = "appeals"
+
+
+CHARTS: dict[Chart, tuple[str, Callable[[Dashboard], pygal.Graph]]] = {
     # name -> (the dashboard part it needs, how to draw it)
-    "volume": ("volume", volume),
-    "on-time": ("on_time", on_time),
-    "open-work": ("open_work", open_work),
-    "closing": ("closing", closing),
-    "appeals": ("appeals", appeals),
+    Chart.VOLUME: ("volume", volume),
+    Chart.ON_TIME: ("on_time", on_time),
+    Chart.OPEN_WORK: ("open_work", open_work),
+    Chart.CLOSING: ("closing", closing),
+    Chart.APPEALS: ("appeals", appeals),
 }
 
 
-def render(name: str, d: Dashboard) -> bytes:
+def render(name: Chart, d: Dashboard) -> bytes:
     svg: bytes = CHARTS[name][1](d).render()
     return svg

@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
-from dsr.errors import NotFound
 from dsr.reports import dashboard
 from dsr.reports.dashboard import MAX_DAYS, PERCENTILES, Period
 from dsr.reports.metrics import FIRST_YEAR, LAST_YEAR
@@ -86,14 +85,12 @@ async def dashboard_page(
 
 @router.get("/dashboard/charts/{name}.svg", response_class=Response)
 async def dashboard_chart(
-    name: str,
+    name: charts.Chart,
     request: Request,
     principal: ConsoleUser,  # noqa: ARG001 (the dependency is the check)
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    if name not in charts.CHARTS:
-        raise NotFound("no such chart")
     today = settings.today(utcnow())
     period, _ = parse(request.query_params, settings, today)
     part = charts.CHARTS[name][0]
