@@ -806,6 +806,8 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "POST /console/access/users/{user_id}/deactivate": ADMIN,
     "POST /console/access/users/{user_id}/reactivate": ADMIN,
     "POST /console/access/tokens/{token_id}/revoke": ADMIN,
+    "GET /console/dashboard": STAFF,
+    "GET /console/dashboard/charts/{name}.svg": STAFF,
     "POST /console/logout": STAFF,  # called last: it ends the session
 }
 
