@@ -12,6 +12,7 @@ from typing import Any
 
 from dsr.cli_access import add_tokens, add_users, cmd_tokens, cmd_users
 from dsr.cli_protect import add_protect, cmd_keys, cmd_retention
+from dsr.cli_reports import add_report, cmd_report
 from dsr.cli_session import run as _run
 from dsr.cli_session import with_session as _with_session
 from dsr.domain.vocabulary import RequestType, Role
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_users(sub)
     add_tokens(sub)
     add_protect(sub)
+    add_report(sub)
 
     dl = sub.add_parser("deadlines", help="compute legal deadlines").add_subparsers(
         dest="dl_command", required=True
@@ -91,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         "audit": cmd_audit,
         "keys": cmd_keys,
         "retention": cmd_retention,
+        "report": cmd_report,
     }[args.command]
     code = handler(args, settings)
     sys.exit(code or 0)

@@ -27,6 +27,7 @@ from dsr.fulfilment.router import router as tasks_router
 from dsr.middleware import BodySizeLimit, SecurityHeaders
 from dsr.notifications.router import router as notifications_router
 from dsr.ratelimit import RateLimiter, shared_counter
+from dsr.reports.router import router as reports_router
 from dsr.settings import Settings
 from dsr.web import setup as web_setup
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(notifications_router)
     app.include_router(appeals_router)
     app.include_router(consent_router)
+    app.include_router(reports_router)
     web_setup.install(app, settings)
 
     @app.get("/healthz", tags=["health"])

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.db.sealed_columns import install_keyring
+from dsr.db.sqlfuncs import register as register_sqlite_functions
 from dsr.settings import Settings
 
 
@@ -53,6 +54,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        register_sqlite_functions(dbapi_conn)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:

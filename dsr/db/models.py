@@ -9,6 +9,7 @@ from dsr.consent.models import ConsentRecord, Exclusion, OutputSuppression, Trai
 from dsr.db.base import metadata
 from dsr.fulfilment.models import AccessPackage, AccessPackageChunk, TaskLink, TaskResult
 from dsr.notifications.models import OutboxMessage
+from dsr.reports.models import ReportExport
 
 __all__ = [
     "AccessPackage",
@@ -26,6 +27,7 @@ __all__ = [
     "LoginThrottle",
     "OutboxMessage",
     "OutputSuppression",
+    "ReportExport",
     "StaffSession",
     "StaffUser",
     "TaskLink",

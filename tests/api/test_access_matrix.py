@@ -93,6 +93,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "GET /api/v1/training/changes": allow("admin", "training:read"),
     "GET /api/v1/training/exclusions.ndjson": allow("admin", "training:read"),
     "GET /api/v1/output-suppressions": allow("admin", "suppressions:read"),
+    # reports (issue 13): auditors and DPOs
+    "GET /api/v1/reports/metrics": allow("admin", "auditor"),
+    "GET /api/v1/reports/requests.csv": allow("admin", "auditor"),
 }
 
 # Syntactically valid requests, so that what is tested is authorization and not validation.
@@ -145,6 +148,7 @@ CALLS: dict[str, dict[str, Any]] = {
     },
     "GET /api/v1/notifications": {"params": {"status": "failed"}},
     "GET /api/v1/appeals": {"params": {"limit": 5}},
+    "GET /api/v1/reports/metrics": {"params": {"year": 2026}},
     "POST /api/v1/appeals/{appeal_id}/actions": {
         "json": {"action": "uphold", "explanation": "The refusal was right."}
     },

@@ -819,6 +819,8 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "POST /console/account/mfa/start": STAFF,
     "POST /console/account/mfa/confirm": STAFF,
     "POST /console/sessions/end-all": STAFF,  # with logout, last: they end the session
+    "GET /console/dashboard": STAFF,
+    "GET /console/dashboard/charts/{name}.svg": STAFF,
     "POST /console/logout": STAFF,  # called last: it ends the session
 }
 

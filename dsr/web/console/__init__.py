@@ -1,6 +1,7 @@
 """The staff console under /console: session login, the queue, case pages with a form for every
 action the state machine allows, bulk actions, the appeals queue and appeal pages, data systems,
-failed notifications, staff users and service tokens (Access), and requests recorded by staff.
+failed notifications, staff users and service tokens (Access), requests recorded by staff, and
+the dashboard.
 Thin routes over the case and appeal services; CSRF on every form."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dsr.web.console import (
     admin,
     appeals,
     cases,
+    dashboard,
     login,
     new_case,
     queue,
@@ -40,6 +42,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         new_case,
         appeals,
         subjects,
+        dashboard,
     ):
         app.include_router(module.router, prefix="/console", include_in_schema=False)
 
