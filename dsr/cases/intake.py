@@ -17,7 +17,7 @@ from dsr.cases.schemas import RequestIn
 from dsr.cases.transitions import apply_case_decision
 from dsr.domain.context import REQUESTER, SYSTEM, Actor, CaseContext
 from dsr.domain.eligibility import email_sha256
-from dsr.domain.vocabulary import CaseAction, CaseStatus
+from dsr.domain.vocabulary import NO_VERIFICATION_TYPES, CaseAction, CaseStatus
 from dsr.domain.workflow import decide
 from dsr.errors import InvalidLink
 from dsr.notifications.outbox import enqueue
@@ -35,7 +35,7 @@ async def submit(
     identity_verified: bool = False,
     actor: Actor = REQUESTER,
 ) -> Case:
-    policy, known = policy_for(settings, data.jurisdiction)
+    policy, known = policy_for(settings, data.jurisdiction, data.type)
     received_at, received_date = received_moment(settings, received, now)
     dl = compute(policy, received_date)
     email = str(data.email).strip()
@@ -81,6 +81,18 @@ async def submit(
     )
     if identity_verified:
         await _open(session, settings, case, now, actor, previous=ev)
+    elif case.type in NO_VERIFICATION_TYPES:
+        # 11 CCR 7026(d): an opt-out must not wait for verification. It opens at once; the
+        # acknowledgement confirms receipt to the address given (docs/legal.md, "Opt-outs").
+        await _open(
+            session,
+            settings,
+            case,
+            now,
+            SYSTEM,
+            previous=ev,
+            action=CaseAction.OPEN_WITHOUT_VERIFICATION,
+        )
     else:
         token = tokens.new_token(
             settings, case.id, "verify", now, timedelta(hours=settings.verification_ttl_hours)
@@ -143,13 +155,16 @@ async def _open(
     now: datetime,
     actor: Actor,
     previous: CaseEvent | None = None,
+    action: CaseAction = CaseAction.VERIFY,
 ) -> None:
     """pending_verification --verify--> open: the acknowledgement with the status link, the
     data-system tasks, the duplicate link and the training exclusion follow from the decision.
     Staff who confirmed identity another way (post, phone) open it through the system actor;
     the event still names them."""
     ctx = CaseContext(status=CaseStatus(case.status), today=settings.today(now), now=now)
-    decision = decide(ctx, CaseAction.VERIFY, SYSTEM if actor.kind == "staff" else actor, {})
+    if action is CaseAction.OPEN_WITHOUT_VERIFICATION:
+        case.expires_at = None  # nothing to lapse: no verification is asked
+    decision = decide(ctx, action, SYSTEM if actor.kind == "staff" else actor, {})
     await apply_case_decision(
         session,
         settings=settings,

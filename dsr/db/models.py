@@ -4,7 +4,13 @@ from dsr.appeals.models import Appeal
 from dsr.auth.models import ApiToken, StaffUser
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent, CaseToken
-from dsr.consent.models import ConsentRecord, Exclusion, OutputSuppression, TrainingChange
+from dsr.consent.models import (
+    ConsentRecord,
+    Exclusion,
+    OptOut,
+    OutputSuppression,
+    TrainingChange,
+)
 from dsr.db.base import metadata
 from dsr.fulfilment.models import AccessPackage, AccessPackageChunk, TaskLink, TaskResult
 from dsr.notifications.models import OutboxMessage
@@ -21,6 +27,7 @@ __all__ = [
     "ConsentRecord",
     "DataSystem",
     "Exclusion",
+    "OptOut",
     "OutboxMessage",
     "OutputSuppression",
     "StaffUser",

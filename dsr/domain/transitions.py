@@ -114,6 +114,14 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         effects="verified opened",
         notices="acknowledgement",
     ),
+    _t(
+        C.OPEN_WITHOUT_VERIFICATION,
+        {S.PENDING_VERIFICATION},
+        S.OPEN,
+        "system",
+        effects="opened",
+        notices="acknowledgement",
+    ),
     _t(C.EXPIRE, {S.PENDING_VERIFICATION}, S.UNVERIFIED, "system", effects="closed"),
     _t(
         C.ASSIGN,

@@ -22,6 +22,7 @@ from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.offers import AppealBar, appeal_bar
 from dsr.domain.text_rules import CONTROL_CHARACTERS, has_control_characters
+from dsr.domain.vocabulary import CaseStatus
 from dsr.http import client_ip
 from dsr.settings import Settings
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
@@ -109,7 +110,9 @@ async def submit_form(
         return _form_page(request, settings, values, errors, status=422)
     await limiter.check_email(str(body.email))
     case = await intake.submit(session, settings=settings, data=body, now=utcnow())
-    return RedirectResponse(f"/requests/{case.id}/submitted", status_code=303)
+    # An opt-out opened at once (no confirmation asked): the page says so instead.
+    done = "?opened=1" if case.status != CaseStatus.PENDING_VERIFICATION else ""
+    return RedirectResponse(f"/requests/{case.id}/submitted{done}", status_code=303)
 
 
 @router.get("/requests/{case_id}/submitted", response_class=HTMLResponse)
@@ -117,7 +120,20 @@ async def submitted(
     request: Request,
     case_id: uuid.UUID,  # noqa: ARG001 (the path must be a request id)
     settings: SettingsDep,
+    opened: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
+    if opened:
+        return templates.TemplateResponse(
+            request,
+            "public/message.html",
+            {
+                "title": "Request received",
+                "paragraphs": [
+                    "We have received your request and sent a confirmation to your e-mail "
+                    "address. You do not need to do anything more.",
+                ],
+            },
+        )
     return templates.TemplateResponse(
         request,
         "public/message.html",

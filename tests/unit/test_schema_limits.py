@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 from dsr.auth.models import ApiToken
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent
-from dsr.consent.models import ConsentRecord
+from dsr.consent.models import ConsentRecord, OptOut
 from dsr.main import create_app
 from dsr.notifications.models import OutboxMessage
 from dsr.settings import Settings
@@ -56,12 +56,17 @@ STORED_IN: dict[str, list[sa.Column[Any]]] = {
     "DataSystemIn.webhook_url": [column(DataSystem, "webhook_url")],
     "ConsentRecordIn.subject": [column(ConsentRecord, "subject")],
     "ConsentRecordIn.source": [column(ConsentRecord, "source")],
+    # An opt-out's dedup key is "gpc:" + subject, or "request:<case id>:" + subject.
+    "GpcSignalIn.subject": [column(OptOut, "subject"), column(OptOut, "dedup_key")],
     "TaskCompleteIn.records_affected": [column(CaseTask, "records_affected")],
     "/api/v1/notifications/{message_id}/retry:message_id": [column(OutboxMessage, "id")],
     "/notifications/{message_id}/retry:message_id": [column(OutboxMessage, "id")],
 }
 # What a stored value carries beyond the field itself.
-PREFIX = {"DataSystemIn.name": {column(CaseEvent, "actor_id"): len("owner of ")}}
+PREFIX = {
+    "DataSystemIn.name": {column(CaseEvent, "actor_id"): len("owner of ")},
+    "GpcSignalIn.subject": {column(OptOut, "dedup_key"): len("request:") + 36 + 1},
+}
 
 # Text and JSON columns, values only looked up or hashed, and the console's form models (whose
 # values are all validated by the JSON models above before anything is stored).

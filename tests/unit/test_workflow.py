@@ -101,6 +101,7 @@ CASE_EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
         },
     ),
     "mark_duplicate": ({"system"}, {"open": "duplicate"}),
+    "open_without_verification": ({"system"}, {"pending_verification": "open"}),
     "note": ({"admin", "handler", "reviewer"}, dict.fromkeys(ALL_CASE_STATUSES, SAME)),
     "appeal": ({"requester"}, {"denied": "appealed", "partially_fulfilled": "appealed"}),
     "appeal_assigned": ({"system"}, {"appealed": "appeal_in_review"}),
@@ -519,6 +520,7 @@ def test_denial_reason_codes_are_the_documented_set() -> None:
         "identity_not_verified",
         "exception_applies",
         "manifestly_unfounded_or_excessive",
+        "fraudulent",
         "not_covered",
         "outside_jurisdiction",
         "other",
@@ -608,6 +610,7 @@ def test_allowed_actions_for_other_actors() -> None:
     ]
     assert allowed_actions(happy_ctx("pending_verification"), ACTORS["system"]) == [
         "verify",
+        "open_without_verification",
         "expire",
     ]
     assert allowed_actions(happy_ctx("appeal_in_review"), ACTORS["system"]) == [

@@ -37,6 +37,7 @@ TYPE: dict[str, str] = {
     RequestType.DELETION: "Deletion",
     RequestType.OUTPUT_REMOVAL: "Output removal",
     RequestType.OBJECTION: "Objection",
+    RequestType.OPT_OUT: "Opt-out of sale/sharing",
 }
 
 CHANNEL: dict[str, str] = {
@@ -53,6 +54,7 @@ DENIAL_REASONS: dict[str, str] = {
     DenialReason.MANIFESTLY_UNFOUNDED_OR_EXCESSIVE: "Manifestly unfounded or excessive",
     DenialReason.NOT_COVERED: "Not covered by the law",
     DenialReason.OUTSIDE_JURISDICTION: "Outside the jurisdiction",
+    DenialReason.FRAUDULENT: "Documented belief it is fraudulent",
     DenialReason.OTHER: "Other (explain)",
 }
 
