@@ -1,4 +1,5 @@
-"""agents and opt-outs: the opt_out ledger (GPC signals and opt_out requests)
+"""agents and opt-outs: the opt_out ledger (GPC signals and opt_out requests); the agent who
+submitted a case (name, e-mail, kind)
 
 Revision ID: a9e110000014
 Revises: f0f1100000009
@@ -22,6 +23,10 @@ SUBJECT = sa.String(length=241, collation="C").with_variant(sa.String(length=241
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("case_record", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("agent_name", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("agent_email", sa.String(length=254), nullable=True))
+        batch_op.add_column(sa.Column("agent_kind", sa.String(length=20), nullable=True))
     op.create_table(
         "opt_out",
         sa.Column("id", BIGINT_ID, autoincrement=True, nullable=False),
@@ -48,3 +53,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_opt_out_subject")
         batch_op.drop_index(batch_op.f("ix_opt_out_case_id"))
     op.drop_table("opt_out")
+    with op.batch_alter_table("case_record", schema=None) as batch_op:
+        batch_op.drop_column("agent_kind")
+        batch_op.drop_column("agent_email")
+        batch_op.drop_column("agent_name")

@@ -51,6 +51,7 @@ async def context_for(
         duplicate_of=str(case.duplicate_of_id) if case.duplicate_of_id else None,
         assignee_role=assignee_role,
         decided_by=str(case.decided_by_id) if case.decided_by_id else None,
+        has_agent=case.agent_email is not None,
     )
 
 

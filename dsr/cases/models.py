@@ -41,6 +41,11 @@ class Case(SQLModel, table=True):
     account_id: str | None = Field(default=None, max_length=200)
     details: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     type_data: dict[str, Any] | None = json_field()
+    # An authorized agent acting for the consumer (11 CCR 7063): personal data too. The consumer
+    # (email above) confirms directly; `agent_kind` power_of_attorney needs no confirmation.
+    agent_name: str | None = Field(default=None, max_length=200)
+    agent_email: str | None = Field(default=None, max_length=254)
+    agent_kind: str | None = Field(default=None, max_length=20)
 
     received_at: datetime = ts(nullable=False)
     received_date: date

@@ -122,6 +122,16 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         effects="opened",
         notices="acknowledgement",
     ),
+    _t(
+        C.ACCEPT_AGENT_PROOF,
+        {S.PENDING_VERIFICATION},
+        S.OPEN,
+        _STAFF,
+        guards="has_agent",
+        req="reason",
+        effects="verified opened",
+        notices="acknowledgement",
+    ),
     _t(C.EXPIRE, {S.PENDING_VERIFICATION}, S.UNVERIFIED, "system", effects="closed"),
     _t(
         C.ASSIGN,

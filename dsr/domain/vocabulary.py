@@ -23,6 +23,13 @@ class RequestType(StrEnum):
     OPT_OUT = "opt_out"
 
 
+class AgentKind(StrEnum):
+    """Who submits for someone else (11 CCR 7063; docs/legal.md §1.10)."""
+
+    AUTHORIZED_AGENT = "authorized_agent"  # signed permission: the consumer confirms directly
+    POWER_OF_ATTORNEY = "power_of_attorney"  # needs no confirmation by the consumer
+
+
 class Channel(StrEnum):
     WEB = "web"
     EMAIL = "email"
@@ -65,6 +72,9 @@ class CaseAction(StrEnum):
     VERIFY = "verify"
     # A request the law forbids making wait for verification opens at once (11 CCR 7026(d)).
     OPEN_WITHOUT_VERIFICATION = "open_without_verification"
+    # An agent's request waits for the consumer's own confirmation, unless staff accept other
+    # proof of the agent's authority (11 CCR 7063 [U]).
+    ACCEPT_AGENT_PROOF = "accept_agent_proof"
     EXPIRE = "expire"
     ASSIGN = "assign"
     REQUEST_INFO = "request_info"

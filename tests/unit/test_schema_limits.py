@@ -44,6 +44,8 @@ STORED_IN: dict[str, list[sa.Column[Any]]] = {
     "StaffCaseIn.full_name": [column(Case, "full_name")],
     "StaffCaseIn.account_id": [column(Case, "account_id")],
     "StaffCaseIn.jurisdiction": [column(Case, "jurisdiction_input")],
+    "AgentIn.name": [column(Case, "agent_name")],
+    "AgentIn.email": [column(Case, "agent_email")],
     "ActionIn.action": [column(CaseEvent, "action")],
     "AppealActionIn.action": [column(CaseEvent, "action")],
     "ActionIn.reason_code": [column(Case, "decision_reason_code")],

@@ -102,6 +102,7 @@ CASE_EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     ),
     "mark_duplicate": ({"system"}, {"open": "duplicate"}),
     "open_without_verification": ({"system"}, {"pending_verification": "open"}),
+    "accept_agent_proof": ({"admin", "handler"}, {"pending_verification": "open"}),
     "note": ({"admin", "handler", "reviewer"}, dict.fromkeys(ALL_CASE_STATUSES, SAME)),
     "appeal": ({"requester"}, {"denied": "appealed", "partially_fulfilled": "appealed"}),
     "appeal_assigned": ({"system"}, {"appealed": "appeal_in_review"}),
@@ -144,6 +145,7 @@ def happy_ctx(status: str, **overrides: Any) -> CaseContext:
         "duplicate_of": "case-1",
         "assignee_role": Role.HANDLER,
         "decided_by": "u-admin",
+        "has_agent": True,
     }
     fields.update(overrides)
     return CaseContext(**fields)
@@ -598,6 +600,16 @@ def test_allowed_actions_skip_input_guards() -> None:
         "withdraw",
         "note",
     ]
+
+
+def test_accepting_an_agents_proof_needs_an_agent() -> None:
+    with pytest.raises(NotAllowed):
+        decide(
+            happy_ctx("pending_verification", has_agent=False),
+            "accept_agent_proof",
+            ACTORS["handler"],
+            FULL_PARAMS,
+        )
 
 
 def test_allowed_actions_for_other_actors() -> None:

@@ -61,6 +61,7 @@ DENIAL_REASONS: dict[str, str] = {
 # The order the action forms appear in, and their button labels.
 ACTIONS: dict[str, str] = {
     CaseAction.ASSIGN: "Assign",
+    CaseAction.ACCEPT_AGENT_PROOF: "Accept other proof of the agent's authority",
     CaseAction.REQUEST_INFO: "Request information",
     CaseAction.INFO_RECEIVED: "Information received",
     CaseAction.EXTEND: "Extend the deadline",
@@ -77,6 +78,8 @@ EVENTS = {
     "info_received": "Information received",
     "submit": "Request received",
     "verify": "Identity verified",
+    "open_without_verification": "Opened (no verification may be required)",
+    "accept_agent_proof": "Agent's authority accepted on other proof",
     "expire": "Lapsed unverified",
     "mark_duplicate": "Marked as duplicate",
     "duplicate_linked": "Duplicate linked",
@@ -104,6 +107,7 @@ EVENTS = {
 
 DONE = {
     "assign": "The case was assigned.",
+    "accept_agent_proof": "The agent's authority was accepted; the case is open.",
     "request_info": "The request for information was sent.",
     "info_received": "The information was recorded as received; the clock runs again.",
     "extend": "The deadline was extended and the requester will be told why.",
