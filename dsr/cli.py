@@ -187,7 +187,7 @@ def cmd_deadlines(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
         return 0
-    policy, known = policy_for(settings, args.jurisdiction)
+    policy, known = policy_for(settings, args.jurisdiction, getattr(args, "type", None))
     out: dict[str, Any]
     if args.dl_command == "request":
         d = compute(policy, args.received)

@@ -15,7 +15,7 @@ from dsr.cases import data_systems
 from dsr.cases.appeal_terms import appeal_terms
 from dsr.cases.models import Case
 from dsr.cases.transitions import apply_case_decision
-from dsr.domain.vocabulary import TaskStatus
+from dsr.domain.vocabulary import NO_VERIFICATION_TYPES, TaskStatus
 from dsr.domain.workflow import Actor, CaseContext, CaseStatus, Role, decide
 from dsr.errors import CASE_NOT_FOUND, NotFound, ensure_version
 from dsr.settings import Settings
@@ -38,7 +38,8 @@ async def context_for(
         status=CaseStatus(case.status),
         today=settings.today(now),
         now=now,
-        verified=case.verified_at is not None,
+        # An opt-out needs no verification (11 CCR 7026(d)), so it may be fulfilled without it.
+        verified=case.verified_at is not None or case.type in NO_VERIFICATION_TYPES,
         extended=case.extended,
         extension_available=case.extended_respond_by is not None,
         # The extension must be notified within the first period (GDPR Art 12(3), 11 CCR 7021(b)).
@@ -50,6 +51,7 @@ async def context_for(
         duplicate_of=str(case.duplicate_of_id) if case.duplicate_of_id else None,
         assignee_role=assignee_role,
         decided_by=str(case.decided_by_id) if case.decided_by_id else None,
+        has_agent=case.agent_email is not None,
     )
 
 

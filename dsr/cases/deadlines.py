@@ -22,6 +22,7 @@ from dsr.domain.deadlines import (
     normalise_jurisdiction,
     request_deadlines,
 )
+from dsr.domain.policies import for_request_type
 from dsr.settings import Settings
 
 
@@ -41,9 +42,14 @@ def policies(settings: Settings) -> dict[str, JurisdictionPolicy]:
     )
 
 
-def policy_for(settings: Settings, jurisdiction: str) -> tuple[JurisdictionPolicy, bool]:
+def policy_for(
+    settings: Settings, jurisdiction: str, request_type: str | None = None
+) -> tuple[JurisdictionPolicy, bool]:
+    """The jurisdiction's policy, as the request type runs under it (an opt-out has its own
+    clock in some laws: docs/legal.md, "Opt-outs")."""
     code, known = normalise_jurisdiction(jurisdiction)
-    return policies(settings)[code], known
+    policy = policies(settings)[code]
+    return (for_request_type(policy, request_type) if request_type else policy), known
 
 
 def policy_snapshot(policy: JurisdictionPolicy) -> dict[str, Any]:

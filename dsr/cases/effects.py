@@ -10,15 +10,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases import repository
 from dsr.cases.models import Case
-from dsr.consent import exclusions
-from dsr.domain.vocabulary import FULFILLED_STATUSES, OUTCOME_STATUSES, CaseStatus
+from dsr.consent import exclusions, opt_outs
+from dsr.domain.vocabulary import FULFILLED_STATUSES, OUTCOME_STATUSES, CaseStatus, RequestType
 from dsr.domain.workflow import Decision
+
+_UNDONE = frozenset({CaseStatus.DENIED, CaseStatus.WITHDRAWN})
 
 
 async def after_opening(session: AsyncSession, case: Case, now: datetime) -> None:
     """A request was verified (or entered by staff, who verified it): a deletion, objection or
     output-removal request excludes its subject from training at once, provisionally."""
     await exclusions.on_request_verified(session, case, now)
+    if case.type == RequestType.OPT_OUT:
+        await opt_outs.on_request_opened(session, case, now)
 
 
 async def after_transition(
@@ -42,6 +46,9 @@ async def _apply(session: AsyncSession, case: Case, decision: Decision, now: dat
         await exclusions.on_request_lifted(session, case, now, reason)
     elif decision.to_status == CaseStatus.WITHDRAWN:
         await exclusions.on_request_lifted(session, case, now, "withdrawn")
+    if case.type == RequestType.OPT_OUT and decision.to_status in _UNDONE:
+        # A refused (documented fraud) or withdrawn opt-out stops opting anyone out.
+        await opt_outs.on_request_closed_without_effect(session, case)
 
 
 async def after_overturn(session: AsyncSession, case: Case, now: datetime) -> None:

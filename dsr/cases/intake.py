@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.cases import timeline, tokens
+from dsr.cases import agents, timeline, tokens
 from dsr.cases.deadlines import compute, policy_for, policy_snapshot
 from dsr.cases.models import Case, CaseEvent
 from dsr.cases.receipt import received_moment
@@ -17,7 +17,7 @@ from dsr.cases.schemas import RequestIn
 from dsr.cases.transitions import apply_case_decision
 from dsr.db.sealed_columns import email_lookup_key, lookup_hash
 from dsr.domain.context import REQUESTER, SYSTEM, Actor, CaseContext
-from dsr.domain.vocabulary import CaseAction, CaseStatus
+from dsr.domain.vocabulary import NO_VERIFICATION_TYPES, AgentKind, CaseAction, CaseStatus
 from dsr.domain.workflow import decide
 from dsr.errors import InvalidLink
 from dsr.notifications.outbox import enqueue
@@ -35,7 +35,7 @@ async def submit(
     identity_verified: bool = False,
     actor: Actor = REQUESTER,
 ) -> Case:
-    policy, known = policy_for(settings, data.jurisdiction)
+    policy, known = policy_for(settings, data.jurisdiction, data.type)
     received_at, received_date = received_moment(settings, received, now)
     dl = compute(policy, received_date)
     email = str(data.email).strip()
@@ -54,6 +54,9 @@ async def submit(
         account_id=data.account_id,
         details=data.details,
         type_data=data.type_data(),
+        agent_name=data.agent.name if data.agent else None,
+        agent_email=str(data.agent.email).strip() if data.agent else None,
+        agent_kind=data.agent.kind.value if data.agent else None,
         received_at=received_at,
         received_date=received_date,
         expires_at=now + timedelta(hours=settings.unverified_expiry_hours),
@@ -79,8 +82,25 @@ async def submit(
         data={"channel": channel, "jurisdiction": policy.code, "jurisdiction_known": known},
         first=True,
     )
+    if data.agent is not None:
+        await agents.notify_agent_of_submission(session, case=case, now=now)
     if identity_verified:
         await _open(session, settings, case, now, actor, previous=ev)
+    elif data.agent is not None and data.agent.kind == AgentKind.POWER_OF_ATTORNEY:
+        # A power of attorney needs no confirmation by the consumer (11 CCR 7063 [U]).
+        await _open(session, settings, case, now, SYSTEM, previous=ev)
+    elif case.type in NO_VERIFICATION_TYPES:
+        # 11 CCR 7026(d): an opt-out must not wait for verification. It opens at once; the
+        # acknowledgement confirms receipt to the address given (docs/legal.md, "Opt-outs").
+        await _open(
+            session,
+            settings,
+            case,
+            now,
+            SYSTEM,
+            previous=ev,
+            action=CaseAction.OPEN_WITHOUT_VERIFICATION,
+        )
     else:
         token = tokens.new_token(
             settings, case.id, "verify", now, timedelta(hours=settings.verification_ttl_hours)
@@ -103,6 +123,8 @@ async def submit(
                 "received_date": case.received_date.isoformat(),
                 "respond_by": case.respond_by.isoformat(),
                 "tokens": {"verify": str(token.id)},
+                # An agent's request: the consumer confirms directly that they gave permission.
+                "agent_name": case.agent_name,
             },
         )
     await session.flush()
@@ -143,13 +165,16 @@ async def _open(
     now: datetime,
     actor: Actor,
     previous: CaseEvent | None = None,
+    action: CaseAction = CaseAction.VERIFY,
 ) -> None:
     """pending_verification --verify--> open: the acknowledgement with the status link, the
     data-system tasks, the duplicate link and the training exclusion follow from the decision.
     Staff who confirmed identity another way (post, phone) open it through the system actor;
     the event still names them."""
     ctx = CaseContext(status=CaseStatus(case.status), today=settings.today(now), now=now)
-    decision = decide(ctx, CaseAction.VERIFY, SYSTEM if actor.kind == "staff" else actor, {})
+    if action is CaseAction.OPEN_WITHOUT_VERIFICATION:
+        case.expires_at = None  # nothing to lapse: no verification is asked
+    decision = decide(ctx, action, SYSTEM if actor.kind == "staff" else actor, {})
     await apply_case_decision(
         session,
         settings=settings,

@@ -58,6 +58,11 @@ class Case(SQLModel, table=True):
     account_id: str | None = sealed_text("case_record.account_id", nullable=True)
     details: str | None = sealed_text("case_record.details", nullable=True)
     type_data: dict[str, Any] | None = sealed_json("case_record.type_data")
+    # An authorized agent acting for the consumer (11 CCR 7063): personal data too, sealed. The
+    # consumer (email above) confirms directly; `agent_kind` power_of_attorney needs none.
+    agent_name: str | None = sealed_text("case_record.agent_name", nullable=True)
+    agent_email: str | None = sealed_text("case_record.agent_email", nullable=True)
+    agent_kind: str | None = Field(default=None, max_length=20)
     redacted_at: datetime | None = ts()  # retention erased the personal data (dsr.retention)
 
     received_at: datetime = ts(nullable=False)

@@ -46,6 +46,15 @@ def case_out(case: Case, assignee_email: str | None = None) -> CaseOut:
         decision_reason_code=case.decision_reason_code,
         decision_explanation=case.decision_explanation,
         policy=case.policy,
+        agent=(
+            {
+                "name": case.agent_name or "",
+                "email": case.agent_email,
+                "kind": case.agent_kind or "",
+            }
+            if case.agent_email
+            else None
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from dsr.domain.text_rules import no_control_characters, single_line
-from dsr.domain.vocabulary import Channel, RequestType
+from dsr.domain.vocabulary import AgentKind, Channel, RequestType
 
 # The vocabulary's enums: the same accepted values (and JSON strings) as before, defined once.
 REQUEST_TYPES: tuple[RequestType, ...] = tuple(RequestType)
@@ -66,6 +66,15 @@ class OutputRemovalIn(Strict):
     )
 
 
+class AgentIn(Strict):
+    name: Line = Field(description="The agent's name (a person or a business)")
+    email: EmailStr = Field(max_length=254, description="Where the agent hears of the request")
+    kind: AgentKind = Field(
+        description="authorized_agent: the consumer confirms directly; power_of_attorney: no "
+        "confirmation needed"
+    )
+
+
 class RequestIn(Strict):
     type: RequestType
     jurisdiction: Jurisdiction = Field(description="ISO 3166 code, e.g. DE, GB, US-CA, CA-QC")
@@ -75,6 +84,9 @@ class RequestIn(Strict):
     details: Details | None = None
     correction: CorrectionIn | None = None
     output_removal: OutputRemovalIn | None = None
+    agent: AgentIn | None = Field(
+        default=None, description="Set when an authorized agent submits for the consumer"
+    )
     # Honeypot: a field people never see on the form. Bots that fill every field get a 422.
     website: str | None = Field(default=None, max_length=200, description="Leave empty")
 
@@ -158,6 +170,9 @@ class CaseOut(BaseModel):
     decision_reason_code: str | None = None
     decision_explanation: str | None = None
     policy: dict[str, Any]
+    agent: dict[str, str] | None = Field(
+        default=None, description="{name, email, kind} when an authorized agent submitted"
+    )
 
 
 class CaseSummary(BaseModel):

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.cases import data_systems, deadlines, effects, repository, timeline
+from dsr.cases import agents, data_systems, deadlines, effects, repository, timeline
 from dsr.cases.messages import CASE_MESSAGES, Builder, NoticeInput
 from dsr.cases.models import Case, CaseEvent
 from dsr.domain.context import SYSTEM, Actor, CaseContext
@@ -75,7 +75,8 @@ async def apply_case_decision(
     )
     notice = NoticeInput(session, settings, case, decision, now, event.seq, notice_extra or {})
     for kind in decision.notices:
-        await enqueue_many(session, await messages[kind](notice))
+        built = await messages[kind](notice)
+        await enqueue_many(session, [*built, *agents.copies_for_agent(case, built)])
     await _follow_up(session, settings, case, decision, now)
     return event
 

@@ -111,3 +111,23 @@ class OutputSuppression(SQLModel, table=True):
     published_at: datetime = ts(nullable=False)
     withdrawn_at: datetime | None = ts()
     seq: int = Field(sa_column=sa.Column(BIGINT_ID, nullable=False, unique=True))
+
+
+class OptOut(SQLModel, table=True):
+    """An opt-out of sale/sharing and targeted advertising for one subject key: from a Global
+    Privacy Control signal (`gpc`) or an opt_out request (`request`, with its case). `recorded_at`
+    is the ledger clock (ledger.py), so eligibility `as_of` answers stay replayable; a request's
+    opt-out is lifted (`lifted_at`) only if the request is denied or withdrawn. `dedup_key` makes
+    recording idempotent: one GPC row per subject, one row per subject and case."""
+
+    __tablename__ = "opt_out"
+    __table_args__ = (sa.Index("ix_opt_out_subject", "subject", "recorded_at"),)
+
+    id: int | None = _id_column()
+    subject: str = _subject()
+    source: str = Field(max_length=10)  # gpc | request
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="case_record.id", index=True)
+    dedup_key: str = Field(max_length=300, sa_column_kwargs={"unique": True}, nullable=False)
+    observed_at: datetime = ts(nullable=False)
+    recorded_at: datetime = ts(nullable=False)
+    lifted_at: datetime | None = ts()

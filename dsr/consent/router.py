@@ -10,13 +10,15 @@ from fastapi.responses import StreamingResponse
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Scope
 from dsr.bodies import json_body, json_body_schema
-from dsr.consent import service
+from dsr.consent import opt_outs, service
 from dsr.consent.schemas import (
     ChangesOut,
     ConsentBatchIn,
     ConsentBatchOut,
     EligibilityIn,
     EligibilityOut,
+    GpcSignalIn,
+    GpcSignalOut,
     HistoryOut,
     SubjectIn,
     SuppressionsOut,
@@ -52,6 +54,28 @@ async def record_consents(
     overwritten: the latest record (by recorded_at) decides."""
     body = await json_body(request, ConsentBatchIn)
     return await service.record_consents(session, body.records)
+
+
+@router.post(
+    "/signals/gpc",
+    response_model=GpcSignalOut,
+    responses={201: {"model": GpcSignalOut}},
+    tags=["opt-outs"],
+)
+async def gpc_signal(
+    body: GpcSignalIn, _principal: ConsentWriter, session: SessionDep, response: Response
+) -> GpcSignalOut:
+    """A Global Privacy Control signal a site saw for a known (signed-in) subject: records an
+    opt-out of sale/sharing and targeted advertising. `201` the first time, `200` with
+    `recorded: false` for every repeat: the opt-out is recorded once however often it is sent."""
+    done = await opt_outs.record_gpc(
+        session,
+        subject=body.subject,
+        observed_at=body.observed_at,
+        skew_allowed=service.CLOCK_SKEW.total_seconds(),
+    )
+    response.status_code = status.HTTP_201_CREATED if done.recorded else status.HTTP_200_OK
+    return GpcSignalOut(subject=done.subject, opted_out=True, recorded=done.recorded)
 
 
 @router.post("/consents/history", response_model=HistoryOut)

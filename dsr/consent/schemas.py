@@ -28,6 +28,11 @@ MAX_BATCH = 10_000
 
 Category = Literal["prompts", "outputs", "customer_content", "public_web"]
 Purpose = Literal["base_model_training", "model_evaluation"]
+# The eligibility API also answers the opt-out purposes (domain.eligibility.OPT_OUT_PURPOSES):
+# recorded by GPC signals and opt_out requests, not by consent records.
+EligibilityPurpose = Literal[
+    "base_model_training", "model_evaluation", "sale_or_sharing", "targeted_advertising"
+]
 # The shape is checked in pydantic-core (fast for 10,000 keys); the email_sha256 digits by
 # _check_email_keys below, since the pattern engine has no look-ahead.
 Subject = Annotated[
@@ -87,7 +92,7 @@ class ConsentBatchOut(BaseModel):
 
 
 class EligibilityIn(Strict):
-    purpose: Purpose
+    purpose: EligibilityPurpose
     category: Category
     subjects: list[Subject] = Field(min_length=1, max_length=MAX_BATCH)
     as_of: UtcDatetime | None = Field(
@@ -137,12 +142,24 @@ class ExclusionEventOut(BaseModel):
     reason: str | None
 
 
+class OptOutOut(BaseModel):
+    source: Literal["gpc", "request"]
+    case_id: uuid.UUID | None
+    observed_at: datetime
+    recorded_at: datetime
+    lifted_at: datetime | None
+
+
 class HistoryOut(BaseModel):
     subject: str
     consents: list[ConsentOut] = Field(description="Newest first")
     consents_truncated: bool
     exclusions: list[ExclusionEventOut] = Field(description="Oldest first")
     excluded: bool
+    opt_outs: list[OptOutOut] = Field(
+        default_factory=list, description="GPC signals and opt_out requests, newest first"
+    )
+    opted_out: bool = Field(default=False, description="An opt-out is in force")
 
 
 class ChangeOut(BaseModel):
@@ -178,3 +195,21 @@ class SuppressionsOut(BaseModel):
     suppressions: list[SuppressionOut]
     next_cursor: str
     has_more: bool
+
+
+class GpcSignalIn(Strict):
+    subject: Subject
+    observed_at: UtcDatetime = Field(description="When the site saw the signal (with an offset)")
+
+    @model_validator(mode="after")
+    def _email_key(self) -> GpcSignalIn:
+        _check_email_keys([self.subject], "subject")
+        return self
+
+
+class GpcSignalOut(BaseModel):
+    subject: str
+    opted_out: bool = Field(description="Always true: the subject is opted out")
+    recorded: bool = Field(
+        description="false when this subject's GPC opt-out was already on record"
+    )

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.consent import ledger
+from dsr.consent import ledger, opt_outs
 from dsr.consent import repository as repo
 from dsr.consent import suppression_repository as suppressions
 from dsr.consent.schemas import (
@@ -24,15 +24,18 @@ from dsr.consent.schemas import (
     ConsentRecordIn,
     ExclusionEventOut,
     HistoryOut,
+    OptOutOut,
     SuppressionOut,
     SuppressionsOut,
 )
 from dsr.domain.eligibility import (
     ELIGIBLE,
+    OPT_OUT_PURPOSES,
     ExclusionFact,
     Policy,
     Reason,
     decide_keys,
+    decide_opt_out_keys,
     excluded_subjects,
     policy_from_config,
 )
@@ -98,6 +101,11 @@ async def eligibility(
     elif as_of > now:
         raise InvalidInput("as_of: must not be in the future")
     keys = list(dict.fromkeys(subjects))
+    if purpose in OPT_OUT_PURPOSES:
+        opted = await opt_outs.opted_out(session, keys, as_of)
+        excluded = excluded_subjects(await repo.exclusion_facts(session, keys, as_of))
+        default, reasons = decide_opt_out_keys(opted, excluded)
+        return Answer(as_of, policy.version, subjects, default, reasons)
     granted: list[str] = []
     withdrawn: list[str] = []
     if policy.gated(category):
@@ -146,7 +154,10 @@ async def history(session: AsyncSession, subject: str) -> HistoryOut:
     records = await repo.consent_history(session, subject, HISTORY_LIMIT + 1)
     events = await repo.exclusion_history(session, subject)
     facts = [ExclusionFact(e.subject, e.case_id, e.id, e.kind) for e in events]
+    opts = await opt_outs.of_subjects(session, [subject])
     return HistoryOut(
+        opt_outs=[OptOutOut.model_validate(o, from_attributes=True) for o in opts],
+        opted_out=any(o.lifted_at is None for o in opts),
         subject=subject,
         consents=[
             ConsentOut.model_validate(r, from_attributes=True) for r in records[:HISTORY_LIMIT]

@@ -5,7 +5,13 @@ from dsr.auth.models import ApiToken, LoginThrottle, StaffSession, StaffUser
 from dsr.cases.access_models import CaseAccess
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent, CaseToken
-from dsr.consent.models import ConsentRecord, Exclusion, OutputSuppression, TrainingChange
+from dsr.consent.models import (
+    ConsentRecord,
+    Exclusion,
+    OptOut,
+    OutputSuppression,
+    TrainingChange,
+)
 from dsr.db.base import metadata
 from dsr.fulfilment.models import AccessPackage, AccessPackageChunk, TaskLink, TaskResult
 from dsr.notifications.models import OutboxMessage
@@ -25,6 +31,7 @@ __all__ = [
     "DataSystem",
     "Exclusion",
     "LoginThrottle",
+    "OptOut",
     "OutboxMessage",
     "OutputSuppression",
     "ReportExport",

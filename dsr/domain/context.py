@@ -46,6 +46,7 @@ class CaseContext:
     duplicate_of: str | None = None
     assignee_role: Role | None = None
     decided_by: str | None = None  # staff id of the deny/partial decision, for the appeal
+    has_agent: bool = False  # submitted by an authorized agent for the consumer
     now: datetime | None = None  # the moment the decision takes effect: its timeline event's time
 
 

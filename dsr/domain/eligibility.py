@@ -44,6 +44,8 @@ class Reason(StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     EXCLUDED_BY_REQUEST = "excluded_by_request"
     NOT_CONSENT_GATED = "not_consent_gated"
+    OPTED_OUT = "opted_out"  # an opt-out purpose: the subject opted out (GPC or request)
+    NOT_OPTED_OUT = "not_opted_out"  # an opt-out purpose: no opt-out on record
 
 
 class ExclusionKind(StrEnum):
@@ -168,7 +170,22 @@ def decide(policy: Policy, category: str, consent: bool | None, excluded: bool) 
     return Reason.CONSENT_GRANTED if consent else Reason.CONSENT_WITHDRAWN
 
 
-ELIGIBLE = frozenset({Reason.CONSENT_GRANTED, Reason.NOT_CONSENT_GATED})
+ELIGIBLE = frozenset({Reason.CONSENT_GRANTED, Reason.NOT_CONSENT_GATED, Reason.NOT_OPTED_OUT})
+
+# Purposes the US opt-out laws govern (CCPA 1798.120 "sale or sharing"; the state laws' "targeted
+# advertising"): allowed unless the person opted out, whatever the category, so downstream
+# systems ask before selling, sharing or targeting (docs/legal.md, "Opt-outs"). A request
+# exclusion (deletion, objection, output removal) still comes first.
+OPT_OUT_PURPOSES = frozenset({"sale_or_sharing", "targeted_advertising"})
+
+
+def decide_opt_out_keys(
+    opted_out: Iterable[str], excluded: Iterable[str]
+) -> tuple[Reason, dict[str, Reason]]:
+    """Like decide_keys, for an opt-out purpose: (the reason for any other key, each key's)."""
+    by_key = dict.fromkeys(opted_out, Reason.OPTED_OUT)
+    by_key.update(dict.fromkeys(excluded, Reason.EXCLUDED_BY_REQUEST))
+    return Reason.NOT_OPTED_OUT, by_key
 
 
 def decide_keys(

@@ -48,6 +48,10 @@ def _identity_verified(ctx: CaseContext, _actor: Actor) -> str | None:
     return None if ctx.verified else "the requester's identity is not verified"
 
 
+def _has_agent(ctx: CaseContext, _actor: Actor) -> str | None:
+    return None if ctx.has_agent else "the request was not made by an agent"
+
+
 def _all_tasks_closed(ctx: CaseContext, _actor: Actor) -> str | None:
     if ctx.open_tasks > 0:
         return f"{ctx.open_tasks} data-system task(s) are still open"
@@ -121,6 +125,7 @@ GUARDS: Mapping[str, Guard] = {
     "within_first_period": Guard(_within_first_period),
     "identity_verified": Guard(_identity_verified),
     "all_tasks_closed": Guard(_all_tasks_closed),
+    "has_agent": Guard(_has_agent),
     "nothing_retained": Guard(_nothing_retained),
     "appeal_available": Guard(_appeal_available),
     "within_appeal_window": Guard(_within_appeal_window),

@@ -31,6 +31,12 @@ class JurisdictionPolicy:
     known: bool = True  # False: unknown jurisdiction, flagged for staff
     sources: tuple[str, ...] = ()
     refusal_notice: Period | None = None  # None: the refusal notice is due with the response
+    # Opt-out requests (RequestType.OPT_OUT) have their own clock in some laws (docs/legal.md,
+    # "Opt-outs"): None = the general `respond` period; whether the general extension and
+    # acknowledgement deadlines apply to them.
+    opt_out_respond: Period | None = None
+    opt_out_extension: bool = True
+    opt_out_acknowledge: bool = True
 
     def __post_init__(self) -> None:
         if not self.code or not isinstance(self.code, str):
@@ -63,8 +69,29 @@ _OPTIONAL_PERIODS = (
     "appeal",
     "appeal_extended_total",
     "refusal_notice",
+    "opt_out_respond",
 )
-_BOOL_FIELDS = ("roll_forward", "extension_notice_within_first_period", "known")
+_BOOL_FIELDS = (
+    "roll_forward",
+    "extension_notice_within_first_period",
+    "known",
+    "opt_out_extension",
+    "opt_out_acknowledge",
+)
+
+
+def for_request_type(policy: JurisdictionPolicy, request_type: str) -> JurisdictionPolicy:
+    """The policy a request of `request_type` runs under: an opt-out takes the jurisdiction's
+    opt-out clock. The result is what a case records, so its dates stay reproducible."""
+    if request_type != "opt_out":
+        return policy
+    return dataclasses.replace(
+        policy,
+        respond=policy.opt_out_respond or policy.respond,
+        extended_total=policy.extended_total if policy.opt_out_extension else None,
+        acknowledge=policy.acknowledge if policy.opt_out_acknowledge else None,
+    )
+
 
 # EU-27 + Iceland, Liechtenstein, Norway: every EU/EEA member-state code maps to "EU".
 _EEA = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO"

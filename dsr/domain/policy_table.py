@@ -1,5 +1,6 @@
 """The jurisdiction policies as data, each rule citing docs/legal.md ("legal §n"), with
-per-code overrides from configuration, and the mapping of user-given codes to policy codes."""
+per-code overrides from configuration, and the mapping of user-given codes to policy codes.
+Just over 300 lines: the table is data, one cited entry per jurisdiction, best read whole."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 from dsr.domain.periods import Period
 from dsr.domain.policies import _OPTIONAL_PERIODS, EEA_MEMBER_CODES, JurisdictionPolicy
 
-_US_COMMON_U = ("roll_forward", "acknowledge")  # no roll-forward, no acknowledgement: [U] §1A, §2.4
+# No roll-forward, no acknowledgement: [U] §1A, §2.4. Opt-outs: 45 days like other requests
+# [S: legal §1B], but whether the +45 extension also applies to them is not stated [U].
+_US_COMMON_U = ("roll_forward", "acknowledge", "opt_out_extension")
 
 
 def _us_state(
@@ -61,7 +64,8 @@ def _default_policies(eu_holiday_country: str) -> dict[str, JurisdictionPolicy]:
             appeal=None,
             appeal_extended_total=None,
             refusal_notice=month,
-            unconfirmed=("extended_total", "holiday_calendar", "clock_rule"),
+            # Objection to direct marketing (Art 21(3)) has no deadline of its own [U].
+            unconfirmed=("extended_total", "holiday_calendar", "clock_rule", "opt_out_respond"),
             sources=(
                 "GDPR Art 12(3)-(4)",
                 "Reg 1182/71 Art 3(2)(c), 3(4)",
@@ -83,7 +87,7 @@ def _default_policies(eu_holiday_country: str) -> dict[str, JurisdictionPolicy]:
             appeal=None,
             appeal_extended_total=None,
             refusal_notice=month,
-            unconfirmed=("holiday_calendar", "acknowledge"),
+            unconfirmed=("holiday_calendar", "acknowledge", "opt_out_respond"),
             sources=("UK GDPR Art 12(3)-(4)", "ICO right of access guidance (SRC-ICO-1, -2)"),
         ),
         # 11 CCR 7021(a): acknowledge within 10 business days, receipt day excluded (Cal. Gov.
@@ -101,10 +105,17 @@ def _default_policies(eu_holiday_country: str) -> dict[str, JurisdictionPolicy]:
             clock_rule="none",
             appeal=None,
             appeal_extended_total=None,
+            # 11 CCR 7026(f): opt-out of sale/sharing within 15 business days of receipt [S],
+            # no extension [S: SRC-CLARIP], no acknowledgement deadline [S: SRC-CCPAFREE]
+            # (legal §1A, §1B); business days on the US federal calendar [U], as above.
+            opt_out_respond=Period("business_days", 15),
+            opt_out_extension=False,
+            opt_out_acknowledge=False,
             unconfirmed=("respond", "roll_forward", "holiday_calendar"),
             sources=(
                 "Cal. Civ. Code 1798.130(a)(2)(A)",
                 "11 CCR 7021(a)-(b)",
+                "11 CCR 7026(f)",
                 "Cal. Gov. Code 6800",
                 "5 U.S.C. 6103",
             ),

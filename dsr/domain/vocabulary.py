@@ -18,6 +18,16 @@ class RequestType(StrEnum):
     DELETION = "deletion"
     OUTPUT_REMOVAL = "output_removal"
     OBJECTION = "objection"
+    # Opt-out of sale/sharing and targeted advertising (CCPA 1798.120, 11 CCR 7026; the US
+    # state laws' opt-out rights): docs/legal.md, "Opt-outs".
+    OPT_OUT = "opt_out"
+
+
+class AgentKind(StrEnum):
+    """Who submits for someone else (11 CCR 7063; docs/legal.md §1.10)."""
+
+    AUTHORIZED_AGENT = "authorized_agent"  # signed permission: the consumer confirms directly
+    POWER_OF_ATTORNEY = "power_of_attorney"  # needs no confirmation by the consumer
 
 
 class Channel(StrEnum):
@@ -60,6 +70,11 @@ class Role(StrEnum):
 
 class CaseAction(StrEnum):
     VERIFY = "verify"
+    # A request the law forbids making wait for verification opens at once (11 CCR 7026(d)).
+    OPEN_WITHOUT_VERIFICATION = "open_without_verification"
+    # An agent's request waits for the consumer's own confirmation, unless staff accept other
+    # proof of the agent's authority (11 CCR 7063 [U]).
+    ACCEPT_AGENT_PROOF = "accept_agent_proof"
     EXPIRE = "expire"
     ASSIGN = "assign"
     REQUEST_INFO = "request_info"
@@ -91,6 +106,9 @@ class DenialReason(StrEnum):
     MANIFESTLY_UNFOUNDED_OR_EXCESSIVE = "manifestly_unfounded_or_excessive"
     NOT_COVERED = "not_covered"
     OUTSIDE_JURISDICTION = "outside_jurisdiction"
+    # An opt-out needs no verification, but may be refused on a good-faith, documented belief
+    # that it is fraudulent (11 CCR 7026(d); docs/legal.md, "Opt-outs"): the explanation says why.
+    FRAUDULENT = "fraudulent"
     OTHER = "other"
 
 
@@ -128,6 +146,12 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+
+
+# Requests that must not be made to wait for verification: 11 CCR 7026(d) for California, and
+# the opt-out clauses of CT, OR, MT, DE, NJ (docs/legal.md, "Opt-outs"). They open at once and
+# count as verified for fulfilment; staff may still deny documented fraud with a reason.
+NO_VERIFICATION_TYPES: frozenset[RequestType] = frozenset({RequestType.OPT_OUT})
 
 
 S = CaseStatus

@@ -17,6 +17,7 @@ SUBJECTS: dict[str, str] = {
     "task_assigned": "Data-system task for case {reference}",
     "appeal_assignment": "Appeal on case {reference} has been assigned to you",
     "package_ready": "Your data is ready to download: request {reference}",
+    "agent_notice": "Update on the request {reference} you made for a consumer",
 }
 # Not e-mails: signed webhook deliveries of tasks to data systems (dsr.fulfilment.webhooks),
 # queued, retried and listed when failed like the e-mails.

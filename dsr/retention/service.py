@@ -71,6 +71,7 @@ async def redact_case(
     out = RetentionReport(cases=1)
     case.email, case.full_name, case.email_hash = "", "", None
     case.account_id = case.details = case.decision_explanation = None
+    case.agent_name = case.agent_email = None  # an authorized agent is personal data too
     case.type_data = None
     case.redacted_at = now
     for appeal in await repo.appeals_of(session, case.id):

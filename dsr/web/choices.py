@@ -14,6 +14,12 @@ TYPES = [
         "Stop using my data",
         "Object to a use of your data, for example to train our models.",
     ),
+    (
+        "opt_out",
+        "Do not sell or share my data",
+        "Opt out of the sale or sharing of your personal information and of targeted advertising."
+        " No confirmation is needed.",
+    ),
 ]
 TYPE_LABELS = {value: label for value, label, _ in TYPES}
 

@@ -1,6 +1,8 @@
 """Public pages: the request form, the confirmation page behind the e-mailed link, the status
 page. Pages that change something are POSTs; links in e-mails only ever show a page, so a mail
-scanner that follows links cannot confirm a request on someone's behalf."""
+scanner that follows links cannot confirm a request on someone's behalf. Over 300 lines: each
+page is a few lines of glue, and splitting the form from its follow-up pages would scatter one
+flow."""
 
 from __future__ import annotations
 
@@ -22,8 +24,10 @@ from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.offers import AppealBar, appeal_bar
 from dsr.domain.text_rules import CONTROL_CHARACTERS, has_control_characters
+from dsr.domain.vocabulary import CaseStatus
 from dsr.http import client_ip
 from dsr.settings import Settings
+from dsr.web.agent_form import agent_from_form
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
 from dsr.web.forms import RequestForm, field_messages
 from dsr.web.request_form import REQUEST_FIELDS, type_object
@@ -84,6 +88,9 @@ _FRIENDLY = {
 
 class PublicRequestForm(RequestForm):
     website: str = ""  # the honeypot: people leave it empty, bots fill it in
+    agent_kind: str = ""  # an authorized agent acting for the consumer (dsr.cases.agents)
+    agent_name: str = ""
+    agent_email: str = ""
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -101,15 +108,23 @@ async def submit_form(
     limiter = request.app.state.rate_limiter
     await limiter.check_ip(client_ip(request))
     values = form.values()
+    agent, agent_errors = agent_from_form(values)
     try:
-        body = RequestIn.model_validate(_to_body(values))
+        body = RequestIn.model_validate({**_to_body(values), "agent": agent})
     except ValidationError as exc:
         values.pop("website", None)
-        errors = field_messages(exc, REQUEST_FIELDS, _FRIENDLY)
+        errors = {**field_messages(exc, REQUEST_FIELDS, _FRIENDLY), **agent_errors}
         return _form_page(request, settings, values, errors, status=422)
+    if agent_errors:
+        values.pop("website", None)
+        return _form_page(request, settings, values, agent_errors, status=422)
     await limiter.check_email(str(body.email))
     case = await intake.submit(session, settings=settings, data=body, now=utcnow())
-    return RedirectResponse(f"/requests/{case.id}/submitted", status_code=303)
+    # An opt-out opened at once (no confirmation asked): the page says so instead.
+    done = "?opened=1" if case.status != CaseStatus.PENDING_VERIFICATION else ""
+    if not done and agent is not None:
+        done = "?agent=1"  # the consumer, not the agent, got the confirmation link
+    return RedirectResponse(f"/requests/{case.id}/submitted{done}", status_code=303)
 
 
 @router.get("/requests/{case_id}/submitted", response_class=HTMLResponse)
@@ -117,19 +132,34 @@ async def submitted(
     request: Request,
     case_id: uuid.UUID,  # noqa: ARG001 (the path must be a request id)
     settings: SettingsDep,
+    opened: Annotated[int, Query(ge=0, le=1)] = 0,
+    agent: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        "public/message.html",
-        {
-            "title": "Check your e-mail",
-            "paragraphs": [
-                "We have sent you an e-mail with a link to confirm your request.",
-                f"Open it within {settings.verification_ttl_hours} hours. If it does not arrive, "
-                "check your spam folder, or send the form again.",
-            ],
-        },
+    title, paragraphs = (
+        "Check your e-mail",
+        [
+            "We have sent you an e-mail with a link to confirm your request.",
+            f"Open it within {settings.verification_ttl_hours} hours. If it does not arrive, "
+            "check your spam folder, or send the form again.",
+        ],
     )
+    if agent:  # an agent's request: the consumer confirms directly (dsr.cases.agents)
+        title, paragraphs = "We have asked the consumer to confirm", [_AGENT_SUBMITTED]
+    elif opened:  # an opt-out: nothing to confirm
+        title, paragraphs = "Request received", [_OPENED]
+    return templates.TemplateResponse(
+        request, "public/message.html", {"title": title, "paragraphs": paragraphs}
+    )
+
+
+_AGENT_SUBMITTED = (
+    "We have e-mailed the consumer a link to confirm directly that they gave you permission. "
+    "We act on the request once they do; we will keep you informed."
+)
+_OPENED = (
+    "We have received your request and sent a confirmation to your e-mail address. "
+    "You do not need to do anything more."
+)
 
 
 @router.get("/requests/{case_id}/verify", response_class=HTMLResponse)

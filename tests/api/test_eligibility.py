@@ -260,7 +260,7 @@ async def test_unknown_subjects_are_never_eligible_for_gated_categories(
     "body",
     [
         {"category": "emails"},
-        {"purpose": "advertising"},
+        {"purpose": "marketing"},  # (not "advertising": targeted_advertising is a purpose)
         {"subjects": []},
         {"subjects": ["account:1", "not a key"]},
         {"subjects": ["email_sha256:" + "F" * 64]},
@@ -277,7 +277,7 @@ async def test_bad_questions_are_422_and_echo_no_subject(
     args = {"subjects": ["account:ada-lovelace-1815"], **body}
     r = await eligibility(client, reader, args.pop("subjects"), **args)
     assert r.status_code == 422, r.text
-    for sent in ("not a key", "ada-lovelace", "F" * 64, "emails", "advertising"):
+    for sent in ("not a key", "ada-lovelace", "F" * 64, "emails", "marketing"):
         assert sent not in r.text
 
 

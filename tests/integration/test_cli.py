@@ -478,6 +478,22 @@ def test_deadlines_request_california() -> None:
         assert out[key] == value, key
 
 
+def test_deadlines_request_opt_out_in_california() -> None:
+    # 11 CCR 7026(f): 15 business days, Juneteenth and 4 July skipped; no extension, no
+    # acknowledgement deadline (docs/legal.md, "Opt-outs").
+    assert vectors("US-CA", "opt_out_sale_share", "2028-06-16") == {"respond_by": "2028-07-11"}
+    out = deadlines("request", "--jurisdiction", "US-CA", "--type", "opt_out",
+                    "--received", "2028-06-16")  # fmt: skip
+    assert (out["acknowledge_by"], out["respond_by"], out["extended_respond_by"]) == (
+        None,
+        "2028-07-11",
+        None,
+    )
+    out = deadlines("request", "--jurisdiction", "US-VA", "--type", "opt_out",
+                    "--received", "2026-01-15")  # fmt: skip
+    assert (out["respond_by"], out["extended_respond_by"]) == ("2026-03-01", "2026-04-15")
+
+
 @pytest.mark.parametrize(
     ("kind", "jurisdiction", "request_type", "received"),
     [

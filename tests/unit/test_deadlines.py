@@ -33,6 +33,7 @@ from dsr.domain.deadlines import (
     normalise_jurisdiction,
     request_deadlines,
 )
+from dsr.domain.policies import for_request_type
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "data" / "deadline-vectors.csv"
@@ -57,7 +58,9 @@ def _load_rows() -> list[dict[str, str]]:
 ROWS = _load_rows()
 
 # Request types outside the product whose arithmetic the engine still provides.
-OPT_OUT_BUSINESS_DAYS = {"opt_out_sale_share": 15, "limit_spi": 15}  # 11 CCR 7026(f), 7027(g)
+OPT_OUT_BUSINESS_DAYS = {"limit_spi": 15}  # 11 CCR 7027(g)
+# The vectors' names for the product's request types that run under their own policy.
+PRODUCT_TYPES = {"opt_out_sale_share": "opt_out"}  # 11 CCR 7026(f)
 COMPLAINT_ACK_DAYS = 30  # DPA 2018 s.164A(3): 30 days beginning when received
 REQUEST_EVENTS = {
     "respond_by",
@@ -87,6 +90,8 @@ def _compute(row: dict[str, str]) -> date:
         return days_beginning_with(received, COMPLAINT_ACK_DAYS)
     # The row's calendar goes through the policy, as configuration would set it.
     policy = build_policies({code: {"holiday_calendar": cal_name}} if cal_name else None)[code]
+    if rtype in PRODUCT_TYPES:
+        policy = for_request_type(policy, PRODUCT_TYPES[rtype])
     if rtype == "appeal":
         assert event == "appeal_respond_by"
         result = appeal_deadlines(policy, received).respond_by
@@ -650,3 +655,41 @@ def test_eu_pause_and_gb_restart(received: date, delay: int, length: int) -> Non
     assert stop.received is not None
     assert gb == request_deadlines(GB, stop.received, calendar).respond_by
     assert gb >= request_deadlines(GB, received, calendar).respond_by
+
+
+# --- opt-outs (docs/legal.md, "Opt-outs") ---------------------------------------------------
+
+
+def test_california_opt_out_has_no_extension_and_no_acknowledgement() -> None:
+    policy = for_request_type(DEFAULT_POLICIES["US-CA"], "opt_out")
+    d = request_deadlines(policy, date(2028, 6, 16), calendar)
+    assert (d.acknowledge_by, d.respond_by, d.extended_respond_by) == (
+        None,
+        date(2028, 7, 11),
+        None,
+    )
+
+
+def test_other_types_in_california_keep_the_general_clock() -> None:
+    policy = for_request_type(DEFAULT_POLICIES["US-CA"], "access")
+    assert policy is DEFAULT_POLICIES["US-CA"]
+
+
+@pytest.mark.parametrize(("code", "days"), [("US-VA", 45), ("US-CO", 45), ("US-IA", 90)])
+def test_other_states_opt_out_runs_on_their_general_period(code: str, days: int) -> None:
+    policy = for_request_type(DEFAULT_POLICIES[code], "opt_out")
+    d = request_deadlines(policy, date(2026, 3, 2), calendar)
+    assert d.respond_by == date(2026, 3, 2) + timedelta(days=days)
+    # Whether the +45 applies to opt-outs is unconfirmed: on by default, and configurable.
+    assert d.extended_respond_by == date(2026, 3, 2) + timedelta(days=days + 45)
+    assert "opt_out_extension" in policy.unconfirmed
+    off = build_policies({code: {"opt_out_extension": False}})[code]
+    assert request_deadlines(for_request_type(off, "opt_out"), date(2026, 3, 2), calendar) == (
+        replace(d, extended_respond_by=None, extension_notice_by=None)
+    )
+
+
+def test_opt_out_period_is_configurable() -> None:
+    policy = build_policies({"US-CA": {"opt_out_respond": "10 business_days"}})["US-CA"]
+    d = request_deadlines(for_request_type(policy, "opt_out"), date(2028, 6, 16), calendar)
+    assert d.respond_by == date(2028, 7, 3)

@@ -22,7 +22,7 @@ from dsr.auth.models import ApiToken
 from dsr.bodies import READ_BY_ROUTES
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent
-from dsr.consent.models import ConsentRecord
+from dsr.consent.models import ConsentRecord, OptOut
 from dsr.main import create_app
 from dsr.notifications.models import OutboxMessage
 from dsr.settings import Settings
@@ -45,6 +45,8 @@ STORED_IN: dict[str, list[sa.Column[Any]]] = {
     "StaffCaseIn.full_name": [column(Case, "full_name")],
     "StaffCaseIn.account_id": [column(Case, "account_id")],
     "StaffCaseIn.jurisdiction": [column(Case, "jurisdiction_input")],
+    "AgentIn.name": [column(Case, "agent_name")],
+    "AgentIn.email": [column(Case, "agent_email")],
     "ActionIn.action": [column(CaseEvent, "action")],
     "AppealActionIn.action": [column(CaseEvent, "action")],
     "ActionIn.reason_code": [column(Case, "decision_reason_code")],
@@ -58,12 +60,17 @@ STORED_IN: dict[str, list[sa.Column[Any]]] = {
     "DataSystemIn.connection_env": [column(DataSystem, "connection_env")],
     "ConsentRecordIn.subject": [column(ConsentRecord, "subject")],
     "ConsentRecordIn.source": [column(ConsentRecord, "source")],
+    # An opt-out's dedup key is "gpc:" + subject, or "request:<case id>:" + subject.
+    "GpcSignalIn.subject": [column(OptOut, "subject"), column(OptOut, "dedup_key")],
     "TaskCompleteIn.records_affected": [column(CaseTask, "records_affected")],
     "/api/v1/notifications/{message_id}/retry:message_id": [column(OutboxMessage, "id")],
     "/notifications/{message_id}/retry:message_id": [column(OutboxMessage, "id")],
 }
 # What a stored value carries beyond the field itself.
-PREFIX = {"DataSystemIn.name": {column(CaseEvent, "actor_id"): len("owner of ")}}
+PREFIX = {
+    "DataSystemIn.name": {column(CaseEvent, "actor_id"): len("owner of ")},
+    "GpcSignalIn.subject": {column(OptOut, "dedup_key"): len("request:") + 36 + 1},
+}
 
 # Text and JSON columns, values only looked up or hashed, and the console's form models (whose
 # values are all validated by the JSON models above before anything is stored).

@@ -101,6 +101,8 @@ CASE_EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
         },
     ),
     "mark_duplicate": ({"system"}, {"open": "duplicate"}),
+    "open_without_verification": ({"system"}, {"pending_verification": "open"}),
+    "accept_agent_proof": ({"admin", "handler"}, {"pending_verification": "open"}),
     "note": ({"admin", "handler", "reviewer"}, dict.fromkeys(ALL_CASE_STATUSES, SAME)),
     "appeal": ({"requester"}, {"denied": "appealed", "partially_fulfilled": "appealed"}),
     "appeal_assigned": ({"system"}, {"appealed": "appeal_in_review"}),
@@ -143,6 +145,7 @@ def happy_ctx(status: str, **overrides: Any) -> CaseContext:
         "duplicate_of": "case-1",
         "assignee_role": Role.HANDLER,
         "decided_by": "u-admin",
+        "has_agent": True,
     }
     fields.update(overrides)
     return CaseContext(**fields)
@@ -519,6 +522,7 @@ def test_denial_reason_codes_are_the_documented_set() -> None:
         "identity_not_verified",
         "exception_applies",
         "manifestly_unfounded_or_excessive",
+        "fraudulent",
         "not_covered",
         "outside_jurisdiction",
         "other",
@@ -598,6 +602,16 @@ def test_allowed_actions_skip_input_guards() -> None:
     ]
 
 
+def test_accepting_an_agents_proof_needs_an_agent() -> None:
+    with pytest.raises(NotAllowed):
+        decide(
+            happy_ctx("pending_verification", has_agent=False),
+            "accept_agent_proof",
+            ACTORS["handler"],
+            FULL_PARAMS,
+        )
+
+
 def test_allowed_actions_for_other_actors() -> None:
     assert allowed_actions(happy_ctx("denied"), ACTORS["requester"]) == ["appeal"]
     late = happy_ctx("denied", appeal_window_ends=TODAY - timedelta(days=1))
@@ -608,6 +622,7 @@ def test_allowed_actions_for_other_actors() -> None:
     ]
     assert allowed_actions(happy_ctx("pending_verification"), ACTORS["system"]) == [
         "verify",
+        "open_without_verification",
         "expire",
     ]
     assert allowed_actions(happy_ctx("appeal_in_review"), ACTORS["system"]) == [

@@ -167,4 +167,5 @@ async def case_context(
         "duplicates": [(i, ref) for i, ref in duplicates if i],
         "staff": await auth_repo.users_with_role(session, Role.ADMIN, Role.HANDLER),
         "deny_reasons": labels.DENIAL_REASONS,
+        "agent_proof_accepted": any(ev.action == "accept_agent_proof" for ev in events),
     }

@@ -37,6 +37,7 @@ TYPE: dict[str, str] = {
     RequestType.DELETION: "Deletion",
     RequestType.OUTPUT_REMOVAL: "Output removal",
     RequestType.OBJECTION: "Objection",
+    RequestType.OPT_OUT: "Opt-out of sale/sharing",
 }
 
 CHANNEL: dict[str, str] = {
@@ -53,12 +54,14 @@ DENIAL_REASONS: dict[str, str] = {
     DenialReason.MANIFESTLY_UNFOUNDED_OR_EXCESSIVE: "Manifestly unfounded or excessive",
     DenialReason.NOT_COVERED: "Not covered by the law",
     DenialReason.OUTSIDE_JURISDICTION: "Outside the jurisdiction",
+    DenialReason.FRAUDULENT: "Documented belief it is fraudulent",
     DenialReason.OTHER: "Other (explain)",
 }
 
 # The order the action forms appear in, and their button labels.
 ACTIONS: dict[str, str] = {
     CaseAction.ASSIGN: "Assign",
+    CaseAction.ACCEPT_AGENT_PROOF: "Accept other proof of the agent's authority",
     CaseAction.REQUEST_INFO: "Request information",
     CaseAction.INFO_RECEIVED: "Information received",
     CaseAction.EXTEND: "Extend the deadline",
@@ -75,6 +78,8 @@ EVENTS = {
     "info_received": "Information received",
     "submit": "Request received",
     "verify": "Identity verified",
+    "open_without_verification": "Opened (no verification may be required)",
+    "accept_agent_proof": "Agent's authority accepted on other proof",
     "expire": "Lapsed unverified",
     "mark_duplicate": "Marked as duplicate",
     "duplicate_linked": "Duplicate linked",
@@ -103,6 +108,7 @@ EVENTS = {
 
 DONE = {
     "assign": "The case was assigned.",
+    "accept_agent_proof": "The agent's authority was accepted; the case is open.",
     "request_info": "The request for information was sent.",
     "info_received": "The information was recorded as received; the clock runs again.",
     "extend": "The deadline was extended and the requester will be told why.",

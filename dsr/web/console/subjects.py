@@ -104,7 +104,9 @@ async def subject_history(
     if key is None:
         return _page(request, principal, {"typed": typed, "error": problem}, status=422)
     history = await service.history(session, key)
-    references = await _references(session, {e.case_id for e in history.exclusions})
+    case_ids = {e.case_id for e in history.exclusions}
+    case_ids |= {o.case_id for o in history.opt_outs if o.case_id is not None}
+    references = await _references(session, case_ids)
     # A person's history names their cases: each named case is in its access log.
     await access_log.record(
         session,
