@@ -79,6 +79,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/data-systems/{system_id}/deactivate": allow("admin"),
     "PUT /api/v1/data-systems/{system_id}": allow("admin"),
     "POST /api/v1/data-systems/{system_id}/rotate-secret": allow("admin"),
+    "POST /api/v1/data-systems/{system_id}/test": allow("admin"),  # an sql system's dry run
     # outbox (admin)
     "GET /api/v1/notifications": allow("admin"),
     "POST /api/v1/notifications/{message_id}/retry": allow("admin"),
@@ -88,6 +89,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/appeals/{appeal_id}/actions": allow("admin", "reviewer"),
     # training eligibility and output suppression (service tokens; admins hold every scope)
     "POST /api/v1/consents": allow("admin", "consent:write"),
+    "POST /api/v1/signals/gpc": allow("admin", "consent:write"),
     "POST /api/v1/consents/history": ALL_STAFF,
     "POST /api/v1/training/eligibility": allow("admin", "training:read"),
     "GET /api/v1/training/changes": allow("admin", "training:read"),

@@ -8,8 +8,9 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlmodel import select
 
+from dsr.cases.models import Case
 from dsr.form_encoding import NOT_UTF8, _MultipartCheck, _UrlEncodedCheck
 from tests.helpers import Mailbox, count, csrf_in, make_staff
 from tests.manual_helpers import ManualTask, manual_task
@@ -63,8 +64,10 @@ async def test_utf8_names_still_arrive_whole(app: FastAPI, client: httpx.AsyncCl
     body = FIELDS + httpx.QueryParams({"n": name}).__str__().encode()[2:]
     r = await client.post("/requests", content=body, headers={"content-type": FORM})
     assert r.status_code == 303, r.text
-    async with app.state.engine.connect() as conn:
-        stored = (await conn.execute(text("SELECT full_name FROM case_record"))).scalar_one()
+    async with app.state.sessionmaker() as session:
+        stored = (
+            await session.exec(select(Case.full_name))
+        ).one()  # sealed: read through the model
     assert stored == name
 
 
