@@ -12,6 +12,7 @@ import uuid
 import httpx
 import pyotp
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import select
 
@@ -68,7 +69,14 @@ async def test_enrolment_then_login_asks_for_the_code(app: FastAPI, console: Con
     totp, codes = await enrol(c)
     row = await user_row(app, "handler@example.com")
     assert row.mfa_enabled_at is not None
-    assert totp.secret not in str(row.totp_secret)  # sealed with the encryption key
+    assert row.totp_secret == totp.secret  # the model reads it back ...
+    async with app.state.engine.connect() as conn:  # ... while the table holds it sealed
+        stored = (
+            await conn.execute(
+                sa.text("SELECT totp_secret FROM staff_user WHERE email = :e"), {"e": row.email}
+            )
+        ).scalar_one()
+    assert totp.secret not in stored
     assert not any(code in str(row.recovery_codes) for code in codes)  # hashes only
     assert (await c.get("/console")).status_code == 200  # enrolling kept this browser in
 
