@@ -4,11 +4,7 @@ exactly once."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -25,8 +21,8 @@ from dsr.notifications.dispatcher import dispatch_once
 from dsr.notifications.models import OutboxMessage
 from dsr.settings import Settings
 from tests.helpers import Mailbox, deliver, free_port
+from tests.live_server import LiveServer
 
-DSR = Path(sys.executable).with_name("dsr")
 NAME = "Grace Hopper"
 # What the service logs through here. The test's own SMTP server (aiosmtpd) logs addresses: that
 # is the receiving side, not us. SQLAlchemy at DEBUG is checked in tests/api/test_intake_limits.py.
@@ -42,42 +38,18 @@ def body(n: int) -> dict[str, Any]:
     }
 
 
-class Server:
-    """`dsr serve --no-worker` in a child process, as an operator would run it."""
+class Server(LiveServer):
+    """`dsr serve --no-worker` in a child process, as an operator would run it, that the tests
+    kill as a crash would."""
 
     def __init__(self, database_url: str, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.workdir = workdir
-        self.env = {
-            **os.environ,
-            "DSR_DATABASE_URL": database_url,
-            "DSR_SECRET_KEY": "durability-test-secret",
-            "DSR_VAR_DIR": str(workdir),
-            "DSR_SMTP_PORT": str(free_port()),  # nothing listens: the worker is off anyway
-            "DSR_RATE_LIMIT_IP": "1000/minute",
-            "DSR_RATE_LIMIT_EMAIL": "1000/minute",
-        }
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        log = (self.workdir / f"serve-{self.port}.log").open("ab")
-        self.proc = await asyncio.create_subprocess_exec(
-            str(DSR), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(self.port),
-            env=self.env, cwd=self.workdir, stdout=log, stderr=log,
-        )  # fmt: skip
-        log.close()
-        async with httpx.AsyncClient(base_url=self.url, timeout=2) as c:
-            for _ in range(300):
-                if self.proc.returncode is not None:
-                    break
-                with contextlib.suppress(httpx.TransportError):
-                    if (await c.get("/readyz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        await self.kill()
-        logs = (self.workdir / f"serve-{self.port}.log").read_text(errors="replace")
-        pytest.fail(f"dsr serve did not become ready:\n{logs[-3000:]}")
+        super().__init__(
+            database_url,
+            workdir,
+            DSR_SECRET_KEY="durability-test-secret",
+            DSR_RATE_LIMIT_IP="1000/minute",
+            DSR_RATE_LIMIT_EMAIL="1000/minute",
+        )
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flushing, as in a crash."""
