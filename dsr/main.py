@@ -138,6 +138,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
             "/api/v1/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
             "/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
             "/console/tasks/": settings.max_result_bytes + RESULTS_FRAMING,
+            # An agent's signed permission (dsr.cases.proofs), over the API and the upload page;
+            # raised only once a route has checked the agent's link.
+            "/api/v1/requests/": settings.max_proof_bytes + RESULTS_FRAMING,
+            "/requests/": settings.max_proof_bytes + RESULTS_FRAMING,
         },
     )
     app.add_middleware(SecurityHeaders)

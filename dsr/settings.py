@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # any API process can serve them, or as files in this directory.
     storage_dir: Path | None = None
     task_link_ttl_days: int = 30  # the owner's task page link (manual systems)
+    # Authorized agents (README, "Authorized agents"): the signed permission an agent uploads,
+    # and how long the agent's upload link works.
+    max_proof_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    agent_proof_ttl_days: int = Field(default=30, ge=1)
     webhook_timeout_seconds: float = 10.0
     # sql systems: every statement dsr runs on a target database stops after this many seconds.
     sql_statement_timeout_seconds: int = 30

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.appeals.messages import APPEAL_MESSAGES
 from dsr.appeals.models import Appeal
-from dsr.cases import timeline
+from dsr.cases import agents, timeline
 from dsr.cases.messages import NoticeInput
 from dsr.cases.models import Case
 from dsr.cases.transitions import mirror_case_decision
@@ -78,4 +78,5 @@ async def apply_appeal_decision(
     )
     notice = NoticeInput(session, settings, case, decision, now, event.seq, {"appeal": appeal})
     for kind in decision.notices:
-        await enqueue_many(session, await APPEAL_MESSAGES[kind](notice))
+        built = await APPEAL_MESSAGES[kind](notice)
+        await enqueue_many(session, [*built, *agents.copies_for_agent(case, built)])

@@ -25,6 +25,7 @@ VIEW_KINDS = {
     "api_case": "the case over the API (GET /api/v1/cases/{id})",
     "api_timeline": "the case's timeline over the API (GET /api/v1/cases/{id}/events)",
     "console_case": "the case page in the console (with results from data systems)",
+    "console_agent_proof": "an authorized agent's signed permission, downloaded in the console",
     "console_search": "a console search by the requester's e-mail that found the case",
     "console_subject": "a subject's consent and exclusion history naming the case",
     "api_appeal": "the case's appeal over the API, with the requester's reason",

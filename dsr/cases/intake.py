@@ -83,7 +83,7 @@ async def submit(
         first=True,
     )
     if data.agent is not None:
-        await agents.notify_agent_of_submission(session, case=case, now=now)
+        await agents.notify_agent_of_submission(session, settings=settings, case=case, now=now)
     if identity_verified:
         await _open(session, settings, case, now, actor, previous=ev)
     elif data.agent is not None and data.agent.kind == AgentKind.POWER_OF_ATTORNEY:
@@ -156,6 +156,20 @@ async def verify(
     await _open(session, settings, case, now, REQUESTER)
     await session.flush()
     return case
+
+
+async def agent_to_confirm(
+    session: AsyncSession, case_id: uuid.UUID, token: str, now: datetime
+) -> str | None:
+    """The agent's name when this unused verification link is for an agent's request: the
+    consumer's click then confirms that they gave the agent permission (11 CCR 7063 [U])."""
+    row = await tokens.find(session, case_id, "verify", token)
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    case = await session.get(Case, case_id)
+    if case is None or case.agent_kind != AgentKind.AUTHORIZED_AGENT:
+        return None
+    return case.agent_name
 
 
 async def _open(

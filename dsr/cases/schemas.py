@@ -120,6 +120,19 @@ class SubmissionOut(BaseModel):
     id: uuid.UUID
     reference: str
     status: str
+    agent_proof_token: str | None = Field(
+        default=None,
+        description="An agent's request: the capability for POST /api/v1/requests/{id}/agent-proof "
+        "(header X-Agent-Proof-Token), which uploads the signed permission and reads nothing",
+    )
+
+
+class AgentProofOut(BaseModel):
+    id: uuid.UUID
+    content_type: str = Field(description="application/pdf, image/png or image/jpeg, by content")
+    size: int
+    sha256: str
+    uploaded_at: datetime
 
 
 class VerifyIn(Strict):

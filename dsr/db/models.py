@@ -5,6 +5,7 @@ from dsr.auth.models import ApiToken, LoginThrottle, StaffSession, StaffUser
 from dsr.cases.access_models import CaseAccess
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent, CaseToken
+from dsr.cases.proof_models import AgentProof
 from dsr.consent.models import (
     ConsentRecord,
     Exclusion,
@@ -20,6 +21,7 @@ from dsr.reports.models import ReportExport
 __all__ = [
     "AccessPackage",
     "AccessPackageChunk",
+    "AgentProof",
     "ApiToken",
     "Appeal",
     "Case",

@@ -23,6 +23,8 @@ LINK_PATHS = {
     "status": "/requests/{case_id}?token={token}",
     "appeal": "/requests/{case_id}/appeal?token={token}",
     "package": "/requests/{case_id}/package?token={token}",
+    # An agent's upload link for the signed permission (dsr.cases.proofs): it reads nothing.
+    "proof": "/requests/{case_id}/agent-proof?token={token}",
 }
 
 
@@ -37,6 +39,10 @@ def _env() -> Environment:
     )
     # At render time, not enqueue time, so messages already in the outbox obey it too.
     env.filters["short_quote"] = short_quote
+    # Requester- and agent-facing text is marked for translation; the languages work replaces
+    # the null translations with real catalogues.
+    env.add_extension("jinja2.ext.i18n")
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     return env
 
 

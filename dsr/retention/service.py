@@ -6,9 +6,10 @@ legal.md): the dates, the request's type, channel and jurisdiction, the outcome 
 reason code, and the timeline's events (when, who, which action, which status) with their hash
 chain. What goes: the requester's address, name, account id and details, the type's own object,
 every free text (decision explanation, appeal reason, task notes, the timeline's texts), the
-capability tokens, the e-mails' recipients and contents, and the data systems' results and the
-access package. The timeline hashes a salted digest of each event's texts (dsr.cases.timeline),
-so dropping the texts and their salt leaves the chain intact; a `redacted` event records it.
+capability tokens, the e-mails' recipients and contents, the data systems' results, the access
+package and an authorized agent's signed permission. The timeline hashes a salted digest of each
+event's texts (dsr.cases.timeline), so dropping the texts and their salt leaves the chain
+intact; a `redacted` event records it.
 
 Left as they are: exclusions and suppression rules (they keep a fulfilled deletion or output
 removal honoured, which is what the person asked for)."""
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.audit import REDACTED
-from dsr.cases import timeline
+from dsr.cases import proofs, timeline
 from dsr.cases.models import Case
 from dsr.domain.context import SYSTEM
 from dsr.fulfilment.expiry import erase_package
@@ -44,6 +45,7 @@ class RetentionReport:
     events: int = 0  # timeline events whose texts went
     packages: int = 0
     results: int = 0
+    proofs: int = 0  # authorized agents' signed permissions
     tokens: int = 0
     messages: int = 0  # outbox rows whose recipient and contents went
     dry_run: bool = False
@@ -54,6 +56,7 @@ class RetentionReport:
             "events_redacted": self.events,
             "packages_erased": self.packages,
             "results_erased": self.results,
+            "agent_proofs_erased": self.proofs,
             "tokens_deleted": self.tokens,
             "messages_purged": self.messages,
         }
@@ -84,6 +87,7 @@ async def redact_case(
         out.packages += 1
     gone = await erase_results(session, settings=settings, task_ids=[t.id for t in tasks], now=now)
     out.results = len(gone)
+    out.proofs = await proofs.erase(session, settings=settings, case_id=case.id, now=now)
     for ev in await repo.events_of(session, case.id):
         if ev.body_digest and ev.body_salt is not None:
             ev.reason, ev.data, ev.body_salt, ev.redacted_at = None, {}, None, now
@@ -140,5 +144,6 @@ def _add(total: RetentionReport, one: RetentionReport) -> None:
     total.events += one.events
     total.packages += one.packages
     total.results += one.results
+    total.proofs += one.proofs
     total.tokens += one.tokens
     total.messages += one.messages

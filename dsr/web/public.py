@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from dsr.appeals import repository as appeals_repo
 from dsr.appeals import service as appeals
-from dsr.cases import intake
+from dsr.cases import intake, proofs
 from dsr.cases.appeal_terms import appeal_terms
 from dsr.cases.models import Case
 from dsr.cases.schemas import RequestIn
@@ -28,6 +28,7 @@ from dsr.domain.vocabulary import CaseStatus
 from dsr.http import client_ip
 from dsr.settings import Settings
 from dsr.web.agent_form import agent_from_form
+from dsr.web.agent_proof_page import proof_page_path
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
 from dsr.web.forms import RequestForm, field_messages
 from dsr.web.request_form import REQUEST_FIELDS, type_object
@@ -120,10 +121,13 @@ async def submit_form(
         return _form_page(request, settings, values, agent_errors, status=422)
     await limiter.check_email(str(body.email))
     case = await intake.submit(session, settings=settings, data=body, now=utcnow())
+    if agent is not None and (upload := await proofs.upload_token_id(session, case.id)):
+        # The agent goes on to their upload page: what happens next, and where the consumer's
+        # signed permission goes (the link is in their e-mail too).
+        token = proofs.token_value(settings, upload)
+        return RedirectResponse(proof_page_path(case.id, token, new=1), status_code=303)
     # An opt-out opened at once (no confirmation asked): the page says so instead.
     done = "?opened=1" if case.status != CaseStatus.PENDING_VERIFICATION else ""
-    if not done and agent is not None:
-        done = "?agent=1"  # the consumer, not the agent, got the confirmation link
     return RedirectResponse(f"/requests/{case.id}/submitted{done}", status_code=303)
 
 
@@ -133,7 +137,6 @@ async def submitted(
     case_id: uuid.UUID,  # noqa: ARG001 (the path must be a request id)
     settings: SettingsDep,
     opened: Annotated[int, Query(ge=0, le=1)] = 0,
-    agent: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
     title, paragraphs = (
         "Check your e-mail",
@@ -143,19 +146,13 @@ async def submitted(
             "check your spam folder, or send the form again.",
         ],
     )
-    if agent:  # an agent's request: the consumer confirms directly (dsr.cases.agents)
-        title, paragraphs = "We have asked the consumer to confirm", [_AGENT_SUBMITTED]
-    elif opened:  # an opt-out: nothing to confirm
+    if opened:  # an opt-out: nothing to confirm
         title, paragraphs = "Request received", [_OPENED]
     return templates.TemplateResponse(
         request, "public/message.html", {"title": title, "paragraphs": paragraphs}
     )
 
 
-_AGENT_SUBMITTED = (
-    "We have e-mailed the consumer a link to confirm directly that they gave you permission. "
-    "We act on the request once they do; we will keep you informed."
-)
 _OPENED = (
     "We have received your request and sent a confirmation to your e-mail address. "
     "You do not need to do anything more."
@@ -164,10 +161,16 @@ _OPENED = (
 
 @router.get("/requests/{case_id}/verify", response_class=HTMLResponse)
 async def verify_page(
-    request: Request, case_id: uuid.UUID, token: Annotated[str, Query(min_length=1, max_length=200)]
+    request: Request,
+    case_id: uuid.UUID,
+    token: Annotated[str, Query(min_length=1, max_length=200)],
+    session: SessionDep,
 ) -> HTMLResponse:
+    # An agent's request: the consumer confirms they gave the agent permission, so the page
+    # names the agent, for a valid link only. Opening the page changes nothing.
+    agent = await intake.agent_to_confirm(session, case_id, token, utcnow())
     return templates.TemplateResponse(
-        request, "public/verify.html", {"case_id": case_id, "token": token}
+        request, "public/verify.html", {"case_id": case_id, "token": token, "agent": agent}
     )
 
 

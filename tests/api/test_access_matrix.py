@@ -57,6 +57,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "GET /api/v1/requests/{request_id}": PUBLIC,
     "POST /api/v1/requests/{request_id}/appeal": PUBLIC,
     "GET /api/v1/requests/{request_id}/package": PUBLIC,
+    "POST /api/v1/requests/{request_id}/agent-proof": PUBLIC,  # the agent's link is checked
     # cases (staff)
     "GET /api/v1/cases": ALL_STAFF,
     "POST /api/v1/cases": allow("admin", "handler"),
@@ -118,6 +119,10 @@ CALLS: dict[str, dict[str, Any]] = {
     "POST /api/v1/requests/{request_id}/verify": {"json": {"token": "not-a-real-token"}},
     "GET /api/v1/requests/{request_id}": {"params": {"token": "not-a-real-token"}},
     "GET /api/v1/requests/{request_id}/package": {"params": {"token": "not-a-real-token"}},
+    "POST /api/v1/requests/{request_id}/agent-proof": {
+        "content": b"%PDF-1.4\n%%EOF\n",
+        "headers": {"X-Agent-Proof-Token": "not-a-real-token", "Content-Type": "application/pdf"},
+    },
     "POST /api/v1/requests/{request_id}/appeal": {
         "json": {"token": "not-a-real-token", "reason": "I disagree with the decision."}
     },
@@ -244,9 +249,11 @@ async def test_role_and_scope_matrix(
         if allowed is None:
             continue  # reported by test_every_api_route_has_an_expectation
         method, path = key.split(" ", 1)
-        spec = CALLS.get(key, {})
+        spec = dict(CALLS.get(key, {}))
+        extra = spec.pop("headers", {})  # a route's own headers (the agent's upload link)
         for caller in CALLERS:
-            r = await client.request(method, _url(path), headers=credentials[caller], **spec)
+            sent = {**credentials[caller], **extra}
+            r = await client.request(method, _url(path), headers=sent, **spec)
             calls += 1
             if caller in allowed:
                 ok = r.status_code not in (401, 403)

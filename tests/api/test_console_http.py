@@ -788,6 +788,7 @@ CONSOLE_EXPECTED: dict[str, frozenset[str]] = {
     "GET /console/cases": STAFF,
     "GET /console/cases/{case_id}": STAFF,
     "GET /console/cases/{case_id}/access-log": frozenset({"admin", "auditor"}),
+    "GET /console/cases/{case_id}/agent-proofs/{proof_id}": STAFF,
     "POST /console/search": STAFF,
     "GET /console/subjects": STAFF,
     "POST /console/subjects": STAFF,

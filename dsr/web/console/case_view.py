@@ -15,7 +15,7 @@ from dsr.appeals.repository import current_for_case
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role
-from dsr.cases import actions, data_systems, presenters, repository, timeline
+from dsr.cases import actions, data_systems, presenters, proofs, repository, timeline
 from dsr.cases.models import Case, CaseEvent
 from dsr.domain.due import case_due
 from dsr.domain.offers import case_held_back
@@ -48,7 +48,9 @@ def _actor(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> str:
             return ev.actor_id
     if ev.actor_kind == "service":
         return f"service token {ev.actor_id}" if ev.actor_id else "a service"
-    return {"requester": "the requester", "system": "the system"}.get(ev.actor_kind, ev.actor_kind)
+    return {"requester": "the requester", "system": "the system", "agent": "the agent"}.get(
+        ev.actor_kind, ev.actor_kind
+    )
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -168,4 +170,6 @@ async def case_context(
         "staff": await auth_repo.users_with_role(session, Role.ADMIN, Role.HANDLER),
         "deny_reasons": labels.DENIAL_REASONS,
         "agent_proof_accepted": any(ev.action == "accept_agent_proof" for ev in events),
+        # The agent's uploads, numbered as their download names are (dsr.web.console.proofs).
+        "agent_proofs": list(enumerate(await proofs.proofs_of(session, case.id), start=1)),
     }

@@ -80,6 +80,7 @@ EVENTS = {
     "verify": "Identity verified",
     "open_without_verification": "Opened (no verification may be required)",
     "accept_agent_proof": "Agent's authority accepted on other proof",
+    "agent_proof_uploaded": "Agent uploaded a signed permission",
     "expire": "Lapsed unverified",
     "mark_duplicate": "Marked as duplicate",
     "duplicate_linked": "Duplicate linked",
