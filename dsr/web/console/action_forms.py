@@ -28,6 +28,7 @@ class ActionForm(FormModel):
     reason_code: str = ""
     explanation: str = ""
     text: str = ""
+    confirm: str = ""  # "yes" from the check step's page: the handler saw what will be sent
 
 
 STALE_MESSAGE = (
