@@ -226,12 +226,15 @@ async def test_reviewer_assigns_and_overturns_beside_the_case(
     assert f'href="/console/cases/{case_id}"' in html
     assert 'id="timeline"' in html
     assert forms_on(html) == {"assign"}
-    assert "assign the appeal first" in html
-    assert "allows no extension" in html
+    assert "Assign the appeal first" in html
+    assert "The rules for this jurisdiction allow no extension of an appeal" in html
 
     r = await post_appeal(c, appeal_id, "overturn", explanation="Too early")
     assert r.status_code == 409
-    assert "not allowed while the appeal is appealed" in r.text
+    assert (
+        "“Overturn the refusal” is not possible while the appeal is waiting for a reviewer"
+        in r.text
+    )
     r = await post_appeal(c, appeal_id, "assign", assignee="rev1@example.com")
     assert r.status_code == 303
     assert r.headers["location"] == f"/console/appeals/{appeal_id}"
@@ -372,7 +375,7 @@ async def test_colorado_appeals_can_be_extended_once(
     assert "The appeal deadline was extended" in html
     assert "Appeal deadline extended" in html
     assert "extend" not in forms_on(html)
-    assert "already extended" in html
+    assert "This appeal was already extended once; the law allows one" in html
     appeal = await appeal_json(client, staff["rev1"], appeal_id)
     assert appeal["deadlines"]["extended"] is True
 

@@ -204,7 +204,7 @@ async def test_bulk_denial_counts_and_sends_exactly_those_e_mails(
     assert r.status_code == 200, r.text
     assert "You are about to refuse 3 requests and e-mail 3 people." in r.text
     assert "Left out: 1 of the selected cases" in r.text
-    assert "not allowed while the case is withdrawn" in r.text
+    assert "“Deny” is not possible while the case is withdrawn" in r.text
     assert r.text.count('class="email-preview"') == 3
     for i in ids[:3]:
         assert await events(app, i) == ["submit", "verify"]

@@ -450,7 +450,7 @@ async def test_case_page_shows_the_request_escaped_and_the_allowed_forms(
     assert "Acknowledge by" in html
     assert "Extended respond by" in html
     forms = set(re.findall(r'name="action" value="([a-z_]+)"', html))
-    assert forms == {"assign", "extend", "deny", "withdraw", "note"}
+    assert forms == {"assign", "extend", "deny", "withdraw", "confirm_identity", "note"}
     r = await post_action(c, case_id, "assign", assignee="handler@example.com")
     assert r.status_code == 303
     html, _, _ = await case_page(c, case_id)
@@ -492,13 +492,14 @@ async def test_state_machine_refusals_are_shown_in_plain_words(
     c = await browser_for("handler@example.com")
     r = await post_action(c, case_id, "fulfil")
     assert r.status_code == 409
-    assert "not allowed while the case is open" in r.text
+    assert "“Fulfil” is not possible while the case is open" in r.text
+    assert "fulfil is not allowed" not in r.text  # no codes in the console's words
     r = await post_action(c, case_id, "extend", reason="")
     assert r.status_code == 422
     assert "Reason is required" in r.text
     r = await post_action(c, case_id, "extend", reason="Busy")
     assert r.status_code == 409
-    assert "allows no extension" in r.text
+    assert "The rules for this case&#39;s jurisdiction allow no extension" in r.text
     r = await post_action(c, case_id, "deny", reason_code="other", explanation="  ")
     assert r.status_code == 422
     assert "explanation" in r.text

@@ -151,7 +151,7 @@ async def test_handler_works_cases_in_the_console(
     steps = await timeline.locator("th").all_inner_texts()
     assert steps == [
         "Request received",
-        "Identity verified",
+        "E-mail address confirmed",
         "Assigned",
         "Information requested",
         "Note",
