@@ -18,6 +18,7 @@ from tests.helpers import (
     act,
     body_text,
     confirm_form,
+    count,
     csrf_in,
     deliver,
     events,
@@ -127,10 +128,18 @@ async def test_a_case_changed_after_the_check_is_refused_with_409(
 
 
 @pytest.mark.parametrize(
-    ("action", "fields", "says", "in_notice"),
+    ("action", "fields", "says", "in_notice", "sent"),
     [
-        ("request_info", {"reason": "Your account id, please."}, "ask the requester", "account id"),
-        ("extend", {"reason": "Many systems."}, "extend this request", "Many systems."),
+        (
+            "request_info",
+            {"reason": "Your account id, please."},
+            "ask the requester",
+            "account id",
+            1,
+        ),
+        ("extend", {"reason": "Many systems."}, "extend this request", "Many systems.", 1),
+        # An access request: the package is built on confirmation, its link in a second e-mail.
+        ("fulfil", {}, "second e-mail with the link to download", "We have done what you asked", 2),
     ],
 )
 @pytest.mark.usefixtures("admin")
@@ -143,10 +152,11 @@ async def test_other_decisions_that_e_mail_the_requester_are_checked(
     fields: dict[str, str],
     says: str,
     in_notice: str,
+    sent: int,
 ) -> None:
     case_id = await open_case(client, app, mailbox, jurisdiction="US-CA")
     c = await browser_for("handler@example.com")
-    if action == "request_info":  # needs an assignee: the case must be in progress
+    if action != "extend":  # needs an assignee: the case must be in progress
         r = await post_decision(c, case_id, "assign", assignee="handler@example.com")
         assert r.status_code == 303
     before = await events(app, case_id)
@@ -155,11 +165,13 @@ async def test_other_decisions_that_e_mail_the_requester_are_checked(
     assert says in r.text
     assert in_notice in r.text
     assert await events(app, case_id) == before
+    assert await count(app, "access_package") == 0  # nothing built for the check
     url, confirm = confirm_form(r.text)
     r = await c.post(url, data=confirm)
     assert r.status_code == 303
-    assert await events(app, case_id) == [*before, action]
-    assert await outbox_to(app, mailbox, "requester@example.org") == 1
+    assert await count(app, "access_package") == (1 if action == "fulfil" else 0)
+    assert (await events(app, case_id))[len(before)] == action
+    assert await outbox_to(app, mailbox, "requester@example.org") == sent
 
 
 @pytest.mark.usefixtures("admin")
