@@ -4,6 +4,7 @@ and axe-core checks in the browser."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import socket
@@ -216,6 +217,23 @@ def csrf_in(html: str) -> str:
     match = CSRF.search(html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+CHECK_FORM = re.compile(
+    r'<form method="post" action="([^"]+)" class="check-confirm">(.*?)</form>', re.S
+)
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def confirm_form(page: str) -> tuple[str, dict[str, list[str]]]:
+    """The console's check step (before a decision e-mails a requester): where its confirmation
+    posts, and the fields the browser sends with it (the CSRF token among them)."""
+    match = CHECK_FORM.search(page)
+    assert match, "no check step on the page"
+    fields: dict[str, list[str]] = {}
+    for name, value in HIDDEN.findall(match.group(2)):
+        fields.setdefault(name, []).append(html.unescape(value))
+    return html.unescape(match.group(1)), fields
 
 
 async def login(c: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:

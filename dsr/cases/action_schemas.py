@@ -50,7 +50,11 @@ class ActionIn(BaseModel):
 
     action: Action
     assignee: EmailStr | None = Field(default=None, description="assign: a staff user's e-mail")
-    reason: Details | None = Field(default=None, description="request_info, extend, withdraw")
+    reason: Details | None = Field(
+        default=None,
+        description="request_info, extend, withdraw; confirm_identity: how staff verified who "
+        "the requester is (beyond the e-mail address)",
+    )
     reason_code: Annotated[str, StringConstraints(max_length=40)] | None = Field(
         default=None, description="deny: identity_not_verified, exception_applies, …"
     )

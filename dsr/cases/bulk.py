@@ -4,6 +4,8 @@ API and the console both call run_bulk."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +26,10 @@ async def run_bulk(
     body: BulkIn,
     principal: Principal,
     now: datetime,
+    versions: Mapping[uuid.UUID, int] | None = None,
 ) -> BulkOut:
+    """`versions`, when given, are the versions the caller saw (the console's check step): a
+    case changed since is refused (409), never decided on what the caller did not see."""
     params = body.model_dump(exclude_none=True, exclude={"case_ids", "action"})
     results: list[BulkItem] = []
     for case_id in dict.fromkeys(body.case_ids):  # a case listed twice is acted on once
@@ -38,6 +43,7 @@ async def run_bulk(
                     params=dict(params),
                     principal=principal,
                     now=now,
+                    expected_version=versions.get(case_id) if versions else None,
                 )
             results.append(BulkItem(case_id=case_id, ok=True, status=200, new_status=case.status))
         except DsrError as exc:

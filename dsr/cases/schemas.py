@@ -112,7 +112,8 @@ class StaffCaseIn(RequestIn):
     channel: Channel
     identity_verified: bool = Field(
         default=False,
-        description="Staff confirmed the requester's identity already; skips the e-mail check",
+        description="Staff verified the requester's identity already (not only their e-mail "
+        "address); skips the e-mail check",
     )
 
 
@@ -174,7 +175,13 @@ class CaseOut(BaseModel):
     details: str | None
     type_data: dict[str, Any] | None
     received_at: datetime
-    verified_at: datetime | None
+    verified_at: datetime | None = Field(
+        description="When the request was opened as verified. Usually the requester confirmed "
+        "their e-mail address through the link e-mailed to them: that shows control of the "
+        "address, not who they are. Staff who verified identity by other means record it with "
+        "the confirm_identity action (a timeline event with how they did it), or when entering "
+        "the request (identity_verified)"
+    )
     assignee: str | None = None
     duplicate_of: uuid.UUID | None = None
     deadlines: Deadlines

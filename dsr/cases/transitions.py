@@ -26,6 +26,8 @@ from dsr.settings import Settings
 
 # Free text goes in the event's `reason`; the assignee's e-mail is personal data: its id is kept.
 _NOT_DATA = frozenset({"reason", "explanation", "text", "assignee"})
+# Set in session.info while the console's check step rehearses a decision (rolled back after).
+REHEARSAL = "dsr_rehearsal"
 _MOVE_DEADLINES = frozenset(
     {Effect.CLOCK_PAUSED, Effect.CLOCK_RESUMED, Effect.EXTENDED, Effect.REOPENED}
 )
@@ -111,6 +113,9 @@ async def _follow_up(
     fulfilled = decision.to_status in FULFILLED_STATUSES
     if (
         fulfilled
+        # The console's check step rehearses a decision and rolls it back: no package is built
+        # (its file would outlive the rollback), the page says a download link follows.
+        and not session.info.get(REHEARSAL)
         and decision.from_status not in FULFILLED_STATUSES
         and case.type == RequestType.ACCESS
     ):

@@ -25,9 +25,22 @@ class OriginalDecider(NotPermitted):
 
 
 class NotAllowed(WorkflowError):
-    """Not possible in the current status or state of the case (HTTP 409)."""
+    """Not possible in the current status or state of the case (HTTP 409). `guard` names the
+    guard that refused, or `status` the status that did, so the console can word it for people."""
 
     code = "not_allowed"
+
+    def __init__(
+        self,
+        message: str,
+        guard: str | None = None,
+        action: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.guard = guard
+        self.action = action
+        self.status = status  # when the status, not a guard, refused
 
 
 class InvalidInput(WorkflowError):

@@ -50,9 +50,12 @@ _CASE_PLACEHOLDERS = {"reason": "-", "explanation": "-", "text": "-"}
 _APPEAL_PLACEHOLDERS = {"reason": "-", "explanation": "-"}
 
 
-def case_held_back(ctx: CaseContext, actor: Actor, allowed: Collection[str]) -> dict[str, str]:
-    """For each explained action possible in this status but refused now: the guard's reason."""
-    reasons: dict[str, str] = {}
+def case_held_back(
+    ctx: CaseContext, actor: Actor, allowed: Collection[str]
+) -> dict[str, WorkflowError]:
+    """For each explained action possible in this status but refused now: the guard's refusal
+    (its message, and the guard's name for the console's wording)."""
+    reasons: dict[str, WorkflowError] = {}
     for action in EXPLAINED_CASE_ACTIONS:
         in_status = any(
             tr.action == action and ctx.status.value in tr.sources for tr in CASE_TRANSITIONS
@@ -62,15 +65,17 @@ def case_held_back(ctx: CaseContext, actor: Actor, allowed: Collection[str]) -> 
         try:
             decide(ctx, action, actor, _CASE_PLACEHOLDERS)
         except NotAllowed as exc:
-            reasons[action] = exc.message
+            reasons[action] = exc
         except WorkflowError:
             continue
     return reasons
 
 
-def appeal_held_back(ctx: AppealContext, actor: Actor, allowed: Collection[str]) -> dict[str, str]:
+def appeal_held_back(
+    ctx: AppealContext, actor: Actor, allowed: Collection[str]
+) -> dict[str, WorkflowError]:
     """Why a decision or extension cannot be made now, for a reviewer."""
-    reasons: dict[str, str] = {}
+    reasons: dict[str, WorkflowError] = {}
     for action in EXPLAINED_APPEAL_ACTIONS:
         if action in allowed:
             continue
@@ -79,10 +84,12 @@ def appeal_held_back(ctx: AppealContext, actor: Actor, allowed: Collection[str])
         )
         if not in_status:
             if action != AppealAction.EXTEND and ctx.status == AppealStatus.APPEALED:
-                reasons[action] = "assign the appeal first; it is decided once it is in review"
+                reasons[action] = NotAllowed(
+                    "assign the appeal first; it is decided once it is in review"
+                )
             continue
         try:
             decide_appeal(ctx, action, actor, _APPEAL_PLACEHOLDERS)
         except (NotAllowed, NotPermitted) as exc:
-            reasons[action] = exc.message
+            reasons[action] = exc
     return reasons

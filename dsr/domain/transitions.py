@@ -226,6 +226,7 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         records="duplicate_of",
         effects="linked closed",
     ),
+    _t(C.CONFIRM_IDENTITY, _ACTIVE, None, _STAFF, req="reason"),
     _t(C.NOTE, _ALL, None, "admin handler reviewer", req="text"),
     _t(
         C.APPEAL,

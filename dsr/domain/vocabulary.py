@@ -85,6 +85,10 @@ class CaseAction(StrEnum):
     PARTIALLY_FULFIL = "partially_fulfil"
     WITHDRAW = "withdraw"
     MARK_DUPLICATE = "mark_duplicate"
+    # Staff confirmed who the requester is by other means than the e-mail link (a document,
+    # a call): recorded on the timeline with how, so that "e-mail address confirmed" is never
+    # mistaken for "identity verified". The status does not change.
+    CONFIRM_IDENTITY = "confirm_identity"
     NOTE = "note"
     APPEAL = "appeal"
     # The case mirrors its appeal: the appeals service applies these as the system.

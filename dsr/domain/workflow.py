@@ -138,7 +138,11 @@ class _Machine:
         for tr in trs:
             if status in tr.sources:
                 return tr
-        raise NotAllowed(f"{action} is not allowed while the {self.subject} is {status}")
+        raise NotAllowed(
+            f"{action} is not allowed while the {self.subject} is {status}",
+            action=action,
+            status=status,
+        )
 
     @staticmethod
     def _check_guards(tr: Transition, ctx: Any, actor: Actor, include_input: bool) -> None:
@@ -150,7 +154,9 @@ class _Machine:
             if problem is None:
                 continue
             if guard.error is NotAllowed:
-                raise NotAllowed(f"{tr.action} is not allowed: {problem}")
+                raise NotAllowed(
+                    f"{tr.action} is not allowed: {problem}", guard=name, action=tr.action
+                )
             if guard.error is InvalidInput:
                 raise InvalidInput(problem, field=guard.field)
             raise guard.error(problem)

@@ -87,3 +87,19 @@ def render(msg: OutboxMessage, settings: Settings) -> EmailMessage:
     email.set_content(text)
     email.add_alternative(html, subtype="html")
     return email
+
+
+# The staff's check step shows the notice a decision will send; a personal link stays out of it
+# (it is a capability of the requester's, and staff have no use for it).
+PREVIEW_LINK = "[the requester's personal link]"
+
+
+def preview(kind: str, context: dict[str, Any], settings: Settings) -> tuple[str, str]:
+    """The subject and plain-text body `kind` renders from `context`, as the requester will
+    receive them, with the personal links replaced by a placeholder."""
+    ctx = dict(context)
+    ctx["links"] = dict.fromkeys(links(ctx, settings), PREVIEW_LINK)
+    ctx["base_url"] = settings.base_url.rstrip("/")
+    ctx.setdefault("reference", "")
+    text = _env().get_template(f"{kind}.txt").render(**ctx)
+    return SUBJECTS[kind].format(**{"due": "", **ctx}), text

@@ -22,6 +22,7 @@ from tests.helpers import (
     NewBrowser,
     auth,
     body_text,
+    confirm_form,
     csrf_in,
     deliver,
     events,
@@ -94,7 +95,13 @@ async def post_appeal(
 ) -> httpx.Response:
     _, version, token = await appeal_page(c, appeal_id)
     data = {"action": action, "expected_version": str(version), "csrf_token": token, **fields}
-    return await c.post(f"/console/appeals/{appeal_id}/actions", data=data)
+    r = await c.post(f"/console/appeals/{appeal_id}/actions", data=data)
+    if r.status_code == 200 and 'class="check-confirm"' in r.text:
+        # A decision that e-mails the requester shows the notice first: confirm it, as a reviewer
+        # would (tests/api/test_console_check_step.py tests the step itself).
+        url, confirm = confirm_form(r.text)
+        r = await c.post(url, data=confirm)
+    return r
 
 
 async def appeal_json(client: httpx.AsyncClient, token: str, appeal_id: str) -> dict[str, Any]:
@@ -219,12 +226,15 @@ async def test_reviewer_assigns_and_overturns_beside_the_case(
     assert f'href="/console/cases/{case_id}"' in html
     assert 'id="timeline"' in html
     assert forms_on(html) == {"assign"}
-    assert "assign the appeal first" in html
-    assert "allows no extension" in html
+    assert "Assign the appeal first" in html
+    assert "The rules for this jurisdiction allow no extension of an appeal" in html
 
     r = await post_appeal(c, appeal_id, "overturn", explanation="Too early")
     assert r.status_code == 409
-    assert "not allowed while the appeal is appealed" in r.text
+    assert (
+        "“Overturn the refusal” is not possible while the appeal is waiting for a reviewer"
+        in r.text
+    )
     r = await post_appeal(c, appeal_id, "assign", assignee="rev1@example.com")
     assert r.status_code == 303
     assert r.headers["location"] == f"/console/appeals/{appeal_id}"
@@ -365,6 +375,55 @@ async def test_colorado_appeals_can_be_extended_once(
     assert "The appeal deadline was extended" in html
     assert "Appeal deadline extended" in html
     assert "extend" not in forms_on(html)
-    assert "already extended" in html
+    assert "This appeal was already extended once; the law allows one" in html
     appeal = await appeal_json(client, staff["rev1"], appeal_id)
     assert appeal["deadlines"]["extended"] is True
+
+
+async def test_an_appeal_decision_shows_the_outcome_notice_before_it_is_sent(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    browser_for: NewBrowser,
+    staff: dict[str, str],
+) -> None:
+    case_id, appeal_id = await appealed(client, app, mailbox, staff)
+    await deliver(app)
+    c = await browser_for("rev1@example.com")
+    assert (
+        await post_appeal(c, appeal_id, "assign", assignee="rev1@example.com")
+    ).status_code == 303
+    _, version, token = await appeal_page(c, appeal_id)
+    before = await events(app, case_id)
+    url = f"/console/appeals/{appeal_id}/actions"
+    form = {"action": "uphold", "explanation": "The hold is documented.", "csrf_token": token}
+    r = await c.post(url, data={**form, "expected_version": str(version)})
+    assert r.status_code == 200, r.text
+    assert "You are about to uphold the refusal" in r.text
+    assert "e-mail 1 person" in r.text
+    assert "Outcome of your appeal on request" in r.text  # the real subject
+    assert "The hold is documented." in r.text
+    assert await events(app, case_id) == before
+    mailbox.clear()
+    await deliver(app)
+    assert mailbox.to("requester@example.org") == []  # checking sent nothing
+
+    confirm_url, confirm = confirm_form(r.text)
+    await client.post(  # someone else assigns the appeal meanwhile
+        f"/api/v1/appeals/{appeal_id}/actions",
+        json={"action": "assign", "assignee": "rev2@example.com"},
+        headers=auth(staff["rev2"]),
+    )
+    r = await c.post(confirm_url, data=confirm)
+    assert r.status_code == 409
+    assert "changed by someone else after you checked the notice" in r.text
+    assert (await appeal_json(client, staff["rev1"], appeal_id))["status"] == "appeal_in_review"
+    assert await events(app, case_id) == [*before, "appeal_assign"]
+
+    c = await browser_for("rev2@example.com")
+    r = await post_appeal(c, appeal_id, "uphold", explanation="The hold is documented.")
+    assert r.status_code == 303
+    mailbox.clear()
+    await deliver(app)
+    assert len(mailbox.to("requester@example.org")) == 1
+    assert "The hold is documented." in body_text(mailbox.last_to("requester@example.org"))

@@ -22,6 +22,7 @@ from tests.helpers import (
     NewBrowser,
     act,
     auth,
+    confirm_form,
     csrf_in,
     deliver,
     events,
@@ -69,7 +70,13 @@ async def post_action(
 ) -> httpx.Response:
     _, version, token = await case_page(c, case_id)
     data = {"action": action, "expected_version": str(version), "csrf_token": token, **fields}
-    return await c.post(f"/console/cases/{case_id}/actions", data=data)
+    r = await c.post(f"/console/cases/{case_id}/actions", data=data)
+    if r.status_code == 200 and 'class="check-confirm"' in r.text:
+        # A decision that e-mails the requester shows the notice first: confirm it, as a handler
+        # would (tests/api/test_console_check_step.py tests the step itself).
+        url, confirm = confirm_form(r.text)
+        r = await c.post(url, data=confirm)
+    return r
 
 
 async def case_json(client: httpx.AsyncClient, token: str, case_id: str) -> dict[str, Any]:
@@ -408,7 +415,12 @@ async def test_bulk_assign_and_deny_report_each_case(
             "case_id": ids,
         },
     )
-    assert "2 done, 1 not done" in r.text
+    # The check step first: the withdrawn case is left out, the other two are refused.
+    assert "You are about to refuse 2 requests and e-mail 2 people." in r.text
+    assert (await case_json(client, team, ids[1]))["status"] == "in_progress"
+    url, confirm = confirm_form(r.text)
+    r = await c.post(url, data=confirm)
+    assert "2 done, 0 not done" in r.text
     assert (await case_json(client, team, ids[1]))["status"] == "denied"
 
 
@@ -438,7 +450,7 @@ async def test_case_page_shows_the_request_escaped_and_the_allowed_forms(
     assert "Acknowledge by" in html
     assert "Extended respond by" in html
     forms = set(re.findall(r'name="action" value="([a-z_]+)"', html))
-    assert forms == {"assign", "extend", "deny", "withdraw", "note"}
+    assert forms == {"assign", "extend", "deny", "withdraw", "confirm_identity", "note"}
     r = await post_action(c, case_id, "assign", assignee="handler@example.com")
     assert r.status_code == 303
     html, _, _ = await case_page(c, case_id)
@@ -480,13 +492,14 @@ async def test_state_machine_refusals_are_shown_in_plain_words(
     c = await browser_for("handler@example.com")
     r = await post_action(c, case_id, "fulfil")
     assert r.status_code == 409
-    assert "not allowed while the case is open" in r.text
+    assert "“Fulfil” is not possible while the case is open" in r.text
+    assert "fulfil is not allowed" not in r.text  # no codes in the console's words
     r = await post_action(c, case_id, "extend", reason="")
     assert r.status_code == 422
     assert "Reason is required" in r.text
     r = await post_action(c, case_id, "extend", reason="Busy")
     assert r.status_code == 409
-    assert "allows no extension" in r.text
+    assert "The rules for this case&#39;s jurisdiction allow no extension" in r.text
     r = await post_action(c, case_id, "deny", reason_code="other", explanation="  ")
     assert r.status_code == 422
     assert "explanation" in r.text

@@ -103,6 +103,10 @@ CASE_EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     "mark_duplicate": ({"system"}, {"open": "duplicate"}),
     "open_without_verification": ({"system"}, {"pending_verification": "open"}),
     "accept_agent_proof": ({"admin", "handler"}, {"pending_verification": "open"}),
+    "confirm_identity": (
+        {"admin", "handler"},
+        {"open": SAME, "in_progress": SAME, "awaiting_info": SAME},
+    ),
     "note": ({"admin", "handler", "reviewer"}, dict.fromkeys(ALL_CASE_STATUSES, SAME)),
     "appeal": ({"requester"}, {"denied": "appealed", "partially_fulfilled": "appealed"}),
     "appeal_assigned": ({"system"}, {"appealed": "appeal_in_review"}),
@@ -573,6 +577,7 @@ def test_allowed_actions_for_handler_in_progress() -> None:
         "fulfil",
         "partially_fulfil",
         "withdraw",
+        "confirm_identity",
         "note",
     ]
 
@@ -584,6 +589,7 @@ def test_allowed_actions_evaluate_case_guards() -> None:
         "request_info",
         "deny",
         "withdraw",
+        "confirm_identity",
         "note",
     ]
     ctx = happy_ctx("open", extension_available=False)
@@ -598,6 +604,7 @@ def test_allowed_actions_skip_input_guards() -> None:
         "extend",
         "deny",
         "withdraw",
+        "confirm_identity",
         "note",
     ]
 

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.domain.errors import WorkflowError
 from dsr.errors import STALE, Conflict, DsrError, NotFound, workflow_status
+from dsr.web.console import labels
 from dsr.web.forms import FormModel
 
 M = TypeVar("M", bound=BaseModel)
@@ -28,6 +29,7 @@ class ActionForm(FormModel):
     reason_code: str = ""
     explanation: str = ""
     text: str = ""
+    confirm: str = ""  # "yes" from the check step's page: the handler saw what will be sent
 
 
 STALE_MESSAGE = (
@@ -43,7 +45,7 @@ def refusal(exc: Exception, noun: str) -> tuple[int, str]:
     if isinstance(exc, StaleDataError | IntegrityError):
         return 409, STALE_MESSAGE.format(noun=noun)
     if isinstance(exc, WorkflowError):
-        return workflow_status(exc), exc.message[:1].upper() + exc.message[1:] + "."
+        return workflow_status(exc), labels.refusal(exc, noun) + "."
     if isinstance(exc, DsrError):
         return exc.status_code, exc.message[:1].upper() + exc.message[1:]
     raise exc

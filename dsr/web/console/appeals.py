@@ -31,7 +31,7 @@ from dsr.errors import InvalidInput
 from dsr.queues import AppealQuery as ShownAppeals
 from dsr.queues import parse_assignee
 from dsr.settings import Settings
-from dsr.web.console import labels
+from dsr.web.console import check_step, labels
 from dsr.web.console.action_forms import ActionForm, run_form_action
 from dsr.web.console.appeal_view import appeal_page_context, can_review
 from dsr.web.console.links import QueryLinks
@@ -185,6 +185,40 @@ def _explain(exc: Exception) -> tuple[int, str] | None:
     return None
 
 
+async def _check_appeal(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    appeal_id: uuid.UUID,
+    form: ActionForm,
+    rehearsed: check_step.Rehearsed,
+) -> HTMLResponse:
+    appeal, case = await service.load(session, appeal_id)
+    await session.refresh(appeal)  # the rehearsal was rolled back
+    await session.refresh(case)
+    people = check_step.people(rehearsed.outgoing)
+    doing = check_step.APPEAL_DOING[form.action]
+    typed = {k: str(v) for k, v in form.model_dump().items()}
+    return check_step.check_page(
+        request,
+        principal,
+        summary=f"You are about to {doing} on case {case.reference} and e-mail {people}.",
+        groups=[
+            {
+                "title": f"Appeal on case {case.reference}",
+                "reference": case.reference,
+                "outgoing": rehearsed.outgoing,
+            }
+        ],
+        fields=check_step.hidden_fields(typed, ("action", "expected_version", *_PARAMS)),
+        post_to=f"/console/appeals/{appeal_id}/actions",
+        button=f"Confirm: {labels.APPEAL_ACTIONS[form.action].lower()} and e-mail {people}",
+        cancel=f"/console/appeals/{appeal_id}",
+        danger=form.action == "uphold",
+        nav="appeals",
+    )
+
+
 @router.post("/appeals/{appeal_id}/actions", response_class=HTMLResponse)
 async def appeal_action(
     appeal_id: uuid.UUID,
@@ -195,30 +229,41 @@ async def appeal_action(
     form: Annotated[ActionForm, Form()],
 ) -> Response:
     require(can_review(principal), "assign or decide appeals")
-    await service.load(session, appeal_id)  # an unknown appeal is a 404 before anything else
+    # An unknown appeal is a 404 before anything else.
+    _, case = await service.load(session, appeal_id)
+    case_id = case.id
     action = form.action
+    # A decision that e-mails the requester is first rehearsed and shown (check_step).
+    checking = action in check_step.APPEAL_ACTIONS and form.confirm != "yes"
 
     async def run(body: AppealActionIn, expected: int) -> None:
-        await service.run(
-            session,
-            settings=settings,
-            appeal_id=appeal_id,
-            action=body.action,
-            params=body.params(),
-            principal=principal,
-            now=utcnow(),
-            expected_version=expected,
-        )
+        async def act() -> None:
+            await service.run(
+                session,
+                settings=settings,
+                appeal_id=appeal_id,
+                action=body.action,
+                params=body.params(),
+                principal=principal,
+                now=utcnow(),
+                expected_version=expected,
+            )
 
-    error = await run_form_action(
-        session,
-        form,
-        _PARAMS,
-        AppealActionIn,
-        run,
-        noun="appeal",
-        explain=_explain,
-    )
+        if checking:
+            await check_step.rehearse(session, settings, case_id, act)
+        await act()
+
+    stale = check_step.changed_since_check("appeal")
+
+    def explain(exc: Exception) -> tuple[int, str] | None:
+        return _explain(exc) or (stale(exc) if form.confirm == "yes" else None)
+
+    try:
+        error = await run_form_action(
+            session, form, _PARAMS, AppealActionIn, run, noun="appeal", explain=explain
+        )
+    except check_step.Rehearsed as rehearsed:
+        return await _check_appeal(request, session, principal, appeal_id, form, rehearsed)
     if error is not None:
         # The form opens again with what was typed, so nothing needs retyping.
         error["action"] = labels.APPEAL_ACTIONS.get(action, "Appeal action")

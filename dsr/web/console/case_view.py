@@ -82,6 +82,36 @@ def _details(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> list[str]:
     return out
 
 
+# Who opened a case by `verify` says what was checked: the requester only confirmed the address;
+# staff recorded the request as identity-verified when entering it; the system opened it
+# without a confirmation (a power of attorney).
+_VERIFY_LABELS = {
+    "requester": "E-mail address confirmed",
+    "staff": "Identity verified by staff (request entered)",
+    "system": "Opened without an e-mail confirmation",
+}
+
+
+def event_label(ev: CaseEvent) -> str:
+    if ev.action == "verify":
+        return _VERIFY_LABELS.get(ev.actor_kind, labels.event(ev.action))
+    return labels.event(ev.action)
+
+
+def identity_facts(events: list[CaseEvent], emails: dict[uuid.UUID, str]) -> dict[str, Any]:
+    """When the requester confirmed their address, and each identity check staff recorded (on
+    entering the request, or with the confirm_identity action and how they did it)."""
+    confirmed = next(
+        (ev.at for ev in events if ev.action == "verify" and ev.actor_kind == "requester"), None
+    )
+    checks = [
+        {"who": _actor(ev, emails), "at": ev.at, "how": ev.reason}
+        for ev in events
+        if ev.action == "confirm_identity" or (ev.action == "verify" and ev.actor_kind == "staff")
+    ]
+    return {"email_confirmed_at": confirmed, "identity_checks": checks}
+
+
 def timeline_rows(events: list[CaseEvent], emails: dict[uuid.UUID, str]) -> list[TimelineRow]:
     """The case's events as the timeline table shows them (the case and appeal pages)."""
     return [
@@ -89,7 +119,7 @@ def timeline_rows(events: list[CaseEvent], emails: dict[uuid.UUID, str]) -> list
             seq=ev.seq,
             at=ev.at,
             actor=_actor(ev, emails),
-            action=labels.event(ev.action),
+            action=event_label(ev),
             from_status=ev.from_status,
             to_status=ev.to_status,
             reason=ev.reason,
@@ -172,4 +202,5 @@ async def case_context(
         "agent_proof_accepted": any(ev.action == "accept_agent_proof" for ev in events),
         # The agent's uploads, numbered as their download names are (dsr.web.console.proofs).
         "agent_proofs": list(enumerate(await proofs.proofs_of(session, case.id), start=1)),
+        **identity_facts(events, emails),
     }

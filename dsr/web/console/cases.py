@@ -23,7 +23,7 @@ from dsr.errors import CASE_NOT_FOUND, DsrError, InvalidInput, NotFound
 from dsr.fulfilment import manual
 from dsr.middleware import allow_large_body
 from dsr.settings import Settings
-from dsr.web.console import labels
+from dsr.web.console import check_step, labels
 from dsr.web.console.action_forms import ActionForm, refusal, run_form_action
 from dsr.web.console.case_view import case_context
 from dsr.web.console.render import flash, page
@@ -122,20 +122,33 @@ async def case_action(
 ) -> Response:
     require(can_work_cases(principal), "change cases")
     action = form.action
+    # A decision that e-mails the requester is first rehearsed and shown (check_step).
+    checking = action in check_step.CASE_ACTIONS and form.confirm != "yes"
 
     async def run(body: ActionIn, expected: int) -> None:
-        await actions.run(
-            session,
-            settings=settings,
-            case_id=case_id,
-            action=action,
-            params=body.params(),
-            principal=principal,
-            now=utcnow(),
-            expected_version=expected,
-        )
+        async def act() -> None:
+            await actions.run(
+                session,
+                settings=settings,
+                case_id=case_id,
+                action=action,
+                params=body.params(),
+                principal=principal,
+                now=utcnow(),
+                expected_version=expected,
+            )
 
-    error = await run_form_action(session, form, _PARAMS, ActionIn, run, noun="case")
+        if checking:
+            await check_step.rehearse(session, settings, case_id, act)
+        await act()
+
+    explain = check_step.changed_since_check("case") if form.confirm == "yes" else _no_words
+    try:
+        error = await run_form_action(
+            session, form, _PARAMS, ActionIn, run, noun="case", explain=explain
+        )
+    except check_step.Rehearsed as rehearsed:
+        return await _check_case(request, session, principal, case_id, form, rehearsed.outgoing)
     if error is not None:
         # The form opens again with what was typed, so nothing needs retyping.
         error["action"] = labels.ACTIONS.get(action, action)
@@ -144,6 +157,39 @@ async def case_action(
         )
     flash(request, labels.DONE.get(action, "Done."))
     return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
+
+
+def _no_words(_exc: Exception) -> tuple[int, str] | None:
+    return None
+
+
+async def _check_case(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    form: ActionForm,
+    outgoing: list[check_step.Outgoing],
+) -> HTMLResponse:
+    case = await _load(session, case_id)
+    await session.refresh(case)  # the rehearsal was rolled back
+    doing = check_step.CASE_DOING[form.action][0]
+    typed = {k: str(v) for k, v in form.model_dump().items()}
+    people = check_step.people(outgoing)
+    return check_step.check_page(
+        request,
+        principal,
+        summary=f"You are about to {doing} ({case.reference}) and e-mail {people}.",
+        groups=[
+            {"title": f"Case {case.reference}", "reference": case.reference, "outgoing": outgoing}
+        ],
+        fields=check_step.hidden_fields(typed, ("action", "expected_version", *_PARAMS)),
+        post_to=f"/console/cases/{case_id}/actions",
+        button=f"Confirm: {labels.ACTIONS[form.action].lower()} and e-mail {people}",
+        cancel=f"/console/cases/{case_id}",
+        danger=form.action == "deny",
+        package_follows=case.type == "access" and form.action in ("fulfil", "partially_fulfil"),
+    )
 
 
 @router.post("/cases/{case_id}/tasks/{task_id}", response_class=HTMLResponse)

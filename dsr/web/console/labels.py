@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from dsr.domain.errors import NotAllowed, WorkflowError
 from dsr.domain.vocabulary import (
     AppealAction,
     AppealStatus,
@@ -69,6 +72,7 @@ ACTIONS: dict[str, str] = {
     CaseAction.PARTIALLY_FULFIL: "Partially fulfil",
     CaseAction.DENY: "Deny",
     CaseAction.WITHDRAW: "Withdraw",
+    CaseAction.CONFIRM_IDENTITY: "Record that you verified the requester's identity",
     CaseAction.NOTE: "Add a note",
 }
 
@@ -77,7 +81,10 @@ EVENTS = {
     "request_info": "Information requested",
     "info_received": "Information received",
     "submit": "Request received",
-    "verify": "Identity verified",
+    # verify: the requester followed the e-mail link; staff and system verify events are worded
+    # by case_view.event_label, because only the requester's is an e-mail confirmation.
+    "verify": "E-mail address confirmed",
+    "confirm_identity": "Identity verified by staff",
     "open_without_verification": "Opened (no verification may be required)",
     "accept_agent_proof": "Agent's authority accepted on other proof",
     "agent_proof_uploaded": "Agent uploaded a signed permission",
@@ -117,6 +124,7 @@ DONE = {
     "partially_fulfil": "The case was partially fulfilled; the decision notice is on its way.",
     "deny": "The request was denied; the decision notice is on its way.",
     "withdraw": "The case was withdrawn.",
+    "confirm_identity": "Your check of the requester's identity was recorded.",
     "note": "The note was added.",
 }
 
@@ -183,3 +191,98 @@ TASK_CLOSE_CHOICES: dict[str, str] = {
     TaskStatus.RETAINED: "Retained under an exception (name it in the note)",
     TaskStatus.WAIVED: "Waived (give the reason in the note)",
 }
+
+
+# The state machine's refusals in plain words (issue 14): the domain's messages name codes
+# ("extend is not allowed: the case was already extended"), which the API keeps.
+GUARD_WORDS: dict[str, str] = {
+    "not_yet_extended": "This case was already extended once; the law allows one extension",
+    "extension_allowed": "The rules for this case's jurisdiction allow no extension",
+    "within_first_period": (
+        "An extension must be given within the first response period, and that period has ended"
+    ),
+    "identity_verified": (
+        "The request is not verified yet: the requester has not confirmed their e-mail address "
+        "and no one recorded the request as identity-verified"
+    ),
+    "has_agent": "The request was not made by an agent",
+    "appeal_not_yet_extended": "This appeal was already extended once; the law allows one",
+    "appeal_extension_allowed": "The rules for this jurisdiction allow no extension of an appeal",
+    "within_appeal_period": (
+        "An appeal's deadline must be extended within its first period, and that period has ended"
+    ),
+}
+
+
+def refusal(exc: Exception, noun: str = "case") -> str:
+    """A refusal of the state machine as the console says it, without a full stop."""
+    message = exc.message if isinstance(exc, WorkflowError) else str(exc)
+    if isinstance(exc, NotAllowed):
+        if exc.guard in GUARD_WORDS:
+            return GUARD_WORDS[exc.guard]
+        if exc.guard and ": " in message:
+            message = message.split(": ", 1)[1]
+        elif exc.status and exc.action:
+            names, states = (
+                (APPEAL_ACTIONS, APPEAL_STATUS) if noun == "appeal" else (ACTIONS, STATUS)
+            )
+            action = names.get(exc.action, exc.action.replace("_", " ").capitalize())
+            state = states.get(exc.status, exc.status.replace("_", " ")).lower()
+            return f"“{action}” is not possible while the {noun} is {state}"
+    return message[:1].upper() + message[1:]
+
+
+# Whose rules a case follows, in words (the policy's code; the queue keeps the codes).
+PLACES: dict[str, str] = {
+    "EU": "EU (GDPR)",
+    "GB": "UK (UK GDPR)",
+    "US-CA": "California",
+    "US-VA": "Virginia",
+    "US-CO": "Colorado",
+    "US-CT": "Connecticut",
+    "US-UT": "Utah",
+    "US-TX": "Texas",
+    "US-OR": "Oregon",
+    "US-MT": "Montana",
+    "US-IA": "Iowa",
+    "US-DE": "Delaware",
+    "US-NJ": "New Jersey",
+    "BR": "Brazil (LGPD)",
+    "CA": "Canada (PIPEDA)",
+    "CA-QC": "Quebec",
+    "DEFAULT": "Default",
+}
+
+# What the deadline does while the requester is asked for information: the policy's clock_rule
+# (dsr/domain/policy_table.py says, rule by rule, where each comes from).
+CLOCK_RULES: dict[str, str] = {
+    "none": "the clock keeps running while you wait for the requester",
+    "pause": (
+        "the clock stops while you wait for the requester; the days it was stopped are added "
+        "to the deadline"
+    ),
+    "restart": "the clock starts again from the day the requested information arrives",
+    "wait": "you need not answer until the requester provides what you asked for",
+}
+
+
+def place(policy: dict[str, Any]) -> str:
+    code = str(policy.get("code") or "")
+    return PLACES.get(code, code or "Default")
+
+
+def rules(policy: dict[str, Any]) -> str:
+    """ "California rules": whose deadlines and notices the case follows."""
+    return f"{place(policy)} rules"
+
+
+def clock(policy: dict[str, Any], respond_by: str) -> str:
+    """The clock rule stated concretely: "California: the clock keeps running while you wait
+    for the requester; answer by 15 Jan 2027". Says so when the rule is not confirmed."""
+    rule = CLOCK_RULES.get(str(policy.get("clock_rule")), "")
+    if not rule:
+        return f"Answer by {respond_by}"
+    text = f"{place(policy)}: {rule}; answer by {respond_by}"
+    if "clock_rule" in (policy.get("unconfirmed") or ()):
+        text += " (this rule is not confirmed in the legal notes: check it)"
+    return text

@@ -31,6 +31,7 @@ from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus, RequestType
 from dsr.errors import InvalidInput
 from dsr.queues import CaseQuery, parse_assignee
 from dsr.settings import Settings
+from dsr.web.console import bulk_check
 from dsr.web.console.links import QueryLinks
 from dsr.web.console.render import page
 from dsr.web.console.session import (
@@ -172,6 +173,8 @@ class BulkForm(FormModel):
     assignee: str = ""
     reason_code: str = ""
     explanation: str = ""
+    confirm: str = ""  # "yes" from the check step's page (bulk_check)
+    version: list[str] = []  # "case id:version" as the check step saw each case
 
 
 class SearchForm(FormModel):
@@ -225,7 +228,17 @@ async def bulk(
             "bulk_action": action,
         }
         return await queue_page(request, session, settings, principal, extra, status=422)
-    out = await run_bulk(session, settings, body, principal, utcnow())
+    versions = None
+    if action == "deny":  # a denial e-mails each requester: checked first (bulk_check)
+        if form.confirm != "yes":
+            return await bulk_check.check(request, session, settings, principal, body, utcnow())
+        versions, code, problem = await bulk_check.checked_versions(
+            session, body.case_ids, form.version
+        )
+        if problem:
+            extra = {"bulk_error": problem, "bulk_action": action}
+            return await queue_page(request, session, settings, principal, extra, status=code)
+    out = await run_bulk(session, settings, body, principal, utcnow(), versions=versions)
     refs = {}
     for item in out.results:
         case = await repository.get(session, item.case_id)

@@ -162,7 +162,9 @@ def _problems(exc: ValidationError | DsrError) -> tuple[dict[str, str], int]:
         return {"name": "A data system with this name already exists."}, exc.status_code
     if isinstance(exc, InvalidInput):  # an sql system's dataset against its database
         field = "connection_env" if exc.message.startswith("connection_env") else "dataset"
-        return {field: exc.message}, exc.status_code
+        # Beside the field, its name need not open the message.
+        message = exc.message.removeprefix("connection_env: ")
+        return {field: message[:1].upper() + message[1:]}, exc.status_code
     raise exc
 
 
