@@ -96,6 +96,9 @@ async def mirror_case_decision(
     _change(case, decision, settings, None)
     case.status = decision.to_status
     case.updated_at = now
+    # No case event to key the DRP callback by: the appeal step and its moment are unique.
+    step = f"{decision.action}@{now.isoformat()}"
+    await drp_callbacks.after_change(session, settings, case, step)
     await _follow_up(session, settings, case, decision, now)
 
 

@@ -33,8 +33,11 @@ HEADER = "DRP-Callback-Id"
 CONCURRENCY = 8
 
 
-async def after_change(session: AsyncSession, settings: Settings, case: Case, seq: int) -> None:
-    """Queue the callback of a case change (seq: the timeline event that recorded it)."""
+async def after_change(
+    session: AsyncSession, settings: Settings, case: Case, seq: int | str
+) -> None:
+    """Queue the callback of a case change (seq: the timeline event that recorded it, or the
+    appeal step a case mirrors)."""
     if case.channel != Channel.AGENT:
         return  # only agents' cases can come from the protocol: no query for the others
     drp = (await session.exec(select(DrpRequest).where(DrpRequest.case_id == case.id))).first()

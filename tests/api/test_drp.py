@@ -4,6 +4,7 @@ console page. The live server and the status callbacks: tests/integration/test_d
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,13 +83,13 @@ async def test_pairwise_setup_refusals_are_403_with_no_body(
         assert r.status_code == 403
         assert r.content == b""
     assert await count(app, "drp_token") == 0
-    claims = a.envelope()
-    assert (await a.pair(claims)).status_code == 200
+    body = a.sign(a.envelope())
+    url = "/drp/v1/agent/PERMISSION_SLIP"
+    assert (await client.post(url, content=body, headers=a.headers())).status_code == 200
     # The same signed message again is a replay: a clean 409, still one token.
-    body = a.sign(claims)
-    replay = await client.post("/drp/v1/agent/PERMISSION_SLIP", content=body, headers=a.headers())
-    assert replay.status_code in (200, 409)
-    assert await count(app, "drp_token") in (1, 2)
+    replay = await client.post(url, content=body, headers=a.headers())
+    assert replay.status_code == 409
+    assert await count(app, "drp_token") == 1
 
 
 async def test_exercise_opens_a_case_that_waits_for_the_consumer(
@@ -185,6 +186,16 @@ async def test_validation_order_and_refusals_change_nothing(
     assert replay.status_code == 409
     assert replay.json()["code"] == "409"
     assert await count(app, "case_record") == 1
+
+
+async def test_a_signed_message_sent_twice_at_once_makes_one_case(
+    app: FastAPI, agent: Agent
+) -> None:
+    body = agent.sign(agent.exercise_claims())
+    answers = await asyncio.gather(*(agent.exercise({}, body=body) for _ in range(2)))
+    assert sorted(r.status_code for r in answers) == [200, 409]
+    assert await count(app, "case_record") == 1
+    assert await count(app, "drp_request") == 1
 
 
 @pytest.mark.parametrize(
