@@ -13,10 +13,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlmodel import col, select
 
 from dsr.credentials import sha256_hex
 from dsr.db.types import utcnow
 from dsr.drp import registry
+from dsr.notifications.models import OutboxMessage
 from tests.drp_agent import Agent, stamp
 from tests.helpers import Mailbox, act, count, csrf_in, deliver, link_in, make_staff, token_of
 
@@ -340,3 +342,36 @@ async def test_console_agents_page_is_for_admins(app: FastAPI, console: Any) -> 
     ]
     handler = await console("handler")
     assert (await handler.get("/console/agents")).status_code == 403
+
+
+async def test_every_case_change_queues_its_callback_with_the_deadline_in_force(
+    app: FastAPI, client: httpx.AsyncClient, agent: Agent, mailbox: Mailbox
+) -> None:
+    claims = agent.exercise_claims("access", status_callback="https://agent.example/cb")
+    request_id = (await agent.exercise(claims)).json()["request_id"]
+    await deliver(app)
+    (case_id,) = (await rows(app, "SELECT id FROM case_record"))[0]
+    link = link_in(mailbox.messages[0], "/verify")
+    assert (
+        await client.post(f"/requests/{case_id}/verify", data={"token": token_of(link)})
+    ).status_code == 200
+    token = await make_staff(app, "handler@example.com", "handler")
+    assert (
+        await act(client, token, str(case_id), "assign", assignee="handler@example.com")
+    ).status_code == 200
+    r = await act(client, token, str(case_id), "extend", reason="Records in many systems")
+    assert r.status_code == 200, r.text
+    async with app.state.sessionmaker() as session:
+        stmt = (
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "drp_callback")
+            .order_by(col(OutboxMessage.id))
+        )
+        sent = [m.context["status"] for m in (await session.exec(stmt)).all()]
+    assert [s["status"] for s in sent] == ["in_progress"] * 3
+    assert {s["request_id"] for s in sent} == {request_id}
+    assert sent[-1]["processing_details"] == "the deadline was extended, as the law allows"
+    assert sent[-1]["expected_by"] == r.json()["deadlines"]["respond_by"]
+    assert sent[0]["expected_by"] != sent[-1]["expected_by"]
+    # What the agent asks for is what it was last told.
+    assert (await agent.status(request_id)).json() == sent[-1]
