@@ -168,7 +168,8 @@ async def exercise(
         assert mapped.jurisdiction is not None
         data = _request_in(claims, mapped.request_type.value, mapped.jurisdiction)
     else:
-        drp.status, drp.reason = "denied", mapped.denial
+        # Nothing to act on, nothing to keep: a denial without a case stores no identity.
+        drp.status, drp.reason, drp.claims = "denied", mapped.denial, None
     session.add(drp)
     await _flush_or_replay(session)  # a replay stops here, before any case is made
     case = None

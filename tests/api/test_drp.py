@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import col, select
 
+from dsr.cases.models import Case
 from dsr.credentials import sha256_hex
 from dsr.db.types import utcnow
 from dsr.drp import registry
 from dsr.notifications.models import OutboxMessage
+from dsr.retention import service as retention
 from tests.drp_agent import Agent, stamp
 from tests.helpers import Mailbox, act, count, csrf_in, deliver, link_in, make_staff, token_of
 
@@ -375,3 +377,26 @@ async def test_every_case_change_queues_its_callback_with_the_deadline_in_force(
     assert sent[0]["expected_by"] != sent[-1]["expected_by"]
     # What the agent asks for is what it was last told.
     assert (await agent.status(request_id)).json() == sent[-1]
+
+
+async def test_retention_erases_the_identity_claims_and_denials_keep_none(
+    app: FastAPI, agent: Agent
+) -> None:
+    denied = await agent.exercise(agent.exercise_claims("sale:opt-in"))
+    assert denied.json()["status"] == "denied"
+    request_id = (await agent.exercise(agent.exercise_claims("sale:opt-out"))).json()["request_id"]
+    assert (await agent.revoke(request_id)).json()["status"] == "revoked"
+    claims = {
+        uuid.UUID(str(k)): v for k, v in await rows(app, "SELECT id, claims FROM drp_request")
+    }
+    assert claims[uuid.UUID(denied.json()["request_id"])] is None
+    assert claims[uuid.UUID(request_id)] is not None
+    async with app.state.sessionmaker() as session:
+        closed = (await session.exec(select(Case))).one().closed_at
+    assert closed is not None
+    settings = app.state.settings
+    later = closed + timedelta(days=settings.retention_days + 1)
+    assert (await retention.run(app.state.sessionmaker, settings, later)).cases == 1
+    assert await rows(app, "SELECT claims FROM drp_request WHERE claims IS NOT NULL") == []
+    # The request's record stays: the agent can still ask how it ended.
+    assert (await agent.status(request_id)).json()["status"] == "revoked"
