@@ -165,3 +165,15 @@ async def test_an_agent_drives_every_endpoint_of_a_live_server(
         assert [b["status"] for b in receiver.acknowledged.values()] == ["in_progress", "revoked"]
         assert len(receiver.arrivals) == 3
         assert (await agent.status(request_id)).json()["status"] == "revoked"
+
+        # The registry from the command line: an agent with requests is kept, only disabled.
+        code, out = await cli(app, tmp_path, "remove", "--id", agent.agent_id)
+        assert code == 1
+        assert "disable it" in out
+        assert (await cli(app, tmp_path, "disable", "--id", agent.agent_id))[0] == 0
+        refused = await agent.status(request_id)
+        assert (refused.status_code, refused.content) == (403, b"")
+        assert (await cli(app, tmp_path, "remove", "--id", other.agent_id))[0] == 0
+        assert (await other.status(request_id)).status_code == 403
+        code, out = await cli(app, tmp_path, "list")
+        assert out.split() == [agent.agent_id, "disabled", "Live", "Agent"]
