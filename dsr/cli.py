@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from dsr.cli_access import add_tokens, add_users, cmd_tokens, cmd_users
+from dsr.cli_agents import add_agents, cmd_agents
 from dsr.cli_protect import add_protect, cmd_keys, cmd_retention
 from dsr.cli_reports import add_report, cmd_report
 from dsr.cli_session import run as _run
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tokens(sub)
     add_protect(sub)
     add_report(sub)
+    add_agents(sub)
 
     dl = sub.add_parser("deadlines", help="compute legal deadlines").add_subparsers(
         dest="dl_command", required=True
@@ -94,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         "keys": cmd_keys,
         "retention": cmd_retention,
         "report": cmd_report,
+        "agents": cmd_agents,
     }[args.command]
     code = handler(args, settings)
     sys.exit(code or 0)

@@ -27,7 +27,8 @@ _FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and request.url.path not in ("/openapi.json",)
+    path = request.url.path
+    return not path.startswith(("/api/", "/drp/")) and path not in ("/openapi.json",)
 
 
 def _respond(

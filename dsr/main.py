@@ -21,6 +21,7 @@ from dsr.cases.public_api import router as public_router
 from dsr.cases.router import router as cases_router
 from dsr.consent.router import router as consent_router
 from dsr.db.engine import make_engine, make_sessionmaker
+from dsr.drp import router as drp
 from dsr.form_encoding import StrictFormEncoding
 from dsr.fulfilment.package_router import router as package_router
 from dsr.fulfilment.router import router as tasks_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         settings.rate_limit_ip,
         settings.rate_limit_email,
         settings.rate_limit_login,
+        per_drp_ip=settings.rate_limit_drp,
         shared=shared_counter(settings),
     )
 
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(appeals_router)
     app.include_router(consent_router)
     app.include_router(reports_router)
+    app.include_router(drp.router)
+    drp.install_errors(app)
     web_setup.install(app, settings)
 
     @app.get("/healthz", tags=["health"])

@@ -1,5 +1,6 @@
-"""Rate limits on public intake (per client IP and per e-mail address) and on staff login (per
-client IP, its own bucket). In memory by default: each API process keeps its own counters,
+"""Rate limits on public intake (per client IP and per e-mail address), on staff login (per
+client IP, its own bucket) and on the Data Rights Protocol endpoints (per client IP, its own).
+In memory by default: each API process keeps its own counters,
 which is enough to stop floods from one source. With DSR_REDIS_URL every process counts in
 Redis (dsr/ratelimit_redis.py), falling back to these counters while Redis is unreachable.
 The client IP is the connection's, or the one a trusted proxy names (DSR_TRUSTED_PROXIES).
@@ -62,9 +63,11 @@ class RateLimiter:
         per_email: str,
         per_login_ip: str = "10/minute",
         *,
+        per_drp_ip: str = "120/minute",
         shared: RedisCounter | None = None,
     ) -> None:
         self._ip = Window(parse(per_ip))
+        self._drp_ip = Window(parse(per_drp_ip))
         self._email = Window(parse(per_email))
         self._login_ip = Window(parse(per_login_ip))
         self.shared = shared
@@ -90,6 +93,11 @@ class RateLimiter:
         # A bucket apart from public intake's: a flood of public requests from an office's shared
         # address cannot lock its staff out of the console, nor password guessing the public out.
         await self._hit(self._login_ip, f"login-ip:{ip}", "address")
+
+    async def check_drp(self, ip: str) -> None:
+        # Authorized agents send many requests from few addresses: a bucket of their own, so an
+        # agent's batch neither exhausts nor is stopped by the public form's limit.
+        await self._hit(self._drp_ip, f"drp-ip:{ip}", "address")
 
     async def check_email(self, email: str) -> None:
         # The key is a hash: the limiter's memory holds no addresses.

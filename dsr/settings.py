@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     rate_limit_email: str = "5/hour"
     # Staff login (console and POST /api/v1/auth/token), per client IP: its own bucket.
     rate_limit_login: str = "10/minute"
+    # Data Rights Protocol 1.0 (README, "Data Rights Protocol"): our Covered Business id in the
+    # DRP network (empty: /drp answers 404); requests per client address on /drp; how far an
+    # agent's clock may run ahead (issued-at) and the longest issued-at..expires-at window taken
+    # (the spec recommends 10 minutes; agents in the field send up to 15).
+    drp_business_id: str = ""
+    rate_limit_drp: str = "120/minute"
+    drp_clock_skew_seconds: int = Field(default=60, ge=0, le=300)
+    drp_max_window_minutes: int = Field(default=15, ge=1, le=60)
+    # The jurisdiction a request without a legal regime (voluntary) runs under. DRP 1.0 encodes
+    # only CCPA rights, whose jurisdiction is US-CA; unconfirmed for voluntary requests, hence a
+    # setting (docs/legal.md).
+    drp_voluntary_jurisdiction: str = "US-CA"
 
     reminder_days_ahead: int = 3
     worker_poll_seconds: float = 1.0

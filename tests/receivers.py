@@ -81,3 +81,25 @@ async def serving(app: ASGIApp, port: int) -> AsyncIterator[None]:
     finally:
         server.should_exit = True
         await task
+
+
+@dataclass
+class CallbackReceiver:
+    """An authorized agent's DRP status-callback endpoint: records every POST with its
+    DRP-Callback-Id, answers the scripted statuses first, then 200."""
+
+    script: list[int] = field(default_factory=list)
+    arrivals: list[tuple[str, Any]] = field(default_factory=list)
+    acknowledged: dict[str, Any] = field(default_factory=dict)
+
+    async def handle(self, request: Request) -> Response:
+        callback_id = request.headers.get("drp-callback-id", "")
+        body = await request.json()
+        self.arrivals.append((callback_id, body))
+        if self.script:
+            return Response(status_code=self.script.pop(0))
+        self.acknowledged.setdefault(callback_id, body)
+        return Response(status_code=200)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/drp/callback", self.handle, methods=["POST"])])

@@ -1,7 +1,7 @@
 """agent proof: the signed permission an authorized agent uploads, sealed at rest
 
 Revision ID: c2a9e0000017
-Revises: a9e110000014
+Revises: b1d2a0000016
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c2a9e0000017"
-down_revision: str | None = "a9e110000014"
+down_revision: str | None = "b1d2a0000016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -34,7 +34,10 @@ async def submit(
     received: date | datetime | None = None,
     identity_verified: bool = False,
     actor: Actor = REQUESTER,
+    registered_agent: str | None = None,
 ) -> Case:
+    """`registered_agent`: the name of an authorized agent known to the DRP registry (dsr.drp),
+    which hears of the request through the protocol, not by e-mail."""
     policy, known = policy_for(settings, data.jurisdiction, data.type)
     received_at, received_date = received_moment(settings, received, now)
     dl = compute(policy, received_date)
@@ -54,9 +57,11 @@ async def submit(
         account_id=data.account_id,
         details=data.details,
         type_data=data.type_data(),
-        agent_name=data.agent.name if data.agent else None,
+        agent_name=data.agent.name if data.agent else registered_agent,
         agent_email=str(data.agent.email).strip() if data.agent else None,
-        agent_kind=data.agent.kind.value if data.agent else None,
+        agent_kind=data.agent.kind.value
+        if data.agent
+        else (AgentKind.AUTHORIZED_AGENT.value if registered_agent else None),
         received_at=received_at,
         received_date=received_date,
         expires_at=now + timedelta(hours=settings.unverified_expiry_hours),

@@ -20,6 +20,7 @@ from dsr.domain.context import SYSTEM, Actor, CaseContext
 from dsr.domain.transitions import Effect
 from dsr.domain.vocabulary import FULFILLED_STATUSES, CaseAction, CaseStatus, RequestType
 from dsr.domain.workflow import Decision, decide
+from dsr.drp import callbacks as drp_callbacks
 from dsr.fulfilment import package
 from dsr.notifications.outbox import enqueue_many
 from dsr.settings import Settings
@@ -79,6 +80,8 @@ async def apply_case_decision(
     for kind in decision.notices:
         built = await messages[kind](notice)
         await enqueue_many(session, [*built, *agents.copies_for_agent(case, built)])
+    # A DRP request's agent hears of every change by its status callback (dsr.drp.callbacks).
+    await drp_callbacks.after_change(session, settings, case, event.seq)
     await _follow_up(session, settings, case, decision, now)
     return event
 
@@ -95,6 +98,9 @@ async def mirror_case_decision(
     _change(case, decision, settings, None)
     case.status = decision.to_status
     case.updated_at = now
+    # No case event to key the DRP callback by: the appeal step and its moment are unique.
+    step = f"{decision.action}@{now.isoformat()}"
+    await drp_callbacks.after_change(session, settings, case, step)
     await _follow_up(session, settings, case, decision, now)
 
 

@@ -14,6 +14,7 @@ from dsr.consent.models import (
     TrainingChange,
 )
 from dsr.db.base import metadata
+from dsr.drp.models import DrpAgent, DrpRequest, DrpToken
 from dsr.fulfilment.models import AccessPackage, AccessPackageChunk, TaskLink, TaskResult
 from dsr.notifications.models import OutboxMessage
 from dsr.reports.models import ReportExport
@@ -31,6 +32,9 @@ __all__ = [
     "CaseToken",
     "ConsentRecord",
     "DataSystem",
+    "DrpAgent",
+    "DrpRequest",
+    "DrpToken",
     "Exclusion",
     "LoginThrottle",
     "OptOut",

@@ -20,6 +20,7 @@ SUBJECTS: dict[str, str] = {
     "agent_notice": "Update on the request {reference} you made for a consumer",
 }
 # Not e-mails: signed webhook deliveries of tasks to data systems (dsr.fulfilment.webhooks),
-# queued, retried and listed when failed like the e-mails.
-DELIVERY_KINDS = frozenset({"task_webhook", "task_sql"})
+# queued, retried and listed when failed like the e-mails; DRP status callbacks to authorized
+# agents (dsr.drp.callbacks).
+DELIVERY_KINDS = frozenset({"task_webhook", "task_sql", "drp_callback"})
 KINDS = frozenset(SUBJECTS) | DELIVERY_KINDS

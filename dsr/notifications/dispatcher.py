@@ -5,7 +5,8 @@ several workers share the queue); sending happens outside any transaction; the o
 second short transaction. A worker that dies mid-send leaves the lock to expire and the message
 is sent again with the same Message-ID, so nothing is lost and receivers can drop the copy.
 Webhook deliveries to data systems (kind `task_webhook`) go through the same queue, claims and
-backoff, sent by dsr.fulfilment.webhook_sender with the same `webhook-id` on every attempt."""
+backoff, sent by dsr.fulfilment.webhook_sender with the same `webhook-id` on every attempt; so
+do status callbacks to DRP agents (kind `drp_callback`, dsr.drp.callbacks)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from dsr.connectors.sql import messages as sql_messages
 from dsr.connectors.sql import runner as sql_runner
 from dsr.db.engine import dialect_name
 from dsr.db.types import utcnow
+from dsr.drp import callbacks as drp_callbacks
 from dsr.fulfilment import webhook_sender, webhooks
 from dsr.notifications.models import OutboxMessage
 from dsr.notifications.render import render
@@ -33,6 +35,8 @@ from dsr.notifications.sender import send
 from dsr.settings import Settings
 
 log = logging.getLogger("dsr.outbox")
+# Sent over HTTP, concurrently, recorded together: task webhooks and DRP status callbacks.
+_HTTP_KINDS = frozenset({webhooks.KIND, drp_callbacks.KIND})
 LOCK = timedelta(minutes=5)
 
 
@@ -127,10 +131,10 @@ async def dispatch_once(
     """Send what is due now (or at `now`: tests step over the backoff). Returns (sent, failed).
     `http` is the worker's long-lived client for webhook deliveries (one is made if absent)."""
     claimed = await claim(factory, batch, now)
-    hooks = [m for m in claimed if m.kind == webhooks.KIND]
+    hooks = [m for m in claimed if m.kind in _HTTP_KINDS]
     sent = failed = 0
     for msg in claimed:
-        if msg.kind == webhooks.KIND:
+        if msg.kind in _HTTP_KINDS:
             continue
         if msg.kind == sql_messages.KIND:
             # dsr carries out an sql system's task itself (dsr.connectors.sql.runner); the
@@ -155,20 +159,33 @@ async def dispatch_once(
             await _record(factory, [(msg, None)], settings, now)
     if hooks:
         # Webhooks go out concurrently and are recorded together: one transaction a batch.
-        async with contextlib.AsyncExitStack() as stack:
-            client = (
-                http if http is not None else await stack.enter_async_context(httpx.AsyncClient())
-            )
-            errors = await webhook_sender.deliver(factory, settings, client, hooks)
-        for msg in hooks:
-            if errors[msg.id or 0] is not None:
-                log.warning("webhook delivery %s failed (attempt %s)", msg.id, msg.attempts + 1)
+        errors = await _deliver_http(factory, settings, http, hooks)
         await _record(factory, [(m, errors[m.id or 0]) for m in hooks], settings, now)
         failed += sum(1 for e in errors.values() if e is not None)
         sent += sum(1 for e in errors.values() if e is None)
     if sent or failed:
         log.info("outbox: sent %s, failed %s", sent, failed)
     return sent, failed
+
+
+async def _deliver_http(
+    factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    http: httpx.AsyncClient | None,
+    hooks: list[OutboxMessage],
+) -> dict[int, str | None]:
+    """Task webhooks and DRP status callbacks of a batch; by outbox id, None or the error."""
+    async with contextlib.AsyncExitStack() as stack:
+        client = http if http is not None else await stack.enter_async_context(httpx.AsyncClient())
+        tasks = [m for m in hooks if m.kind == webhooks.KIND]
+        errors = await webhook_sender.deliver(factory, settings, client, tasks) if tasks else {}
+        callbacks = [m for m in hooks if m.kind == drp_callbacks.KIND]
+        if callbacks:
+            errors.update(await drp_callbacks.deliver(factory, settings, client, callbacks))
+    for msg in hooks:
+        if errors[msg.id or 0] is not None:
+            log.warning("%s %s failed (attempt %s)", msg.kind, msg.id, msg.attempts + 1)
+    return errors
 
 
 async def run_forever(

@@ -13,6 +13,7 @@ from dsr.appeals.models import Appeal
 from dsr.cases.data_system_models import CaseTask
 from dsr.cases.models import Case, CaseEvent, CaseToken
 from dsr.db.engine import dialect_name
+from dsr.drp.models import DrpRequest
 from dsr.fulfilment.models import AccessPackage
 from dsr.notifications.models import OutboxMessage
 
@@ -119,3 +120,10 @@ async def purge_messages(
         .values(recipient="", context={}, purged_at=now, last_error=None)
     )
     return int((await conn.execute(stmt)).rowcount or 0)
+
+
+async def erase_drp_claims(session: AsyncSession, case_id: uuid.UUID) -> None:
+    """The identity claims a DRP agent sent for the case (dsr.drp): personal data too."""
+    await session.exec(
+        sa.update(DrpRequest).where(col(DrpRequest.case_id) == case_id).values(claims=None)
+    )

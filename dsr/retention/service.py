@@ -77,6 +77,7 @@ async def redact_case(
     case.agent_name = case.agent_email = None  # an authorized agent is personal data too
     case.type_data = None
     case.redacted_at = now
+    await repo.erase_drp_claims(session, case.id)
     for appeal in await repo.appeals_of(session, case.id):
         appeal.reason, appeal.explanation = "", None
     tasks = await repo.tasks_of(session, case.id)

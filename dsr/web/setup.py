@@ -6,7 +6,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dsr.resources import STATIC
 from dsr.settings import Settings
-from dsr.web import agent_proof_page, console, package_page, public, task_page
+from dsr.web import agent_proof_page, console, drp_page, package_page, public, task_page
 from dsr.web.templating import templates
 
 TITLES = {
@@ -36,4 +36,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(package_page.router)
     app.include_router(task_page.router)
     app.include_router(agent_proof_page.router)
+    app.include_router(drp_page.router)
     console.install(app, settings)

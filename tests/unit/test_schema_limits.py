@@ -23,6 +23,7 @@ from dsr.bodies import READ_BY_ROUTES
 from dsr.cases.data_system_models import CaseTask, DataSystem
 from dsr.cases.models import Case, CaseEvent
 from dsr.consent.models import ConsentRecord, OptOut
+from dsr.drp.models import DrpAgent
 from dsr.main import create_app
 from dsr.notifications.models import OutboxMessage
 from dsr.settings import Settings
@@ -65,6 +66,8 @@ STORED_IN: dict[str, list[sa.Column[Any]]] = {
     "TaskCompleteIn.records_affected": [column(CaseTask, "records_affected")],
     "/api/v1/notifications/{message_id}/retry:message_id": [column(OutboxMessage, "id")],
     "/notifications/{message_id}/retry:message_id": [column(OutboxMessage, "id")],
+    "/agents/{agent_id}/disable:agent_id": [column(DrpAgent, "id")],
+    "/agents/{agent_id}/enable:agent_id": [column(DrpAgent, "id")],
 }
 # What a stored value carries beyond the field itself.
 PREFIX = {
@@ -80,6 +83,9 @@ NOT_IN_A_BOUNDED_COLUMN = (
     ".categories[]", ".examples[]", ".models[]", ".personal_data", ".inaccurate_data",
     ".corrected_data", ".subjects[]", "SubjectIn.subject", "Form.", ":limit", ":totp",
     ".dataset", "SqlTestIn.",  # a Text column; a dry run's identities are only looked up
+    # DRP: ids only looked up (an agent id too long for its column is an unknown agent, 403);
+    # redirect_to is only shown as a link (dsr.web.drp_page).
+    "/drp/v1/agent/{agent_id}", "/drp/v1/data-rights-request/{request_id}", ":redirect_to",
 )  # fmt: skip
 
 

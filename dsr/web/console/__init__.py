@@ -1,6 +1,6 @@
 """The staff console under /console: session login, the queue, case pages with a form for every
 action the state machine allows, bulk actions, the appeals queue and appeal pages, data systems,
-failed notifications, staff users and service tokens (Access), requests recorded by staff, and
+failed notifications, DRP agents, staff users and service tokens (Access), requests recorded by staff, and
 the dashboard.
 Thin routes over the case and appeal services; CSRF on every form."""
 
@@ -14,6 +14,7 @@ from dsr.web.console import (
     access,
     account,
     admin,
+    agents,
     appeals,
     cases,
     dashboard,
@@ -40,6 +41,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         proofs,
         admin,
         access,
+        agents,
         systems,
         new_case,
         appeals,

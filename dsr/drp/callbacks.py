@@ -1,0 +1,120 @@
+"""Status callbacks (spec §2.03): when a DRP request's case changes, its new Exercise Status
+object is POSTed to the agent's `status_callback`.
+
+Never lost: the outbox row is written in the transaction that changes the case, so a committed
+change always has its callback, and the worker retries it with the outbox's backoff until a
+2xx. Never doubled: one row per timeline event (dedup key), and every attempt of a row carries
+the same `DRP-Callback-Id` header, so an agent that acknowledged a copy can drop the next. The
+body is the status as it was at that event (sealed in the outbox row; it names no consumer)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Sequence
+
+import httpx
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.cases.models import Case
+from dsr.credentials import sha256_hex
+from dsr.domain.vocabulary import Channel
+from dsr.drp.models import DrpRequest
+from dsr.drp.status import status_object
+from dsr.notifications.models import OutboxMessage
+from dsr.notifications.outbox import Message, enqueue_many
+from dsr.settings import Settings
+
+KIND = "drp_callback"  # dsr.notifications.catalogue.DELIVERY_KINDS
+HEADER = "DRP-Callback-Id"
+CONCURRENCY = 8
+
+
+async def after_change(
+    session: AsyncSession, settings: Settings, case: Case, seq: int | str
+) -> None:
+    """Queue the callback of a case change (seq: the timeline event that recorded it, or the
+    appeal step a case mirrors)."""
+    if case.channel != Channel.AGENT:
+        return  # only agents' cases can come from the protocol: no query for the others
+    drp = (await session.exec(select(DrpRequest).where(DrpRequest.case_id == case.id))).first()
+    if drp is None or not drp.status_callback:
+        return
+    body = status_object(drp, case, settings.base_url)
+    message = Message(
+        KIND,
+        str(drp.id),
+        f"{KIND}:{drp.id}:{seq}",
+        {"request_id": str(drp.id), "reference": case.reference, "status": body},
+        case.id,
+    )
+    await enqueue_many(session, [message])
+
+
+def callback_id(msg: OutboxMessage) -> str:
+    """The same on every attempt of one callback, different for each callback."""
+    return f"drp_{msg.id}_{sha256_hex(msg.dedup_key)[:16]}"
+
+
+async def _targets(
+    factory: async_sessionmaker[AsyncSession], messages: Sequence[OutboxMessage]
+) -> dict[str, str | None]:
+    ids = []
+    for m in messages:
+        try:
+            ids.append(uuid.UUID(m.recipient))
+        except ValueError:
+            continue
+    async with factory() as session, session.begin():
+        rows = (await session.exec(select(DrpRequest).where(col(DrpRequest.id).in_(ids)))).all()
+    return {str(r.id): r.status_callback for r in rows}
+
+
+async def _post(client: httpx.AsyncClient, msg: OutboxMessage, url: str, seconds: float) -> None:
+    body = json.dumps(msg.context.get("status", {}), separators=(",", ":")).encode()
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "dsr-drp",
+        HEADER: callback_id(msg),
+    }
+    try:
+        async with client.stream("POST", url, content=body, headers=headers, timeout=seconds) as r:
+            status, reason = r.status_code, r.reason_phrase
+            async for _chunk in r.aiter_raw():  # the answer is discarded (spec §2.03.1)
+                break
+    except httpx.TimeoutException:
+        raise RuntimeError(f"agent callback: no answer within {seconds:g} s") from None
+    except httpx.ConnectError:
+        raise RuntimeError("agent callback: could not connect (refused or unreachable)") from None
+    except httpx.HTTPError:
+        raise RuntimeError("agent callback: the connection failed before an answer") from None
+    if not 200 <= status < 300:
+        raise RuntimeError(f"agent callback: HTTP {status} {reason}".rstrip())
+
+
+async def deliver(
+    factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    client: httpx.AsyncClient,
+    messages: Sequence[OutboxMessage],
+) -> dict[int, str | None]:
+    """Send each claimed callback once; by outbox id, None (acknowledged) or the error."""
+    urls = await _targets(factory, messages)
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(msg: OutboxMessage) -> tuple[int, str | None]:
+        assert msg.id is not None
+        url = urls.get(msg.recipient)
+        if not url:
+            return msg.id, "agent callback: the request no longer has a status_callback"
+        try:
+            async with gate:
+                await _post(client, msg, url, settings.webhook_timeout_seconds)
+        except RuntimeError as exc:
+            return msg.id, str(exc)
+        return msg.id, None
+
+    return dict(await asyncio.gather(*(one(m) for m in messages)))
