@@ -95,3 +95,25 @@ async def enqueue_many(session: AsyncSession, messages: Iterable[Message]) -> in
         # The request's session dependency wakes the dispatcher after commit (dsr.deps).
         session.info["outbox_enqueued"] = True
     return inserted
+
+
+async def queued_ids(session: AsyncSession, case_id: uuid.UUID) -> list[int]:
+    """The ids of every outbox row of a case (the check step's "before")."""
+    ids = await session.exec(
+        sa.select(OutboxMessage.id).where(OutboxMessage.case_id == case_id)  # type: ignore[call-overload]
+    )
+    return [i for (i,) in ids.all()]
+
+
+async def queued_since(
+    session: AsyncSession, case_id: uuid.UUID, before: list[int]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, recipient, context) of the case's outbox rows not in `before`, oldest first."""
+    table = OutboxMessage
+    rows = await session.exec(
+        sa.select(table.kind, table.recipient, table.context)  # type: ignore[call-overload]
+        .where(table.case_id == case_id)
+        .where(table.id.not_in(before))  # type: ignore[union-attr]
+        .order_by(table.id)
+    )
+    return [tuple(r) for r in rows.all()]

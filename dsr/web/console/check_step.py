@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-import sqlalchemy as sa
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.auth.principal import Principal
 from dsr.cases.transitions import REHEARSAL
 from dsr.errors import STALE, Conflict
-from dsr.notifications.models import OutboxMessage
+from dsr.notifications import outbox
 from dsr.notifications.render import preview
 from dsr.settings import Settings
 from dsr.web.console.render import page
@@ -92,30 +91,17 @@ async def rehearse(
     session.info[REHEARSAL] = True
     try:
         async with session.begin_nested():
-            before = await _queued(session, case_id)
+            before = await outbox.queued_ids(session, case_id)
             await run()
             await session.flush()
-            table = OutboxMessage
-            rows = await session.exec(
-                sa.select(table.kind, table.recipient, table.context)  # type: ignore[call-overload]
-                .where(table.case_id == case_id)
-                .where(table.id.not_in(before))  # type: ignore[union-attr]
-                .order_by(table.id)
-            )
-            raise Rehearsed(_outgoing(settings, rows.all()))
+            rows = await outbox.queued_since(session, case_id, before)
+            raise Rehearsed(_outgoing(settings, rows))
     finally:
         session.info.pop(REHEARSAL, None)
         if woke is None:
             session.info.pop(_WAKE, None)
         else:
             session.info[_WAKE] = woke
-
-
-async def _queued(session: AsyncSession, case_id: uuid.UUID) -> list[int]:
-    ids = await session.exec(
-        sa.select(OutboxMessage.id).where(OutboxMessage.case_id == case_id)  # type: ignore[call-overload]
-    )
-    return [i for (i,) in ids.all()]
 
 
 def _outgoing(settings: Settings, rows: Iterable[Any]) -> list[Outgoing]:
