@@ -53,7 +53,7 @@ def _language(value: str) -> str:
     return found
 
 
-Language = Annotated[str, StringConstraints(max_length=35), AfterValidator(_language)]
+Language = Annotated[str, StringConstraints(max_length=8), AfterValidator(_language)]
 
 
 class Strict(BaseModel):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dsr import i18n
@@ -24,6 +25,15 @@ def requested_language(scope: Scope) -> str:
             accept = value.decode("latin-1")
             break
     return i18n.choose(explicit=explicit, accept_language=accept)
+
+
+def page_language(request: Request) -> str | None:
+    """What the request itself asked for (`?lang=`, Accept-Language), or None when nothing we
+    speak was asked for: then the jurisdiction's default may apply (dsr.i18n.choose)."""
+    explicit = request.query_params.get("lang")
+    return i18n.normalise(explicit) or i18n.negotiate(
+        i18n.parse_accept_language(request.headers.get("accept-language"))
+    )
 
 
 class PageLanguage:

@@ -31,6 +31,7 @@ from dsr.settings import Settings
 from dsr.web.agent_form import agent_from_form
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
 from dsr.web.forms import RequestForm, field_messages
+from dsr.web.language import page_language
 from dsr.web.request_form import REQUEST_FIELDS, type_object
 from dsr.web.templating import templates
 
@@ -111,6 +112,8 @@ async def submit_form(
     limiter = request.app.state.rate_limiter
     await limiter.check_ip(client_ip(request))
     values = form.values()
+    # No language field (an old page, a script): the page's own, when the browser asked for one.
+    values["language"] = values.get("language") or page_language(request) or ""
     agent, agent_errors = agent_from_form(values)
     try:
         body = RequestIn.model_validate({**_to_body(values), "agent": agent})
