@@ -82,10 +82,14 @@ def links(context: dict[str, Any], settings: Settings) -> dict[str, str]:
 
 def render(msg: OutboxMessage, settings: Settings) -> EmailMessage:
     ctx = dict(msg.context)
+    lang = language_of(msg)
     ctx["links"] = links(ctx, settings)
+    if lang != DEFAULT:  # the pages behind the links open in the requester's language too
+        ctx["links"] = {
+            k: (f"{v}&lang={lang}" if k in LINK_PATHS else v) for k, v in ctx["links"].items()
+        }
     ctx["base_url"] = settings.base_url.rstrip("/")
     ctx.setdefault("reference", "")
-    lang = language_of(msg)
     env = _env(lang)
     text = env.get_template(f"{msg.kind}.txt").render(**ctx)
     html = env.get_template(f"{msg.kind}.html").render(**ctx)

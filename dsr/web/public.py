@@ -131,7 +131,8 @@ async def submit_form(
     if not done and agent is not None:
         done = "?agent=1"  # the consumer, not the agent, got the confirmation link
     # The page after this one speaks the language the e-mails will (README, "Languages").
-    done += ("&" if done else "?") + f"lang={case.language}"
+    if case.language != "en":
+        done += ("&" if done else "?") + f"lang={case.language}"
     return RedirectResponse(f"/requests/{case.id}/submitted{done}", status_code=303)
 
 

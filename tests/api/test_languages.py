@@ -234,4 +234,9 @@ async def test_later_notices_use_the_stored_language(
     # The refusal's rights, translated, and the regulator with its link (issue 14).
     assert "Sie haben das Recht, einen gerichtlichen Rechtsbehelf einzulegen." in text
     assert "https://www.edpb.europa.eu/about-edpb/about-edpb/members_en" in text
-    assert link_in(decision, f"/requests/{case_id}/appeal")
+    # The appeal page behind the link opens in German, whatever the browser says.
+    appeal_link = link_in(decision, f"/requests/{case_id}/appeal")
+    assert appeal_link.endswith("&lang=de")
+    page = await client.get(appeal_link.split("testserver")[1], headers={"Accept-Language": "es"})
+    assert '<html lang="de">' in page.text
+    assert "Widerspruch absenden" in page.text
