@@ -101,3 +101,31 @@ def test_compiled_catalogues_translate_and_quebec_falls_back_to_french(tmp_path:
     assert translations("fr").gettext("Language of our e-mails to you") == "Langue de nos e-mails"
     assert translations("fr-CA").gettext("Send my appeal") == "Envoyer mon recours"
     assert translations("en").gettext("Send my appeal") == "Send my appeal"
+
+
+def test_missing_compiled_catalogues_fall_back_to_the_po_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read-only install without .mo files still speaks French, and says so once."""
+    from dsr.i18n import catalogues
+
+    for loc in ("fr", "fr_CA"):
+        target = tmp_path / loc / "LC_MESSAGES"
+        target.mkdir(parents=True)
+        (target / "messages.po").write_bytes(
+            (LOCALE_DIR / loc / "LC_MESSAGES" / "messages.po").read_bytes()
+        )
+    monkeypatch.setattr(catalogues, "LOCALE_DIR", tmp_path)
+    catalogues.translations.cache_clear()
+    catalogues._warn_missing_once.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="dsr.i18n.catalogues"):
+            assert catalogues.translations("fr").gettext("Send my appeal") == "Envoyer mon recours"
+            assert catalogues.translations("fr-CA").gettext("Language of our e-mails to you") == (
+                "Langue de nos courriels"
+            )
+        warnings = [r for r in caplog.records if "compiled catalogues missing" in r.message]
+        assert len(warnings) == 1
+        assert not list(tmp_path.glob("*/LC_MESSAGES/*.mo"))  # nothing written: read-only
+    finally:
+        catalogues.translations.cache_clear()
