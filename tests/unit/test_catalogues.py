@@ -129,3 +129,48 @@ def test_missing_compiled_catalogues_fall_back_to_the_po_files(
         assert not list(tmp_path.glob("*/LC_MESSAGES/*.mo"))  # nothing written: read-only
     finally:
         catalogues.translations.cache_clear()
+
+
+def test_kept_translations_come_back_when_their_text_is_marked(tmp_path: Path) -> None:
+    """Translations kept as obsolete entries (text another change marks) are reused once the
+    msgid is extracted, where pybabel update alone would leave it empty or guess fuzzily."""
+    from babel.messages.pofile import write_po
+
+    from dsr.i18n.revive import revive
+
+    target = tmp_path / "fr" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    (target / "messages.po").write_bytes(
+        (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").read_bytes()
+    )
+    kept = catalog(target / "messages.po").obsolete
+    assert "Where do you live?" in kept
+    pot = catalog(LOCALE_DIR / "messages.pot")
+    pot.add("Where do you live?")
+    with (tmp_path / "messages.pot").open("wb") as fh:
+        write_po(fh, pot)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "update",
+            "-i",
+            str(tmp_path / "messages.pot"),
+            "-d",
+            str(tmp_path),
+            "-D",
+            "messages",
+            "-l",
+            "fr",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert revive(tmp_path) >= 1
+    fr = catalog(target / "messages.po")
+    entry = fr.get("Where do you live?")
+    assert entry is not None
+    assert entry.string == kept["Where do you live?"].string
+    assert not entry.fuzzy
+    assert "Where do you live?" not in fr.obsolete
