@@ -46,8 +46,16 @@ def _env(lang: str = DEFAULT) -> Environment:
     # At render time, not enqueue time, so messages already in the outbox obey it too.
     env.filters["short_quote"] = short_quote
     env.filters["date"] = lambda value: format_date(value, lang)
+    env.filters["regulator_name"] = lambda reg: regulator_name(reg, lang)
     env.globals["language"] = lang
     return env
+
+
+def regulator_name(regulator: dict[str, Any], lang: str) -> str:
+    """The name config/regulators.toml gives in the requester's language (`names`, by tag: the
+    exact one, then the base language), else its `name`."""
+    names = regulator.get("names") or {}
+    return str(names.get(lang) or names.get(lang.split("-")[0]) or regulator["name"])
 
 
 def language_of(msg: OutboxMessage) -> str:

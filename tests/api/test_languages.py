@@ -240,3 +240,25 @@ async def test_later_notices_use_the_stored_language(
     page = await client.get(appeal_link.split("testserver")[1], headers={"Accept-Language": "es"})
     assert '<html lang="de">' in page.text
     assert "Widerspruch absenden" in page.text
+
+
+async def test_quebec_refusal_names_the_commission_in_french_with_its_link(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    decider = await make_staff(app, "decider@example.com", "admin")
+    case_id = await open_case(client, app, mailbox, jurisdiction="CA-QC", email="qc@example.org")
+    r = await act(
+        client, decider, case_id, "deny", reason_code="exception_applies", explanation="Motif."
+    )
+    assert r.status_code == 200, r.text
+    await deliver(app)
+    text = " ".join(body_text(mailbox.last_to("qc@example.org")).split())
+    assert "Nous ne pouvons pas faire ce que vous avez demandé" in text
+    assert (
+        "Vous pouvez demander à la Commission d'accès à l'information de réviser cette décision."
+        in text
+    )
+    assert (
+        "Vous pouvez aussi contacter la Commission d'accès à l'information du Québec. "
+        "https://www.cai.gouv.qc.ca/" in text
+    )
