@@ -18,8 +18,10 @@ from tests.helpers import (
     auth,
     body_text,
     count,
+    csrf_in,
     deliver,
     link_in,
+    login,
     make_staff,
     open_case,
 )
@@ -262,3 +264,33 @@ async def test_quebec_refusal_names_the_commission_in_french_with_its_link(
         "Vous pouvez aussi contacter la Commission d'accès à l'information du Québec. "
         "https://www.cai.gouv.qc.ca/" in text
     )
+
+
+async def test_staff_record_the_requesters_language_in_the_console(
+    app: FastAPI, client: httpx.AsyncClient, mailbox: Mailbox, admin: str
+) -> None:
+    await make_staff(app, "handler@example.com", "handler")
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50001))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        await login(c, "handler@example.com")
+        page = await c.get("/console/new")
+        assert '<option value="fr-CA">Français (Canada) (fr-CA)</option>' in page.text
+        form = {
+            "csrf_token": csrf_in(page.text),
+            "type": "access",
+            "jurisdiction": "ES",
+            "email": "tel@example.org",
+            "full_name": "Teresa Teléfono",
+            "received_at": "2026-11-30",
+            "channel": "phone",
+        }
+        r = await c.post("/console/new", data={**form, "language": "pt"})
+        assert r.status_code == 422
+        assert "Language must be one of en, fr, fr-CA, de, es" in r.text
+        r = await c.post("/console/new", data={**form, "language": "es"})
+        assert r.status_code == 303, r.text
+        case_id = r.headers["location"].rsplit("/", 1)[1]
+        assert "<dt>Language</dt><dd>es</dd>" in (await c.get(f"/console/cases/{case_id}")).text
+    assert (await staff_case(client, admin, case_id))["language"] == "es"
+    await deliver(app)
+    assert "Confirme su solicitud" in mailbox.last_to("tel@example.org")["Subject"]
