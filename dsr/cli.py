@@ -119,6 +119,20 @@ def cmd_db(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _compile_catalogues() -> None:
+    """The requester languages' .mo files, built from the .po files when missing or older
+    (README, "Languages"): `pip install -e . && dsr serve` needs no separate step."""
+    from dsr.i18n.catalogues import compile_catalogues
+
+    try:
+        written = compile_catalogues()
+    except OSError as exc:  # a read-only install: the .po files are read at run time instead
+        print(f"dsr: message catalogues not compiled ({type(exc).__name__})", flush=True)
+        return
+    if written:
+        print(f"dsr: compiled {len(written)} message catalogue(s)", flush=True)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -126,6 +140,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     _run(_upgrade(settings))
     _run(_bootstrap_admin(settings))
+    _compile_catalogues()
     print(f"dsr: serving on http://{args.host}:{args.port}  (staff console: /console)", flush=True)
     # X-Forwarded-For is believed from DSR_TRUSTED_PROXIES only. uvicorn's own default trusts it
     # from loopback, so anyone on the machine or behind a local tunnel could choose the address

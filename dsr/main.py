@@ -31,6 +31,7 @@ from dsr.ratelimit import RateLimiter, shared_counter
 from dsr.reports.router import router as reports_router
 from dsr.settings import Settings
 from dsr.web import setup as web_setup
+from dsr.web.language import PageLanguage
 
 log = logging.getLogger("dsr")
 
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         return JSONResponse({"status": "ok"})
 
     # Outermost first: headers on every response, then the body limit before anything reads it.
+    app.add_middleware(PageLanguage)  # innermost: the public pages' language (README, "Languages")
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -21,6 +21,7 @@ def staff_context(case: Case, appeal: Appeal) -> dict[str, Any]:
     return {
         "case_id": str(case.id),
         "reference": case.reference,
+        "type": case.type,
         "appeal_id": str(appeal.id),
         "respond_by": appeal.respond_by.isoformat(),
         "staff": True,
@@ -40,7 +41,12 @@ def _key(n: NoticeInput) -> str:
 
 def _requester_base(n: NoticeInput) -> dict[str, Any]:
     case = n.case
-    return {"case_id": str(case.id), "reference": case.reference, "full_name": case.full_name}
+    return {
+        "case_id": str(case.id),
+        "reference": case.reference,
+        "type": case.type,
+        "full_name": case.full_name,
+    }
 
 
 async def appeal_received(n: NoticeInput) -> list[Message]:

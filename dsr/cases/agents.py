@@ -37,6 +37,8 @@ def _context(case: Case, event: str, extra: dict[str, object] | None = None) -> 
         "event": event,
         "status": case.status,
         "respond_by": case.respond_by.isoformat(),
+        # The agent reads the consumer's language: the one the request was made in.
+        "language": case.language,
         **(extra or {}),
     }
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr import i18n
 from dsr.cases import agents, timeline, tokens
 from dsr.cases.deadlines import compute, policy_for, policy_snapshot
 from dsr.cases.models import Case, CaseEvent
@@ -51,6 +52,8 @@ async def submit(
         jurisdiction=policy.code,
         jurisdiction_input=data.jurisdiction.upper(),
         jurisdiction_known=known,
+        # Asked for, else the jurisdiction's (Quebec: French), else English (dsr.i18n.choose).
+        language=i18n.choose(explicit=data.language, jurisdiction=data.jurisdiction),
         email=email,
         email_hash=lookup_hash(settings.keyring, email_lookup_key(email)),
         full_name=data.full_name,
@@ -130,6 +133,7 @@ async def submit(
                 "tokens": {"verify": str(token.id)},
                 # An agent's request: the consumer confirms directly that they gave permission.
                 "agent_name": case.agent_name,
+                "language": case.language,
             },
         )
     await session.flush()

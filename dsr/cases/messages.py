@@ -53,6 +53,8 @@ class NoticeInput:
         return {"status": found} if found else {}
 
     def to_requester(self, kind: Notice, context: dict[str, Any], key: str = "") -> Message:
+        # Written in the requester's language, whoever acts (README, "Languages").
+        context = {**context, "language": self.case.language}
         return Message(kind, self.case.email, key or self.key, context, self.case.id)
 
 

@@ -46,6 +46,9 @@ class Case(SQLModel, table=True):
     jurisdiction: str = Field(max_length=10)  # normalised, e.g. EU
     jurisdiction_input: str = Field(max_length=10)  # as given, e.g. DE
     jurisdiction_known: bool = True
+    # The requester's language (BCP 47, dsr.i18n.LANGUAGES): every notice to them and to their
+    # agent is written in it (README, "Languages").
+    language: str = Field(default="en", max_length=8)
 
     # Personal data: never logged, never in staff URLs, encrypted at rest (README, "Protecting
     # the data dsr holds"); emptied by retention (redacted_at). Lengths are checked by the

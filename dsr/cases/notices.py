@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dsr.domain.vocabulary import APPEALABLE_STATUSES
+from dsr.notifications.catalogue import N_
 from dsr.resources import ROOT
 
 DEFAULT_REGULATORS = ROOT / "config" / "regulators.toml"
@@ -27,26 +28,29 @@ def regulator_for(jurisdiction: str, path: str | None = None) -> dict[str, Any] 
 
 
 def refusal_rights(family: str) -> list[str]:
-    """Statements a refusal (in whole or part) must carry, beyond the reasons themselves."""
+    """Statements a refusal (in whole or part) must carry, beyond the reasons themselves. In
+    English, marked for the catalogues: the e-mail translates them when it is rendered."""
     if family in ("eu_gdpr", "uk_gdpr"):
         # GDPR Art 12(4): reasons, right to complain to a supervisory authority, judicial remedy
         # (also for partial refusals, EDPB GL 01/2022 para 193). UK: ICO guidance adds the right
         # to complain to the controller (DPA 2018 s.164A).
         rights = [
-            "You have the right to lodge a complaint with a data protection supervisory authority.",
-            "You have the right to seek a judicial remedy before the courts.",
+            N_(
+                "You have the right to lodge a complaint with a data protection supervisory authority."
+            ),
+            N_("You have the right to seek a judicial remedy before the courts."),
         ]
         if family == "uk_gdpr":
-            rights.insert(0, "You may first complain to us about how we handled your request.")
+            rights.insert(0, N_("You may first complain to us about how we handled your request."))
         return rights
     if family == "ca_pipeda":
         # PIPEDA s.8(7): reasons and any recourse under Part 1 (complaint to the Commissioner).
-        return ["You may complain to the Office of the Privacy Commissioner of Canada."]
+        return [N_("You may complain to the Office of the Privacy Commissioner of Canada.")]
     if family == "ca_qc":
-        return ["You may ask the Commission d'accès à l'information to review this decision."]
+        return [N_("You may ask the Commission d'accès à l'information to review this decision.")]
     if family == "br_lgpd":
         # LGPD Art 18 §1: petition to the ANPD.
-        return ["You may petition the national data protection authority (ANPD)."]
+        return [N_("You may petition the national data protection authority (ANPD).")]
     return []
 
 

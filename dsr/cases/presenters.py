@@ -31,6 +31,7 @@ def case_out(case: Case, assignee_email: str | None = None) -> CaseOut:
         jurisdiction=case.jurisdiction,
         jurisdiction_input=case.jurisdiction_input,
         jurisdiction_known=case.jurisdiction_known,
+        language=case.language,
         email=case.email,
         full_name=case.full_name,
         account_id=case.account_id,

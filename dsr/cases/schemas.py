@@ -19,6 +19,7 @@ from pydantic import (
 
 from dsr.domain.text_rules import no_control_characters, single_line
 from dsr.domain.vocabulary import AgentKind, Channel, RequestType
+from dsr.i18n import LANGUAGES, normalise
 
 # The vocabulary's enums: the same accepted values (and JSON strings) as before, defined once.
 REQUEST_TYPES: tuple[RequestType, ...] = tuple(RequestType)
@@ -43,6 +44,16 @@ Jurisdiction = Annotated[
         strip_whitespace=True, max_length=10, pattern=r"^[A-Za-z]{2}([-_][A-Za-z0-9]{1,3})?$"
     ),
 ]
+
+
+def _language(value: str) -> str:
+    found = normalise(value)
+    if found is None:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    return found
+
+
+Language = Annotated[str, StringConstraints(max_length=8), AfterValidator(_language)]
 
 
 class Strict(BaseModel):
@@ -86,6 +97,11 @@ class RequestIn(Strict):
     output_removal: OutputRemovalIn | None = None
     agent: AgentIn | None = Field(
         default=None, description="Set when an authorized agent submits for the consumer"
+    )
+    language: Language | None = Field(
+        default=None,
+        description="BCP 47: en, fr, fr-CA, de or es; every notice is written in it. Unset: "
+        "French for CA-QC, else English",
     )
     # Honeypot: a field people never see on the form. Bots that fill every field get a 422.
     website: str | None = Field(default=None, max_length=200, description="Leave empty")
@@ -169,6 +185,7 @@ class CaseOut(BaseModel):
     jurisdiction: str
     jurisdiction_input: str
     jurisdiction_known: bool
+    language: str = Field(description="The language of the requester's notices (BCP 47)")
     email: str
     full_name: str
     account_id: str | None

@@ -80,7 +80,9 @@ async def build_for_case(
     context = {
         "case_id": str(case.id),
         "reference": case.reference,
+        "type": case.type,
         "full_name": case.full_name,
+        "language": case.language,
         "expires_on": package.expires_at.date().isoformat(),
         "max_downloads": package.max_downloads,
         "tokens": {PURPOSE: str(package.id)},

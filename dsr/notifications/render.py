@@ -13,7 +13,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from dsr.credentials import derive_case_token, sha256_hex
 from dsr.domain.text_rules import short_quote
-from dsr.notifications.catalogue import SUBJECTS
+from dsr.i18n import DEFAULT, normalise
+from dsr.i18n.catalogues import format_date, translations
+from dsr.notifications.catalogue import REQUESTER_KINDS, subject_for
 from dsr.notifications.models import OutboxMessage
 from dsr.resources import TEMPLATES
 from dsr.settings import Settings
@@ -28,22 +30,41 @@ LINK_PATHS = {
 }
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
+@lru_cache(maxsize=8)
+def _env(lang: str = DEFAULT) -> Environment:
+    """One environment a language: its gettext is that language's catalogue (README,
+    "Languages"). Staff messages use the English one."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES / "email"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Sentences wrapped over lines in the .txt templates are one msgid, shared with the .html.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     # At render time, not enqueue time, so messages already in the outbox obey it too.
     env.filters["short_quote"] = short_quote
-    # Requester- and agent-facing text is marked for translation; the languages work replaces
-    # the null translations with real catalogues.
-    env.add_extension("jinja2.ext.i18n")
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.filters["date"] = lambda value: format_date(value, lang)
+    env.filters["regulator_name"] = lambda reg: regulator_name(reg, lang)
+    env.globals["language"] = lang
     return env
+
+
+def regulator_name(regulator: dict[str, Any], lang: str) -> str:
+    """The name config/regulators.toml gives in the requester's language (`names`, by tag: the
+    exact one, then the base language), else its `name`."""
+    names = regulator.get("names") or {}
+    return str(names.get(lang) or names.get(lang.split("-")[0]) or regulator["name"])
+
+
+def language_of(msg: OutboxMessage) -> str:
+    """The requester's language stored with the message; staff messages are English."""
+    if msg.kind not in REQUESTER_KINDS:
+        return DEFAULT
+    return normalise(str(msg.context.get("language") or "")) or DEFAULT
 
 
 def message_id(msg: OutboxMessage, settings: Settings) -> str:
@@ -71,14 +92,19 @@ def links(context: dict[str, Any], settings: Settings) -> dict[str, str]:
 
 def render(msg: OutboxMessage, settings: Settings) -> EmailMessage:
     ctx = dict(msg.context)
+    lang = language_of(msg)
     ctx["links"] = links(ctx, settings)
+    if lang != DEFAULT:  # the pages behind the links open in the requester's language too
+        ctx["links"] = {
+            k: (f"{v}&lang={lang}" if k in LINK_PATHS else v) for k, v in ctx["links"].items()
+        }
     ctx["base_url"] = settings.base_url.rstrip("/")
     ctx.setdefault("reference", "")
-    env = _env()
+    env = _env(lang)
     text = env.get_template(f"{msg.kind}.txt").render(**ctx)
     html = env.get_template(f"{msg.kind}.html").render(**ctx)
     email = EmailMessage()
-    email["Subject"] = SUBJECTS[msg.kind].format(**{"due": "", **ctx})
+    email["Subject"] = subject_for(msg.kind, ctx, translations(lang).gettext, env.filters["date"])
     email["From"] = settings.mail_from
     email["To"] = msg.recipient
     email["Message-ID"] = message_id(msg, settings)

@@ -26,11 +26,13 @@ from dsr.domain.offers import AppealBar, appeal_bar
 from dsr.domain.text_rules import CONTROL_CHARACTERS, has_control_characters
 from dsr.domain.vocabulary import CaseStatus
 from dsr.http import client_ip
+from dsr.notifications.catalogue import N_
 from dsr.settings import Settings
 from dsr.web.agent_form import agent_from_form
 from dsr.web.agent_proof_page import proof_page_path
 from dsr.web.choices import APPEAL_STATUS_LABELS, JURISDICTIONS, STATUS_LABELS, TYPE_LABELS, TYPES
 from dsr.web.forms import RequestForm, field_messages
+from dsr.web.language import page_language
 from dsr.web.request_form import REQUEST_FIELDS, type_object
 from dsr.web.templating import templates
 
@@ -70,6 +72,7 @@ def _to_body(values: dict[str, str]) -> dict[str, Any]:
         "account_id": opt("account_id"),
         "details": opt("details"),
         "website": opt("website"),
+        "language": opt("language"),
     }
     body.update(type_object(values))
     return body
@@ -92,6 +95,7 @@ class PublicRequestForm(RequestForm):
     agent_kind: str = ""  # an authorized agent acting for the consumer (dsr.cases.agents)
     agent_name: str = ""
     agent_email: str = ""
+    language: str = ""  # the e-mails' language (dsr.i18n): the page's unless the person changed it
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -109,12 +113,14 @@ async def submit_form(
     limiter = request.app.state.rate_limiter
     await limiter.check_ip(client_ip(request))
     values = form.values()
+    # No language field (an old page, a script): the page's own, when the browser asked for one.
+    values["language"] = values.get("language") or page_language(request) or ""
     agent, agent_errors = agent_from_form(values)
     try:
         body = RequestIn.model_validate({**_to_body(values), "agent": agent})
     except ValidationError as exc:
         values.pop("website", None)
-        errors = {**field_messages(exc, REQUEST_FIELDS, _FRIENDLY), **agent_errors}
+        errors = {**field_messages(exc, (*REQUEST_FIELDS, "language"), _FRIENDLY), **agent_errors}
         return _form_page(request, settings, values, errors, status=422)
     if agent_errors:
         values.pop("website", None)
@@ -128,6 +134,9 @@ async def submit_form(
         return RedirectResponse(proof_page_path(case.id, token, new=1), status_code=303)
     # An opt-out opened at once (no confirmation asked): the page says so instead.
     done = "?opened=1" if case.status != CaseStatus.PENDING_VERIFICATION else ""
+    # The page after this one speaks the language the e-mails will (README, "Languages").
+    if case.language != "en":
+        done += ("&" if done else "?") + f"lang={case.language}"
     return RedirectResponse(f"/requests/{case.id}/submitted{done}", status_code=303)
 
 
@@ -231,9 +240,9 @@ async def status_page(
 
 # Why the page offers no appeal (dsr.domain.offers decides which), in the requester's words.
 _APPEAL_BARRED = {
-    AppealBar.NOT_REFUSED: "Only a refused or partly refused request can be appealed.",
-    AppealBar.NOT_AVAILABLE: "No appeal is available for this request.",
-    AppealBar.WINDOW_ENDED: "The time to appeal this decision has ended.",
+    AppealBar.NOT_REFUSED: N_("Only a refused or partly refused request can be appealed."),
+    AppealBar.NOT_AVAILABLE: N_("No appeal is available for this request."),
+    AppealBar.WINDOW_ENDED: N_("The time to appeal this decision has ended."),
 }
 
 
@@ -305,7 +314,7 @@ async def appeal_submit(
             case,
             token,
             now,
-            error="Tell us why we should change our decision.",
+            error=N_("Tell us why we should change our decision."),
             status=422,
         )
     if has_control_characters(reason):
@@ -317,8 +326,10 @@ async def appeal_submit(
             case,
             token,
             now,
-            error="Your reason contains control characters we cannot accept. "
-            "We removed them: check the text and send it again.",
+            error=N_(
+                "Your reason contains control characters we cannot accept. "
+                "We removed them: check the text and send it again."
+            ),
             reason=CONTROL_CHARACTERS.sub("", reason),
             status=422,
         )

@@ -4,26 +4,28 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from dsr.notifications.catalogue import N_
 from dsr.resources import STATIC
 from dsr.settings import Settings
 from dsr.web import agent_proof_page, console, drp_page, package_page, public, task_page
 from dsr.web.templating import templates
 
+# Marked for the catalogues: the public error page shows them in the page's language.
 TITLES = {
-    400: "Something is wrong with the request",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Conflict",
-    413: "Too much text",
-    422: "Please check what you entered",
-    429: "Too many requests",
+    400: N_("Something is wrong with the request"),
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Conflict"),
+    413: N_("Too much text"),
+    422: N_("Please check what you entered"),
+    429: N_("Too many requests"),
 }
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     def render_error(request: Request, status: int, message: str) -> HTMLResponse:
-        title = TITLES.get(status, "Something went wrong")
+        title = TITLES.get(status, N_("Something went wrong"))
         if request.url.path.startswith("/console"):
             return console.render_error(request, status, title, message)
         return templates.TemplateResponse(

@@ -1,11 +1,40 @@
+"""The pages' Jinja environment, shared by the public pages and the console. Translations are
+chosen per request: the i18n extension's gettext reads the language of the request being served
+(dsr.i18n.catalogues, set by dsr.web.language); the console never sets one, so it renders English."""
+
 from __future__ import annotations
+
+from datetime import date, datetime
 
 from fastapi.templating import Jinja2Templates
 
+from dsr.i18n import LANGUAGES, NATIVE_NAMES
+from dsr.i18n.catalogues import (
+    current_language,
+    format_date,
+    gettext_current,
+    ngettext_current,
+)
 from dsr.resources import TEMPLATES
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
-# Public text is marked for translation ({% trans %}, _()); the languages work replaces the null
-# translations with real catalogues.
-templates.env.add_extension("jinja2.ext.i18n")
-templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+_env = templates.env
+_env.add_extension("jinja2.ext.i18n")
+_env.policies["ext.i18n.trimmed"] = True
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext_current, ngettext_current, newstyle=True
+)
+
+
+def _local_date(value: date | datetime | str | None) -> str:
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, current_language())
+
+
+_env.filters["local_date"] = _local_date
+_env.globals["current_language"] = current_language
+_env.globals["languages"] = [(code, NATIVE_NAMES[code]) for code in LANGUAGES]
+# Text that comes from Python (an error's title), translated when its msgid is in a catalogue
+# and shown as it is otherwise; no %-formatting, unlike _(), so any message is safe.
+_env.globals["translate"] = gettext_current

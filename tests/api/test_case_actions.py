@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from dsr.i18n.catalogues import format_date
 from tests.helpers import Mailbox, act, auth, body_text, deliver, make_staff, open_case
 
 REQ = "requester@example.org"
@@ -111,7 +112,8 @@ async def test_extend_needs_reason_once_and_where_allowed(
     notice = mailbox.last_to(REQ)
     assert "more time" in notice["Subject"]
     assert "Records are spread over many systems" in body_text(notice)
-    assert after["respond_by"] in body_text(notice)
+    # Written the way English writes dates (README, "Languages"): 2 March 2027.
+    assert format_date(after["respond_by"], "en") in body_text(notice)
 
     r = await act(client, staff["handler"], case_id, "extend", reason="again")
     assert r.status_code == 409

@@ -8,6 +8,7 @@ import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from dsr.i18n.catalogues import format_date
 from dsr.settings import Settings
 from tests.helpers import Mailbox, body_text, count, deliver, link_in, token_of
 
@@ -62,8 +63,8 @@ async def test_submit_verify_acknowledge_and_follow(
     # The deadlines are rendered into the e-mail, not the template's variable names.
     text = " ".join(body_text(ack).split())
     assert (
-        f"We received it on {status['received_date']} and will answer by "
-        f"{status['respond_by']} at the latest." in text
+        f"We received it on {format_date(status['received_date'], 'en')} and will answer by "
+        f"{format_date(status['respond_by'], 'en')} at the latest." in text
     ), text
     assert "respond_by" not in text
     assert "{{" not in text

@@ -16,6 +16,7 @@ from dsr.cases.schemas import REQUEST_TYPES, StaffCaseIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.workflow import Actor
+from dsr.i18n import LANGUAGES, NATIVE_NAMES
 from dsr.web.choices import JURISDICTIONS
 from dsr.web.console import labels
 from dsr.web.console.render import flash, page
@@ -25,7 +26,7 @@ from dsr.web.request_form import REQUEST_FIELDS, type_object
 
 router = APIRouter()
 
-FIELDS = (*REQUEST_FIELDS, "received_at", "channel")
+FIELDS = (*REQUEST_FIELDS, "received_at", "channel", "language")
 _FRIENDLY = {
     "type": "Choose the request type.",
     "jurisdiction": "Choose where the requester lives.",
@@ -44,6 +45,8 @@ def _body(v: dict[str, str]) -> dict[str, Any]:
     body.update(
         received_at=v["received_at"] or None,
         channel=v["channel"] or None,
+        # Empty: the jurisdiction's default (Quebec: French), else English (dsr.i18n.choose).
+        language=v.get("language") or None,
         identity_verified=v.get("identity_verified") == "yes",
     )
     body.update(type_object(v))
@@ -67,6 +70,7 @@ def _form(
             "types": REQUEST_TYPES,
             "jurisdictions": JURISDICTIONS,
             "channels": labels.CHANNEL,
+            "languages": [(code, NATIVE_NAMES[code]) for code in LANGUAGES],
         },
         principal,
         status=status,
@@ -82,6 +86,7 @@ async def new_case_form(request: Request, principal: ConsoleUser) -> HTMLRespons
 class NewCaseForm(RequestForm):
     received_at: str = ""
     channel: str = ""
+    language: str = ""  # the requester's language (README, "Languages")
     identity_verified: str = ""  # a checkbox: "yes" when ticked
 
 
