@@ -62,9 +62,13 @@ def regulator_name(regulator: dict[str, Any], lang: str) -> str:
 
 def language_of(msg: OutboxMessage) -> str:
     """The requester's language stored with the message; staff messages are English."""
-    if msg.kind not in REQUESTER_KINDS:
+    return _language(msg.kind, msg.context)
+
+
+def _language(kind: str, context: dict[str, Any]) -> str:
+    if kind not in REQUESTER_KINDS:
         return DEFAULT
-    return normalise(str(msg.context.get("language") or "")) or DEFAULT
+    return normalise(str(context.get("language") or "")) or DEFAULT
 
 
 def message_id(msg: OutboxMessage, settings: Settings) -> str:
@@ -122,10 +126,12 @@ PREVIEW_LINK = "[the requester's personal link]"
 
 def preview(kind: str, context: dict[str, Any], settings: Settings) -> tuple[str, str]:
     """The subject and plain-text body `kind` renders from `context`, as the requester will
-    receive them, with the personal links replaced by a placeholder."""
+    receive them (in their language), with the personal links replaced by a placeholder."""
     ctx = dict(context)
+    lang = _language(kind, ctx)
     ctx["links"] = dict.fromkeys(links(ctx, settings), PREVIEW_LINK)
     ctx["base_url"] = settings.base_url.rstrip("/")
     ctx.setdefault("reference", "")
-    text = _env().get_template(f"{kind}.txt").render(**ctx)
-    return SUBJECTS[kind].format(**{"due": "", **ctx}), text
+    env = _env(lang)
+    text = env.get_template(f"{kind}.txt").render(**ctx)
+    return subject_for(kind, ctx, translations(lang).gettext, env.filters["date"]), text
