@@ -4,6 +4,8 @@ and axe-core checks in the browser."""
 
 from __future__ import annotations
 
+import html
+
 import os
 import re
 import socket
@@ -216,6 +218,23 @@ def csrf_in(html: str) -> str:
     match = CSRF.search(html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """A form's hidden fields as a browser would send them back."""
+    return {name: html.unescape(value) for name, value in HIDDEN.findall(page)}
+
+
+async def send_public_form(c: httpx.AsyncClient, **post: Any) -> httpx.Response:
+    """The public form as a person sends it: the answers (`post` as for httpx's post), the
+    check page (which must come), then its "Send request" button; the last answer."""
+    check = await c.post("/requests", **post)
+    assert check.status_code == 200, check.text
+    assert "Check your answers" in check.text
+    return await c.post("/requests/confirm", data=hidden_fields(check.text))
 
 
 async def login(c: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request, status
 
 from dsr.appeals import presenters as appeal_presenters
 from dsr.appeals import repository as appeals_repo
-from dsr.cases import intake, presenters
-from dsr.cases.schemas import RequestIn, RequestStatusOut, SubmissionOut, VerifyIn
+from dsr.cases import intake, presenters, withdrawal
+from dsr.cases.schemas import RequestIn, RequestStatusOut, SubmissionOut, VerifyIn, WithdrawIn
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.http import client_ip
@@ -44,6 +44,28 @@ async def verify_request(
     await request.app.state.rate_limiter.check_ip(client_ip(request))
     case = await intake.verify(
         session, settings=settings, case_id=request_id, token=body.token, now=utcnow()
+    )
+    return SubmissionOut(id=case.id, reference=case.reference, status=case.status)
+
+
+@router.post("/{request_id}/withdraw", response_model=SubmissionOut)
+async def withdraw_request(
+    request_id: uuid.UUID,
+    body: WithdrawIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> SubmissionOut:
+    """Withdraw the request with its status token: 404 for a wrong token (nothing revealed),
+    409 once the request is closed or when `version` is not the request's current one."""
+    await request.app.state.rate_limiter.check_ip(client_ip(request))
+    case = await withdrawal.withdraw(
+        session,
+        settings=settings,
+        case_id=request_id,
+        token=body.token,
+        now=utcnow(),
+        expected_version=body.version,
     )
     return SubmissionOut(id=case.id, reference=case.reference, status=case.status)
 

@@ -6,7 +6,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dsr.resources import STATIC
 from dsr.settings import Settings
-from dsr.web import console, package_page, public, task_page
+from dsr.web import console, package_page, public, public_form, public_status, task_page
 from dsr.web.templating import templates
 
 TITLES = {
@@ -32,7 +32,9 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     app.state.render_error = render_error
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(public_form.router)
     app.include_router(public.router)
+    app.include_router(public_status.router)
     app.include_router(package_page.router)
     app.include_router(task_page.router)
     console.install(app, settings)
