@@ -5,7 +5,6 @@ and axe-core checks in the browser."""
 from __future__ import annotations
 
 import html
-
 import os
 import re
 import socket

@@ -19,6 +19,8 @@ FORM = {
     "corrected_data": "Born 1815",
 }
 ACCESS = {"type": "access", "jurisdiction": "DE", "email": "ada@example.org", "full_name": "Ada"}
+
+
 async def test_the_check_page_stores_nothing_and_carries_the_answers(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
