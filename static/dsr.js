@@ -29,8 +29,8 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const radio of controlled) {
       const target = document.getElementById(radio.dataset.ariaControls);
       if (!target) continue;
+      // GOV.UK also sets aria-expanded; ARIA does not allow it on a radio (axe refuses it).
       target.hidden = !radio.checked;
-      radio.setAttribute("aria-expanded", String(radio.checked));
     }
   };
   for (const radio of controlled) {
