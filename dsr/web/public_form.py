@@ -31,6 +31,12 @@ router = APIRouter(include_in_schema=False)
 
 # The fields the check page carries, in the order they are shown.
 CARRIED = (*REQUEST_FIELDS, "agent_kind", "agent_name", "agent_email")
+# Each type's own questions: the check page carries only the chosen type's (without JavaScript
+# every type's questions show, and may hold text typed before the type was changed).
+_TYPE_FIELDS = {
+    "correction": ("inaccurate_data", "corrected_data"),
+    "output_removal": ("personal_data", "examples", "models"),
+}
 # What the submitted page shows once: kept in the signed session, never in the URL.
 _SUBMITTED = "submitted"
 
@@ -139,11 +145,13 @@ async def check_answers(request: Request, settings: SettingsDep, form: FormDep) 
 
 def _check_page(request: Request, values: dict[str, str], *, expired: bool = False) -> HTMLResponse:
     csrf = _csrf(request)
+    kind = values.get("type", "")
+    other = {f for t, fields in _TYPE_FIELDS.items() if t != kind for f in fields}
     response = templates.TemplateResponse(
         request,
         "public/check.html",
         {
-            "values": {k: values.get(k, "") for k in CARRIED},
+            "values": {k: "" if k in other else values.get(k, "") for k in CARRIED},
             "type_label": TYPE_LABELS.get(values.get("type", ""), values.get("type", "")),
             "jurisdiction_name": _jurisdiction_name(values.get("jurisdiction", "")),
             "examples": [x for x in values.get("examples", "").splitlines() if x.strip()],

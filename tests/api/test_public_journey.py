@@ -24,9 +24,11 @@ ACCESS = {"type": "access", "jurisdiction": "DE", "email": "ada@example.org", "f
 async def test_the_check_page_stores_nothing_and_carries_the_answers(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    r = await client.post("/requests", data=FORM)
+    # Text under another type's questions (all shown without JavaScript) is not carried on.
+    r = await client.post("/requests", data={**FORM, "personal_data": "typed, then type changed"})
     assert r.status_code == 200, r.text
     assert "Check your answers before sending your request" in r.text
+    assert "typed, then type changed" not in r.text
     assert r.headers["cache-control"] == "no-store"
     assert await count(app, "case_record") == 0
     carried = hidden_fields(r.text)
