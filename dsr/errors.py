@@ -64,6 +64,22 @@ class Conflict(DsrError):
     code = "conflict"
 
 
+class AlreadyConfirmed(Conflict):
+    """The right verification link, used again: only its holder learns this, so saying so
+    reveals nothing a wrong or guessed token could (those stay InvalidLink)."""
+
+    code = "already_confirmed"
+
+    def __init__(
+        self,
+        message: str = (
+            "This request is already confirmed. The e-mail we sent when you confirmed it has a "
+            "link where you can follow it."
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
 class InvalidInput(DsrError):
     status_code = 422
     code = "invalid"

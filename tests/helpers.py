@@ -236,6 +236,20 @@ def confirm_form(page: str) -> tuple[str, dict[str, list[str]]]:
     return html.unescape(match.group(1)), fields
 
 
+def hidden_fields(page: str) -> dict[str, str]:
+    """A form's hidden fields as a browser would send them back."""
+    return {name: html.unescape(value) for name, value in HIDDEN.findall(page)}
+
+
+async def send_public_form(c: httpx.AsyncClient, **post: Any) -> httpx.Response:
+    """The public form as a person sends it: the answers (`post` as for httpx's post), the
+    check page (which must come), then its "Send request" button; the last answer."""
+    check = await c.post("/requests", **post)
+    assert check.status_code == 200, check.text
+    assert "Check your answers" in check.text
+    return await c.post("/requests/confirm", data=hidden_fields(check.text))
+
+
 async def login(c: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
     page = await c.get("/console/login")
     assert page.status_code == 200

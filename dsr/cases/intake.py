@@ -20,7 +20,7 @@ from dsr.db.sealed_columns import email_lookup_key, lookup_hash
 from dsr.domain.context import REQUESTER, SYSTEM, Actor, CaseContext
 from dsr.domain.vocabulary import NO_VERIFICATION_TYPES, AgentKind, CaseAction, CaseStatus
 from dsr.domain.workflow import decide
-from dsr.errors import InvalidLink
+from dsr.errors import AlreadyConfirmed, InvalidLink
 from dsr.notifications.outbox import enqueue
 from dsr.settings import Settings
 
@@ -152,11 +152,11 @@ async def verify(
     if row is None:
         await tokens.record_failed_attempt(session, case_id, "verify")
         raise InvalidLink()
-    if (
-        row.used_at is not None
-        or row.expires_at <= now
-        or row.failed_attempts >= settings.verification_max_attempts
-    ):
+    if row.used_at is not None:
+        # The right token, used before: its holder is told the request is confirmed (not to
+        # submit it again). A wrong token never gets here.
+        raise AlreadyConfirmed()
+    if row.expires_at <= now or row.failed_attempts >= settings.verification_max_attempts:
         raise InvalidLink()
     case = await session.get(Case, case_id, with_for_update=True)
     if case is None or case.status != CaseStatus.PENDING_VERIFICATION:

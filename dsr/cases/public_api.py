@@ -10,13 +10,14 @@ from fastapi import APIRouter, Header, Query, Request, status
 from dsr.appeals import presenters as appeal_presenters
 from dsr.appeals import repository as appeals_repo
 from dsr.bodies import read_body
-from dsr.cases import intake, presenters, proofs
+from dsr.cases import intake, presenters, proofs, withdrawal
 from dsr.cases.schemas import (
     AgentProofOut,
     RequestIn,
     RequestStatusOut,
     SubmissionOut,
     VerifyIn,
+    WithdrawIn,
 )
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
@@ -58,6 +59,28 @@ async def verify_request(
     await request.app.state.rate_limiter.check_ip(client_ip(request))
     case = await intake.verify(
         session, settings=settings, case_id=request_id, token=body.token, now=utcnow()
+    )
+    return SubmissionOut(id=case.id, reference=case.reference, status=case.status)
+
+
+@router.post("/{request_id}/withdraw", response_model=SubmissionOut)
+async def withdraw_request(
+    request_id: uuid.UUID,
+    body: WithdrawIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> SubmissionOut:
+    """Withdraw the request with its status token: 404 for a wrong token (nothing revealed),
+    409 once the request is closed or when `version` is not the request's current one."""
+    await request.app.state.rate_limiter.check_ip(client_ip(request))
+    case = await withdrawal.withdraw(
+        session,
+        settings=settings,
+        case_id=request_id,
+        token=body.token,
+        now=utcnow(),
+        expected_version=body.version,
     )
     return SubmissionOut(id=case.id, reference=case.reference, status=case.status)
 

@@ -156,6 +156,15 @@ class VerifyIn(Strict):
     token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+class WithdrawIn(Strict):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="Status token from the e-mail"
+    )
+    version: int | None = Field(
+        default=None, ge=1, description="Optional: refuse (409) if the request changed since"
+    )
+
+
 class Deadlines(BaseModel):
     acknowledge_by: date | None
     respond_by: date

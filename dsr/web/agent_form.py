@@ -1,5 +1,5 @@
 """The public form's optional agent fields, turned into the API's `agent` object (11 CCR 7063
-[U]; docs/legal.md §1.10). Kept apart from dsr.web.public so its errors land beside the agent
+[U]; docs/legal.md §1.10). Kept apart from dsr.web.public_form so its errors land beside the agent
 fields, not the consumer's fields of the same name."""
 
 from __future__ import annotations

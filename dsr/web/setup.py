@@ -7,7 +7,16 @@ from fastapi.staticfiles import StaticFiles
 from dsr.notifications.catalogue import N_
 from dsr.resources import STATIC
 from dsr.settings import Settings
-from dsr.web import agent_proof_page, console, drp_page, package_page, public, task_page
+from dsr.web import (
+    agent_proof_page,
+    console,
+    drp_page,
+    package_page,
+    public,
+    public_form,
+    public_status,
+    task_page,
+)
 from dsr.web.templating import templates
 
 # Marked for the catalogues: the public error page shows them in the page's language.
@@ -34,7 +43,9 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     app.state.render_error = render_error
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(public_form.router)
     app.include_router(public.router)
+    app.include_router(public_status.router)
     app.include_router(package_page.router)
     app.include_router(task_page.router)
     app.include_router(agent_proof_page.router)

@@ -56,6 +56,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/requests/{request_id}/verify": PUBLIC,
     "GET /api/v1/requests/{request_id}": PUBLIC,
     "POST /api/v1/requests/{request_id}/appeal": PUBLIC,
+    "POST /api/v1/requests/{request_id}/withdraw": PUBLIC,
     "GET /api/v1/requests/{request_id}/package": PUBLIC,
     "POST /api/v1/requests/{request_id}/agent-proof": PUBLIC,  # the agent's link is checked
     # cases (staff)
@@ -126,6 +127,7 @@ CALLS: dict[str, dict[str, Any]] = {
     "POST /api/v1/requests/{request_id}/appeal": {
         "json": {"token": "not-a-real-token", "reason": "I disagree with the decision."}
     },
+    "POST /api/v1/requests/{request_id}/withdraw": {"json": {"token": "not-a-real-token"}},
     "GET /api/v1/cases": {"params": {"status": "open", "type": "access", "limit": 5}},
     "POST /api/v1/cases": {
         "json": {**REQUESTER, "received_at": "2026-01-05", "channel": "post"},

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from dsr.cases.models import Case
 from dsr.form_encoding import NOT_UTF8, _MultipartCheck, _UrlEncodedCheck
-from tests.helpers import Mailbox, count, csrf_in, make_staff
+from tests.helpers import Mailbox, count, csrf_in, make_staff, send_public_form
 from tests.manual_helpers import ManualTask, manual_task
 
 FORM = "application/x-www-form-urlencoded"
@@ -62,7 +62,7 @@ async def test_the_public_form_refuses_them_sent_as_multipart_too(
 async def test_utf8_names_still_arrive_whole(app: FastAPI, client: httpx.AsyncClient) -> None:
     name = "Zoë Ångström-Nakamura 中村"
     body = FIELDS + httpx.QueryParams({"n": name}).__str__().encode()[2:]
-    r = await client.post("/requests", content=body, headers={"content-type": FORM})
+    r = await send_public_form(client, content=body, headers={"content-type": FORM})
     assert r.status_code == 303, r.text
     async with app.state.sessionmaker() as session:
         stored = (

@@ -47,9 +47,9 @@ async def test_submit_verify_acknowledge_and_follow(
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "open"
 
-    # Single use.
+    # Single use: used again, it opens nothing more, and says the request is confirmed.
     r = await client.post(f"/api/v1/requests/{case_id}/verify", json={"token": token})
-    assert r.status_code == 404
+    assert (r.status_code, r.json()["code"]) == (409, "already_confirmed")
 
     assert await deliver(app) == (1, 0)
     ack = mailbox.last_to("Ada.Lovelace@example.org")

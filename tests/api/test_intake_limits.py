@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from dsr.cases.models import Case
-from tests.helpers import Mailbox, count, deliver, link_in, token_of
+from tests.helpers import Mailbox, count, deliver, link_in, send_public_form, token_of
 
 IP_LIMIT = 3
 EMAIL_LIMIT = 2
@@ -67,9 +67,9 @@ async def test_per_ip_limit(app: FastAPI) -> None:
 async def test_per_ip_limit_also_covers_the_html_form(app: FastAPI) -> None:
     async with client_from(app, "198.51.100.3") as c:
         for n in range(IP_LIMIT):
-            r = await c.post("/requests", data={**BASE, "email": f"form{n}@example.org"})
+            r = await send_public_form(c, data={**BASE, "email": f"form{n}@example.org"})
             assert r.status_code == 303, r.text
-        r = await c.post("/requests", data={**BASE, "email": "form9@example.org"})
+        r = await send_public_form(c, data={**BASE, "email": "form9@example.org"})
         assert r.status_code == 429
         assert "text/html" in r.headers["content-type"]
         assert "Too many requests" in r.text
@@ -78,8 +78,8 @@ async def test_per_ip_limit_also_covers_the_html_form(app: FastAPI) -> None:
 async def test_html_429_has_retry_after(app: FastAPI) -> None:
     async with client_from(app, "198.51.100.4") as c:
         for n in range(IP_LIMIT):
-            await c.post("/requests", data={**BASE, "email": f"form{n}@example.org"})
-        assert_429(await c.post("/requests", data={**BASE, "email": "form9@example.org"}))
+            await send_public_form(c, data={**BASE, "email": f"form{n}@example.org"})
+        assert_429(await send_public_form(c, data={**BASE, "email": "form9@example.org"}))
 
 
 async def test_per_address_limit_across_ips_and_spellings(app: FastAPI) -> None:

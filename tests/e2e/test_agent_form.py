@@ -34,6 +34,10 @@ async def case_row(app: FastAPI, case_id: str) -> Case:
 
 
 async def send(page: Page) -> str:
+    """Continue, then send from the check page."""
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("heading", name="Check your answers before sending").wait_for()
     async with page.expect_navigation():
         await page.get_by_role("button", name="Send request").click()
     m = re.search(r"/requests/([0-9a-f-]{36})/submitted", page.url)
@@ -114,7 +118,7 @@ async def test_an_agent_error_is_shown_beside_the_agent_field(page: Page) -> Non
     await page.fill("#agent_name", "Permission Agency")
     await page.fill("#agent_email", "not an address")
     async with page.expect_navigation():
-        await page.get_by_role("button", name="Send request").click()
+        await page.get_by_role("button", name="Continue").click()
     error = page.locator("#agent_email-error")
     await error.wait_for()
     assert await page.locator("#email-error").count() == 0

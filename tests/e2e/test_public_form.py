@@ -58,6 +58,15 @@ async def fill_form(page: Page, *, type_: str | None, jurisdiction: str, email: 
 
 
 async def submit(page: Page) -> None:
+    """The form's own button: the answers to check, or the form again with its problems."""
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Continue").click()
+
+
+async def submit_and_send(page: Page) -> None:
+    """Continue, then "Send request" on the check page: the request is made."""
+    await submit(page)
+    await page.get_by_role("heading", name="Check your answers before sending").wait_for()
     async with page.expect_navigation():
         await page.get_by_role("button", name="Send request").click()
 
@@ -90,14 +99,18 @@ async def test_request_confirm_and_follow(
     )
     if type_ == "access":
         assert await serious_violations(page, axe_source) == []
-    await submit(page)
+    await submit_and_send(page)
 
     m = re.search(r"/requests/([0-9a-f-]{36})/submitted$", page.url)
     assert m, page.url
     case_id = m.group(1)
     await page.get_by_role("heading", name="Check your e-mail").wait_for()
+    # The confirmation names the reference and the address the link went to.
+    main = await page.inner_text("main")
+    assert email in main
 
     stored = await case_row(app, case_id)
+    assert stored.reference in main
     assert stored.type == type_
     assert stored.status == "pending_verification"
     if type_ == "correction":
@@ -150,16 +163,15 @@ async def test_validation_errors_keep_values_escaped_and_link_to_fields(
 
     summary = page.locator("#error-summary")
     await summary.wait_for()
-    assert await summary.get_attribute("role") == "alert"
+    assert await summary.locator("[role=alert]").count() == 1
     links = summary.locator("a")
     targets = [await links.nth(i).get_attribute("href") for i in range(await links.count())]
-    assert set(targets) >= {"#type", "#jurisdiction", "#email"}, targets
+    assert set(targets) >= {"#type-access", "#jurisdiction", "#email"}, targets
     for href in targets:
         assert href is not None
-        # Every summary link leads to a control on the page (the type group to its first radio's
-        # fieldset message); following one moves the focus there.
+        # Every summary link leads to a control on the page (the type group to its first radio).
         name = href.removeprefix("#")
-        assert await page.locator(f"#{name}, #{name}-error").count() >= 1, href
+        assert await page.locator(f"#{name}").count() == 1, href
 
     await summary.locator('a[href="#email"]').click()
     assert await page.evaluate("document.activeElement.id") == "email"
@@ -249,7 +261,7 @@ async def test_markup_in_a_name_is_escaped_in_the_email(
     page: Page, app: FastAPI, mailbox: Mailbox, dialogs: list[str]
 ) -> None:
     await fill_form(page, type_="access", jurisdiction="DE", email="xss@example.org", name=XSS)
-    await submit(page)
+    await submit_and_send(page)
     await page.get_by_role("heading", name="Check your e-mail").wait_for()
     assert await deliver(app) == (1, 0)
     msg = mailbox.last_to("xss@example.org")

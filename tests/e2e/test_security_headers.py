@@ -67,7 +67,7 @@ async def test_public_pages_work_without_a_policy_violation(
     )
     # ... and the script runs: a form sent with problems focuses their summary.
     async with page.expect_navigation():
-        await page.get_by_role("button", name="Send request").click()
+        await page.get_by_role("button", name="Continue").click()
     assert await page.evaluate("document.activeElement.id") == "error-summary"
     assert await violations(page, recorded) == []
 
