@@ -161,7 +161,10 @@ class WithdrawIn(Strict):
         description="Status token from the e-mail"
     )
     version: int | None = Field(
-        default=None, ge=1, description="Optional: refuse (409) if the request changed since"
+        default=None,
+        ge=1,
+        le=2**31 - 1,  # the column's integer
+        description="Optional: refuse (409) if the request changed since",
     )
 
 

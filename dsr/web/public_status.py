@@ -139,7 +139,7 @@ async def withdraw_submit(
     request: Request,
     case_id: uuid.UUID,
     token: Annotated[str, Form(min_length=1, max_length=200)],
-    version: Annotated[int, Form(ge=1)],
+    version: Annotated[int, Form(ge=1, le=2**31 - 1)],
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:

@@ -5,7 +5,9 @@ chosen per request: the i18n extension's gettext reads the language of the reque
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlencode
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from dsr.i18n import LANGUAGES, NATIVE_NAMES
@@ -32,7 +34,17 @@ def _local_date(value: date | datetime | str | None) -> str:
     return format_date(value, current_language())
 
 
+def _language_href(request: Request, code: str) -> str:
+    """This page in another language. Only the capability a page needs travels with it: other
+    query parameters (a DRP agent's `redirect_to`, say) are not echoed into the page."""
+    kept = {k: v for k, v in request.query_params.items() if k in _KEPT_PARAMS}
+    return f"{request.url.path}?{urlencode({**kept, 'lang': code})}"
+
+
+_KEPT_PARAMS = ("token", "request_id")
+
 _env.filters["local_date"] = _local_date
+_env.globals["language_href"] = _language_href
 _env.globals["current_language"] = current_language
 _env.globals["languages"] = [(code, NATIVE_NAMES[code]) for code in LANGUAGES]
 # Text that comes from Python (an error's title), translated when its msgid is in a catalogue

@@ -138,14 +138,21 @@ def test_kept_translations_come_back_when_their_text_is_marked(tmp_path: Path) -
 
     from dsr.i18n.revive import revive
 
+    # A French catalogue that keeps, as obsolete, the translation of a msgid no template marks
+    # yet; then a template marks it (the .pot gains it).
     target = tmp_path / "fr" / "LC_MESSAGES"
     target.mkdir(parents=True)
-    (target / "messages.po").write_bytes(
-        (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").read_bytes()
-    )
+    po = Catalog(locale="fr")
+    po.add("Your full name", "Votre nom complet")
+    kept_po = Catalog(locale="fr")
+    kept_po.add("Where do you live?", "Où habitez-vous ?")
+    po.obsolete["Where do you live?"] = kept_po["Where do you live?"]
+    with (target / "messages.po").open("wb") as fh:
+        write_po(fh, po)
     kept = catalog(target / "messages.po").obsolete
     assert "Where do you live?" in kept
-    pot = catalog(LOCALE_DIR / "messages.pot")
+    pot = Catalog()
+    pot.add("Your full name")
     pot.add("Where do you live?")
     with (tmp_path / "messages.pot").open("wb") as fh:
         write_po(fh, pot)
