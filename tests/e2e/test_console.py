@@ -215,7 +215,7 @@ async def test_search_by_email_keeps_the_address_out_of_the_url(
     page: Page, cases: dict[str, str], axe_source: str
 ) -> None:
     await log_in(page)
-    await page.get_by_label("Find by requester e-mail").fill("w@example.org")
+    await page.get_by_label("Find by reference or requester e-mail").fill("w@example.org")
     async with page.expect_navigation():
         await page.get_by_role("button", name="Find", exact=True).click()
     assert page.url.endswith("/console/search")

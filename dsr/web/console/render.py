@@ -45,6 +45,7 @@ def page(
         "fmt_date": fmt_date,
         "fmt_time": lambda at: fmt_time(at, settings),
         "tz_name": settings.timezone,
+        "delivery_problems": getattr(request.state, "delivery_problems", None),
     }
     response = templates.TemplateResponse(
         request, f"console/{template}", {**base, **context}, status_code=status
