@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.cases.models import Case
 from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus
-from dsr.notifications.delivery import problem_case_count
+from dsr.notifications.delivery import problem_case_count_query
 
 OPEN_WORK = tuple(sorted(ACTIVE_STATUSES))
 WEEK = timedelta(days=7)
@@ -29,9 +29,8 @@ class Overview:
     delivery_problems: int
 
 
-async def _count(session: AsyncSession, *where: sa.ColumnElement[bool]) -> int:
-    stmt = sa.select(sa.func.count()).select_from(Case).where(*where)
-    return int((await (await session.connection()).execute(stmt)).scalar_one())
+def _count(*where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+    return sa.select(sa.func.count()).select_from(Case).where(*where).scalar_subquery()
 
 
 def week_end(today: date) -> date:
@@ -40,12 +39,15 @@ def week_end(today: date) -> date:
 
 
 async def overview(session: AsyncSession, today: date) -> Overview:
+    """One round trip: a SELECT of five scalar subqueries, each its own index range."""
     status, due = col(Case.status), col(Case.respond_by)
     open_work = status.in_(OPEN_WORK)
-    return Overview(
-        overdue=await _count(session, open_work, due < today),
-        due_this_week=await _count(session, open_work, due >= today, due < week_end(today)),
-        awaiting_info=await _count(session, status == CaseStatus.AWAITING_INFO),
-        unassigned=await _count(session, col(Case.assignee_id).is_(None), open_work),
-        delivery_problems=await problem_case_count(session),
+    stmt = sa.select(
+        _count(open_work, due < today),
+        _count(open_work, due >= today, due < week_end(today)),
+        _count(status == CaseStatus.AWAITING_INFO),
+        _count(col(Case.assignee_id).is_(None), open_work),
+        problem_case_count_query().scalar_subquery(),
     )
+    row = (await (await session.connection()).execute(stmt)).one()
+    return Overview(*(int(n) for n in row))

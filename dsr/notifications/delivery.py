@@ -114,10 +114,14 @@ def _problems() -> sa.ColumnElement[bool]:
     return sa.and_(col(OutboxMessage.case_id).is_not(None), problem_clause())
 
 
-async def problem_case_count(session: AsyncSession) -> int:
+def problem_case_count_query() -> sa.Select[Any]:
     """Cases with a message that failed or is being retried: one aggregate over the partial
     index ix_outbox_message_problem, which holds only those messages."""
-    stmt = sa.select(sa.func.count(sa.distinct(col(OutboxMessage.case_id)))).where(_problems())
+    return sa.select(sa.func.count(sa.distinct(col(OutboxMessage.case_id)))).where(_problems())
+
+
+async def problem_case_count(session: AsyncSession) -> int:
+    stmt = problem_case_count_query()
     return int((await (await session.connection()).execute(stmt)).scalar_one())
 
 
