@@ -39,6 +39,7 @@ PAGES = [
     "/console/data-systems",
     "/console/notifications",
     "/console/access",
+    "/console/agents",
     "/console/account/mfa",
 ]
 

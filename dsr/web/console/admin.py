@@ -15,7 +15,7 @@ from dsr.domain.workflow import Role
 from dsr.limits import IntId
 from dsr.notifications import admin as outbox_admin
 from dsr.notifications.delivery import plain_reason
-from dsr.web.console import labels
+from dsr.web.console import names
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
 
@@ -36,7 +36,7 @@ async def failed_notifications(
     rows = [
         {
             "m": outbox_admin.out(m),
-            "kind": labels.message_kind(m.kind),
+            "kind": names.message_kind(m.kind),
             "reference": refs.get(str(m.case_id)) if m.case_id else None,
             "why": plain_reason(m.last_error),
         }

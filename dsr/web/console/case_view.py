@@ -25,7 +25,7 @@ from dsr.fulfilment import results
 from dsr.notifications import delivery
 from dsr.notifications.delivery import plain_reason
 from dsr.settings import Settings
-from dsr.web.console import labels
+from dsr.web.console import labels, names
 from dsr.web.console.session import can_handle
 from dsr.web.result_views import views
 
@@ -64,8 +64,8 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 def _delivery_details(data: dict[str, Any]) -> list[str]:
     """An e-mail's outcome: which message, to whom (never the address), which try, and why."""
-    to = labels.RECIPIENTS.get(str(data.get("to")), "")
-    out = [f"{labels.message_kind(data['kind'])} to {to}".strip()]
+    to = names.RECIPIENTS.get(str(data.get("to")), "")
+    out = [f"{names.message_kind(data['kind'])} to {to}".strip()]
     if data.get("attempt"):
         out.append(f"attempt {data['attempt']}")
     if data.get("error"):
@@ -199,7 +199,7 @@ async def case_context(
         # E-mails about this case that failed or are being retried (none: no banner).
         "delivery_problems_here": [
             {
-                "kind": labels.message_kind(m.kind),
+                "kind": names.message_kind(m.kind),
                 "failed": m.status == "failed",
                 "attempts": m.attempts,
                 "why": plain_reason(m.last_error),

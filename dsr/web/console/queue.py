@@ -30,7 +30,7 @@ from dsr.domain.vocabulary import RequestType
 from dsr.errors import InvalidInput
 from dsr.notifications import delivery
 from dsr.settings import Settings
-from dsr.web.console import bulk_check, labels
+from dsr.web.console import bulk_check
 from dsr.web.console.queue_query import PAGE_SIZE, QueueQuery
 from dsr.web.console.render import page
 from dsr.web.console.session import (
@@ -102,7 +102,6 @@ async def queue_page(
         "received": {c.id: c.received_date for c in rows},
         "sorts": SORT_LABELS,
         "today": today,
-        "jurisdiction_label": labels.jurisdiction,
         "filter_errors": errors,
         "items": items,
         "dues": dues,
