@@ -4,7 +4,7 @@ The staff console counts the cases with a delivery problem on every page and the
 them (issue 14, item 1): a partial index holds only those few messages.
 
 Revision ID: e4d0e0000020
-Revises: c2a9e0000017
+Revises: d3a1a0000018
 Create Date: 2026-12-02
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e4d0e0000020"
-down_revision: str | None = "c2a9e0000017"
+down_revision: str | None = "d3a1a0000018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
