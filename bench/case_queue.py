@@ -52,6 +52,7 @@ from bench._common import (
     pct,
 )
 from dsr.cases.deadlines import compute, policy_for, policy_snapshot
+from dsr.cases.overview import overview
 from dsr.cases.sweep import sweep
 from dsr.db.engine import make_engine, make_sessionmaker
 from dsr.db.migrate import upgrade
@@ -554,6 +555,28 @@ def measure_queue(url: str, seeded: Seeded, n: int, var_dir: Path) -> list[dict[
     return results
 
 
+# --- the console queue's overview -------------------------------------------------------------
+
+
+async def measure_overview(settings: Settings, today: date, n: int) -> list[dict[str, Any]]:
+    """The five counts at the top of the console queue (dsr.cases.overview), run as the page
+    runs them: each an aggregate over an index range, so they cost the same at any size."""
+    engine = make_engine(settings)
+    factory = make_sessionmaker(engine)
+    ms: list[float] = []
+    try:
+        for i in range(n + 5):
+            async with factory() as session:
+                t0 = time.perf_counter()
+                counts = await overview(session, today)
+                if i >= 5:  # the first runs warm the caches
+                    ms.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await engine.dispose()
+    print(f"overview: {counts}")
+    return [report("console queue overview (5 counts)", ms)]
+
+
 # --- the sweep --------------------------------------------------------------------------------
 
 
@@ -631,6 +654,14 @@ EXPLAIN = {
         "SELECT * FROM case_record WHERE status = 'in_progress' AND type = 'deletion' "
         "AND jurisdiction = 'EU' AND assignee_id = '{assignee}' AND respond_by < '{due_before}' "
         "ORDER BY respond_by, id LIMIT 51"
+    ),
+    "overview: overdue": (
+        "SELECT count(*) FROM case_record WHERE status IN ('open', 'in_progress', 'awaiting_info') "
+        "AND respond_by < '{today}'"
+    ),
+    "overview: unassigned": (
+        "SELECT count(*) FROM case_record WHERE assignee_id IS NULL "
+        "AND status IN ('open', 'in_progress', 'awaiting_info')"
     ),
     "sweep: due soon": (
         "SELECT * FROM case_record WHERE status IN ('open', 'in_progress', 'awaiting_info') "
@@ -799,6 +830,9 @@ def main() -> None:
         figures: dict[str, Any] = {"cases": args.cases}
         if not args.no_queue:
             figures["queue"] = measure_queue(url, seeded, args.requests, var_dir)
+            figures["overview"] = asyncio.run(
+                measure_overview(settings, seeded.today, args.requests)
+            )
         if args.compare_queries:
             figures["query_forms"] = asyncio.run(compare_forms(url, seeded, args.requests))
         if not args.no_sweep:

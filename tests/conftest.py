@@ -50,7 +50,7 @@ class _Handler:
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         if self.box.refuse:
-            return "451 try again later"
+            return self.box.refusal
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.box.messages.append(msg)
         return "250 OK"

@@ -92,11 +92,13 @@ def make_settings(database_url: str, smtp_port: int, tmp_path: Path, **overrides
 @dataclass
 class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
-    refuse: bool = False  # when True the server answers 451 to every message
+    refuse: bool = False  # when True the server answers `refusal` to every message
+    refusal: str = "451 try again later"
 
     def clear(self) -> None:
         self.messages.clear()
         self.refuse = False
+        self.refusal = "451 try again later"
 
     def to(self, address: str) -> list[EmailMessage]:
         wanted = address.strip().lower()
@@ -266,14 +268,15 @@ async def token_of_page(c: httpx.AsyncClient, path: str = "/console") -> str:
     return csrf_in(r.text)
 
 
-async def events(app: FastAPI, case_id: str) -> list[str]:
-    """The actions of a case's timeline, oldest first."""
+async def events(app: FastAPI, case_id: str, *, deliveries: bool = False) -> list[str]:
+    """The actions of a case's timeline, oldest first; without the e-mail delivery events
+    (message_sent, _retrying, _failed) unless asked for."""
     async with app.state.engine.connect() as conn:
         rows = await conn.execute(
             sa.text("SELECT action FROM case_event WHERE case_id = :id ORDER BY seq"),
             {"id": uuid.UUID(case_id).hex if app.state.settings.is_sqlite else case_id},
         )
-        return [r[0] for r in rows]
+        return [r[0] for r in rows if deliveries or not r[0].startswith("message_")]
 
 
 # --- appeals ----------------------------------------------------------------------------------

@@ -63,13 +63,14 @@ Builder = Callable[[NoticeInput], Awaitable[list[Message]]]
 
 async def acknowledgement(n: NoticeInput) -> list[Message]:
     """Every verified requester gets an acknowledgement with the status link (docs/legal.md:
-    11 CCR 7021(a) wants one within 10 business days; it is sent at once)."""
+    11 CCR 7021(a) wants one within 10 business days; it is sent at once, and the case counts
+    as acknowledged once the mail server has accepted it)."""
     case, settings = n.case, n.settings
     status_token = tokens.new_token(
         settings, case.id, "status", n.now, timedelta(days=settings.status_token_ttl_days)
     )
     n.session.add(status_token)
-    case.acknowledged_at = n.now
+    # acknowledged_at is set when the mail server accepts the message (dsr.notifications.delivery).
     context = {
         **n.base(),
         "received_date": case.received_date.isoformat(),

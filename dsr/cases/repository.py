@@ -18,6 +18,7 @@ from dsr.cases.models import Case
 from dsr.db.sealed_columns import email_lookup_key, keyring_of, lookup_hashes
 from dsr.domain.vocabulary import ACTIVE_STATUSES
 from dsr.errors import InvalidInput
+from dsr.notifications.models import OutboxMessage, problem_clause
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class CaseFilter:
     assignee_id: uuid.UUID | None = None
     unassigned: bool = False
     due_before: date | None = None
+    due_from: date | None = None  # respond_by on or after
+    # Only cases with an e-mail that failed or is being retried (dsr.notifications.delivery).
+    delivery_problem: bool = False
 
 
 def encode_key(due: date, row_id: uuid.UUID) -> str:
@@ -49,7 +53,7 @@ def decode_cursor(cursor: str) -> tuple[date, uuid.UUID]:
         raise InvalidInput("cursor: not a cursor returned by this API") from exc
 
 
-def _filtered(stmt: SelectOfScalar[Case], f: CaseFilter) -> SelectOfScalar[Case]:
+def filtered(stmt: SelectOfScalar[Case], f: CaseFilter) -> SelectOfScalar[Case]:
     if f.statuses:
         stmt = stmt.where(col(Case.status).in_(f.statuses))
     if f.types:
@@ -62,6 +66,11 @@ def _filtered(stmt: SelectOfScalar[Case], f: CaseFilter) -> SelectOfScalar[Case]
         stmt = stmt.where(col(Case.assignee_id).is_(None))
     if f.due_before is not None:
         stmt = stmt.where(col(Case.respond_by) < f.due_before)
+    if f.due_from is not None:
+        stmt = stmt.where(col(Case.respond_by) >= f.due_from)
+    if f.delivery_problem:
+        problems = sa.select(col(OutboxMessage.case_id)).where(problem_clause())
+        stmt = stmt.where(col(Case.id).in_(problems))
     return stmt
 
 
@@ -70,7 +79,7 @@ MAX_BRANCHES = 12
 
 
 def _ordered(f: CaseFilter, after: tuple[date, uuid.UUID] | None, n: int) -> SelectOfScalar[Case]:
-    stmt = _filtered(select(Case), f)
+    stmt = filtered(select(Case), f)
     if after is not None:
         stmt = stmt.where(
             sa.tuple_(col(Case.respond_by), col(Case.id))
@@ -144,6 +153,12 @@ async def by_email(session: AsyncSession, email: str, limit: int = 100) -> list[
         .order_by(col(Case.received_at).desc())
         .limit(limit)
     )
+    return list((await session.exec(stmt)).all())
+
+
+async def by_reference(session: AsyncSession, reference: str) -> list[Case]:
+    """The case with this reference (a list: none or one), on its unique index."""
+    stmt = select(Case).where(col(Case.reference) == reference)
     return list((await session.exec(stmt)).all())
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.cases.models import Case
 from dsr.db.types import utcnow
 from dsr.domain.vocabulary import OutboxStatus
 from dsr.errors import Conflict, NotFound
@@ -54,6 +55,15 @@ async def list_messages(
         .order_by(col(OutboxMessage.id).desc())
     )
     return list((await session.exec(stmt.limit(limit))).all())
+
+
+async def references(session: AsyncSession, messages: list[OutboxMessage]) -> dict[str, str]:
+    """The case references of a list of messages, by case id (as a string)."""
+    ids = {m.case_id for m in messages if m.case_id}
+    if not ids:
+        return {}
+    stmt = select(Case.id, Case.reference).where(col(Case.id).in_(ids))
+    return {str(i): ref for i, ref in (await session.exec(stmt)).all()}
 
 
 async def retry(session: AsyncSession, message_id: int) -> OutboxMessage:

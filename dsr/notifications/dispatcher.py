@@ -16,9 +16,9 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-import aiosmtplib
 import httpx
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +29,8 @@ from dsr.db.engine import dialect_name
 from dsr.db.types import utcnow
 from dsr.drp import callbacks as drp_callbacks
 from dsr.fulfilment import webhook_sender, webhooks
+from dsr.notifications import delivery
+from dsr.notifications.delivery import describe_error
 from dsr.notifications.models import OutboxMessage
 from dsr.notifications.render import render
 from dsr.notifications.sender import send
@@ -42,13 +44,6 @@ LOCK = timedelta(minutes=5)
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
-def describe_error(exc: BaseException) -> str:
-    """SMTP replies often quote the recipient address: keep the code and class only."""
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return f"{type(exc).__name__}: SMTP {exc.code}"
-    return type(exc).__name__
 
 
 async def claim(
@@ -80,7 +75,7 @@ def _failure(
     msg: OutboxMessage, error: str, settings: Settings, now: datetime
 ) -> dict[str, object]:
     attempts = msg.attempts + 1
-    dead = attempts >= settings.outbox_max_attempts
+    dead = attempts >= settings.outbox_max_attempts or delivery.is_permanent(error)
     return {
         "status": "failed" if dead else "pending",
         "attempts": attempts,
@@ -97,8 +92,27 @@ async def _record(
     now: datetime | None = None,
 ) -> None:
     """The outcomes of sent messages (None: sent; else the error), in one short transaction:
-    the sent ones in one statement, each failure on its own (its attempts and error differ)."""
+    the sent ones in one statement, each failure on its own (its attempts and error differ),
+    and each e-mail's outcome on its case's timeline. A timeline append that lost a race with
+    another writer of the same case (the unique (case_id, seq)) is tried again: the outcome
+    must be recorded, or the message would be sent again when its lock expires."""
     now = now or utcnow()
+    for attempt in range(5):
+        try:
+            await _record_once(factory, outcomes, settings, now)
+            return
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+
+
+async def _record_once(
+    factory: async_sessionmaker[AsyncSession],
+    outcomes: list[tuple[OutboxMessage, str | None]],
+    settings: Settings,
+    now: datetime,
+) -> None:
     sent = [m.id for m, error in outcomes if error is None]
     async with factory() as session, session.begin():
         if sent:
@@ -113,12 +127,13 @@ async def _record(
                 )
             )
         for msg, error in outcomes:
-            if error is not None:
+            values = _failure(msg, error, settings, now) if error is not None else {}
+            if values:
                 await session.exec(
-                    update(OutboxMessage)
-                    .where(col(OutboxMessage.id) == msg.id)
-                    .values(**_failure(msg, error, settings, now))
+                    update(OutboxMessage).where(col(OutboxMessage.id) == msg.id).values(**values)
                 )
+            status = str(values.get("status", "sent"))
+            await delivery.on_outcome(session, msg, error, status, msg.attempts + 1, now)
 
 
 async def dispatch_once(
@@ -151,7 +166,7 @@ async def dispatch_once(
                 "outbox message %s failed (attempt %s): %s",
                 msg.id,
                 msg.attempts + 1,
-                describe_error(exc),
+                describe_error(exc).split(":")[0],  # the code only: the text may name someone
             )
             await _record(factory, [(msg, describe_error(exc))], settings, now)
         else:

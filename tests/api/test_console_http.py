@@ -701,7 +701,7 @@ async def test_failed_notifications_are_listed_and_retried_by_admins(
     admin = await browser_for("admin@example.com")
     page = await admin.get("/console/notifications")
     assert page.status_code == 200
-    assert "acknowledgement" in page.text
+    assert "Acknowledgement" in page.text
     assert "451" in page.text
     assert "lost@example.org" not in page.text
     assert f"/console/cases/{case_id}" in page.text

@@ -22,6 +22,7 @@ from dsr.web.console import (
     new_case,
     proofs,
     queue,
+    search,
     subjects,
     systems,
 )
@@ -37,6 +38,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         login,
         account,
         queue,
+        search,
         cases,
         proofs,
         admin,

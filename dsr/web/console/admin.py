@@ -14,6 +14,8 @@ from dsr.domain.vocabulary import OutboxStatus
 from dsr.domain.workflow import Role
 from dsr.limits import IntId
 from dsr.notifications import admin as outbox_admin
+from dsr.notifications.delivery import plain_reason
+from dsr.web.console import names
 from dsr.web.console.render import flash, page
 from dsr.web.console.session import ConsoleUser, FormUser, require
 
@@ -30,12 +32,17 @@ async def failed_notifications(
 ) -> HTMLResponse:
     require(_is_admin(principal), "see notifications")
     messages = await outbox_admin.list_messages(session, OutboxStatus.FAILED, 200)
-    return page(
-        request,
-        "notifications.html",
-        {"nav": "notifications", "messages": [outbox_admin.out(m) for m in messages]},
-        principal,
-    )
+    refs = await outbox_admin.references(session, messages)
+    rows = [
+        {
+            "m": outbox_admin.out(m),
+            "kind": names.message_kind(m.kind),
+            "reference": refs.get(str(m.case_id)) if m.case_id else None,
+            "why": plain_reason(m.last_error),
+        }
+        for m in messages
+    ]
+    return page(request, "notifications.html", {"nav": "notifications", "rows": rows}, principal)
 
 
 @router.post("/notifications/{message_id}/retry", response_class=HTMLResponse)

@@ -22,8 +22,10 @@ from dsr.domain.offers import case_held_back
 from dsr.domain.vocabulary import TaskStatus
 from dsr.domain.workflow import allowed_actions
 from dsr.fulfilment import results
+from dsr.notifications import delivery
+from dsr.notifications.delivery import plain_reason
 from dsr.settings import Settings
-from dsr.web.console import labels
+from dsr.web.console import labels, names
 from dsr.web.console.session import can_handle
 from dsr.web.result_views import views
 
@@ -60,6 +62,17 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+def _delivery_details(data: dict[str, Any]) -> list[str]:
+    """An e-mail's outcome: which message, to whom (never the address), which try, and why."""
+    to = names.RECIPIENTS.get(str(data.get("to")), "")
+    out = [f"{names.message_kind(data['kind'])} to {to}".strip()]
+    if data.get("attempt"):
+        out.append(f"attempt {data['attempt']}")
+    if data.get("error"):
+        out.append(f"why: {plain_reason(data['error'])}")
+    return out
+
+
 def _details(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> list[str]:
     data = ev.data or {}
     out = []
@@ -77,6 +90,8 @@ def _details(ev: CaseEvent, emails: dict[uuid.UUID, str]) -> list[str]:
         out.append(f"system: {data['system']}")
     if ev.action in ("mark_duplicate", "duplicate_linked") and data.get("reference"):
         out.append(f"case {data['reference']}")
+    if ev.action.startswith("message_") and data.get("kind"):
+        out.extend(_delivery_details(data))
     if ev.action == "submit" and data.get("channel"):
         out.append(f"via {labels.CHANNEL.get(data['channel'], data['channel'])}")
     return out
@@ -177,9 +192,20 @@ async def case_context(
         }
         for t, s in task_rows
     ]
+    problems = await delivery.problems_of_case(session, case.id)
     return {
         "nav": "queue",
         "case": case,
+        # E-mails about this case that failed or are being retried (none: no banner).
+        "delivery_problems_here": [
+            {
+                "kind": names.message_kind(m.kind),
+                "failed": m.status == "failed",
+                "attempts": m.attempts,
+                "why": plain_reason(m.last_error),
+            }
+            for m in problems
+        ],
         "summary": presenters.summary(case, ctx.today, assignee),
         "due": case_due(case.status, case.respond_by, ctx.today),
         "assignee": assignee,

@@ -112,7 +112,11 @@ EVENTS = {
     "withdraw": "Withdrawn",
     "note": "Note",
     "redacted": "Personal data erased (retention period over)",
+    "message_sent": "E-mail accepted by the mail server",
+    "message_retrying": "E-mail not delivered yet: will be tried again",
+    "message_failed": "E-mail could not be delivered",
 }
+
 
 DONE = {
     "assign": "The case was assigned.",

@@ -117,7 +117,7 @@ async def login(
         return _login_page(request, exc.message[:1].upper() + exc.message[1:] + ".", email, 429)
     except Unauthorized:
         return _login_page(request, _FAILED, email, status=401)
-    target = after_login(request)
+    target = after_login(request, user.role)
     step = staff_login.second_step(user, settings)
     if step is not None:
         return _pend(request, user, step, target)
@@ -157,7 +157,7 @@ async def code(
         return _code_page(request, exc.message[:1].upper() + exc.message[1:] + ".", 429)
     except Unauthorized:
         return _code_page(request, _CODE_FAILED, status=401)
-    target = after_login(request)
+    target = after_login(request, user.role)
     sid = await staff_sessions.start(session, user=user, now=now, settings=settings)
     return start_session_response(request, sid, target)
 

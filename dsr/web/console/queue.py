@@ -5,9 +5,7 @@ the address never reaches a URL or an access log)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
-from datetime import date
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -18,21 +16,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.auth import repository as auth_repo
 from dsr.auth.principal import Principal
 from dsr.auth.roles import Role
-from dsr.cases import access_log, presenters, repository
+from dsr.cases import presenters, repository, sorting
 from dsr.cases.action_schemas import BulkIn
 from dsr.cases.bulk import run_bulk
 from dsr.cases.deadlines import policies
 from dsr.cases.models import Case
+from dsr.cases.overview import overview
 from dsr.cases.schemas import CaseSummary
 from dsr.db.types import utcnow
 from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.due import Due, case_due
-from dsr.domain.vocabulary import ACTIVE_STATUSES, CaseStatus, RequestType
+from dsr.domain.vocabulary import RequestType
 from dsr.errors import InvalidInput
-from dsr.queues import CaseQuery, parse_assignee
+from dsr.notifications import delivery
 from dsr.settings import Settings
 from dsr.web.console import bulk_check
-from dsr.web.console.links import QueryLinks
+from dsr.web.console.queue_query import PAGE_SIZE, QueueQuery
 from dsr.web.console.render import page
 from dsr.web.console.session import (
     ConsoleUser,
@@ -44,65 +43,12 @@ from dsr.web.console.session import (
 from dsr.web.forms import FormModel
 
 router = APIRouter()
-PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class QueueQuery(QueryLinks):
-    """The queue's filters as they travel in the URL."""
-
-    status: str = ""  # "" = open work, "all", or one status
-    type: str = ""
-    jurisdiction: str = ""
-    assignee: str = ""  # "", "me", "none" or a staff user id
-    due_before: str = ""
-    cursor: str = ""
-
-    @classmethod
-    def parse(cls, params: Mapping[str, str], codes: set[str]) -> tuple[QueueQuery, list[str]]:
-        """Unknown values are dropped with a message, so a bad link still shows a queue."""
-        errors: list[str] = []
-        values = {f.name: str(params.get(f.name, "")).strip()[:200] for f in fields(cls)}
-        if values["status"] not in ("", "all", *CaseStatus):
-            errors.append("Unknown status filter; showing open work.")
-            values["status"] = ""
-        if values["type"] and values["type"] not in frozenset(RequestType):
-            errors.append("Unknown request type filter; showing all types.")
-            values["type"] = ""
-        values["jurisdiction"] = values["jurisdiction"].upper()
-        if values["jurisdiction"] and values["jurisdiction"] not in codes:
-            errors.append("Unknown jurisdiction filter; showing all jurisdictions.")
-            values["jurisdiction"] = ""
-        try:
-            parse_assignee(values["assignee"])
-        except ValueError:
-            errors.append("Unknown assignee filter; showing everyone's cases.")
-            values["assignee"] = ""
-        if values["due_before"]:
-            try:
-                date.fromisoformat(values["due_before"])
-            except ValueError:
-                errors.append("The 'due before' date is not a date; it was ignored.")
-                values["due_before"] = ""
-        return cls(**values), errors
-
-    def case_query(self) -> CaseQuery:
-        """The shared query model (dsr.queues), as the JSON API builds it; parse() has made
-        every value valid. No status means open work, "all" every status."""
-        statuses: tuple[CaseStatus, ...] = tuple(sorted(ACTIVE_STATUSES))
-        if self.status == "all":
-            statuses = ()
-        elif self.status:
-            statuses = (CaseStatus(self.status),)
-        return CaseQuery(
-            statuses=statuses,
-            types=(RequestType(self.type),) if self.type else (),
-            jurisdictions=(self.jurisdiction,) if self.jurisdiction else (),
-            assignee=parse_assignee(self.assignee),
-            due_before=date.fromisoformat(self.due_before) if self.due_before else None,
-            cursor=self.cursor or None,
-            limit=PAGE_SIZE,
-        )
+SORT_LABELS = {
+    "": "Deadline, soonest first",
+    "received": "Received, newest first",
+    "reference": "Reference",
+    "status": "Status, then deadline",
+}
 
 
 def jurisdiction_codes(settings: Settings) -> list[str]:
@@ -132,17 +78,30 @@ async def queue_page(
 ) -> HTMLResponse:
     codes = jurisdiction_codes(settings)
     q, errors = QueueQuery.parse(request.query_params, set(codes))
-    f = q.case_query().case_filter(principal.user_id)
+    today = settings.today(utcnow())
+    due_from, due_before = q.deadline_range(today)
+    f = replace(
+        q.case_query().case_filter(principal.user_id),
+        due_from=due_from,
+        due_before=due_before,
+        delivery_problem=q.delivery == "problem",
+    )
+    sort = q.sort or "deadline"
     try:
-        rows, next_cursor = await repository.page(session, f, PAGE_SIZE, q.cursor or None)
+        rows, next_cursor = await sorting.page(session, f, sort, PAGE_SIZE, q.cursor or None)
     except InvalidInput:
         errors.append("That page link is not valid; showing the first page.")
         q = replace(q, cursor="")
-        rows, next_cursor = await repository.page(session, f, PAGE_SIZE, None)
+        rows, next_cursor = await sorting.page(session, f, sort, PAGE_SIZE, None)
     items, dues = await summaries(session, settings, rows)
     context = {
-        "nav": "queue",
+        "nav": "delivery" if q.delivery else "queue",
         "q": q,
+        "overview": await overview(session, today),
+        "problem_ids": await delivery.problem_cases_among(session, [c.id for c in rows]),
+        "received": {c.id: c.received_date for c in rows},
+        "sorts": SORT_LABELS,
+        "today": today,
         "filter_errors": errors,
         "items": items,
         "dues": dues,
@@ -175,10 +134,6 @@ class BulkForm(FormModel):
     explanation: str = ""
     confirm: str = ""  # "yes" from the check step's page (bulk_check)
     version: list[str] = []  # "case id:version" as the check step saw each case
-
-
-class SearchForm(FormModel):
-    email: str = ""
 
 
 def _bulk_problem(action: str, form: BulkForm, ids: list[str]) -> str | None:
@@ -258,41 +213,3 @@ async def bulk(
         "bulk_summary": {"action": action, "succeeded": out.succeeded, "failed": out.failed},
     }
     return await queue_page(request, session, settings, principal, extra)
-
-
-@router.post("/search", response_class=HTMLResponse)
-async def search(
-    request: Request,
-    principal: FormUser,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: Annotated[SearchForm, Form()],
-) -> HTMLResponse:
-    email = form.email.strip()[:254]
-    error = None
-    items: list[CaseSummary] = []
-    dues: dict[uuid.UUID, Due] = {}
-    if "@" not in email:
-        error = "Enter the requester's full e-mail address, like name@example.org."
-    else:
-        found = await repository.by_email(session, email)
-        items, dues = await summaries(session, settings, found)
-        # Which cases a person has is personal data: each case found is in its access log.
-        await access_log.record(
-            session, principal=principal, case_ids=[c.id for c in found],
-            kind="console_search", now=utcnow(),
-        )  # fmt: skip
-    return page(
-        request,
-        "search.html",
-        {
-            "nav": "queue",
-            "email": email,
-            "error": error,
-            "items": items,
-            "dues": dues,
-            "searched": error is None,
-        },
-        principal,
-        status=422 if error else 200,
-    )

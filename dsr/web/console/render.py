@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from dsr.auth.principal import Principal
 from dsr.domain.workflow import Role
 from dsr.settings import Settings
-from dsr.web.console import labels
+from dsr.web.console import labels, names
 from dsr.web.console.session import can_handle, csrf_of
 from dsr.web.templating import templates
 
@@ -42,9 +42,11 @@ def page(
         "is_admin": principal is not None and principal.role is Role.ADMIN,
         "can_handle": principal is not None and can_handle(principal),
         "labels": labels,
+        "jurisdiction_label": names.jurisdiction,
         "fmt_date": fmt_date,
         "fmt_time": lambda at: fmt_time(at, settings),
         "tz_name": settings.timezone,
+        "delivery_problems": getattr(request.state, "delivery_problems", None),
     }
     response = templates.TemplateResponse(
         request, f"console/{template}", {**base, **context}, status_code=status

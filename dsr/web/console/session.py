@@ -16,6 +16,7 @@ from dsr.db.types import utcnow
 from dsr.deps import SessionDep
 from dsr.domain.workflow import Role
 from dsr.errors import Forbidden
+from dsr.notifications import delivery
 from dsr.web.csrf import Csrf
 
 LOGIN_URL = "/console/login"
@@ -36,14 +37,15 @@ def login_redirect(request: Request, _exc: Exception) -> RedirectResponse:
     return RedirectResponse(LOGIN_URL, status_code=303)
 
 
-def after_login(request: Request) -> str:
-    """Where to go after logging in: the remembered console page, or the queue. Only paths of
-    this console, so the login cannot be made to send anyone elsewhere."""
+def after_login(request: Request, role: str = "") -> str:
+    """Where to go after logging in: the remembered console page, or the user's own list (the
+    appeals for a reviewer, whose work they are; the case queue for everyone else). Only paths
+    of this console, so the login cannot be made to send anyone elsewhere."""
     wanted = str(request.session.get(SESSION_NEXT) or "")
     ours = wanted.startswith(("/console/", "/console?")) and not wanted.startswith(LOGIN_URL)
     if ours and "\\" not in wanted:
         return wanted
-    return "/console"
+    return "/console/appeals" if role == Role.REVIEWER else "/console"
 
 
 def csrf_of(request: Request) -> Csrf:
@@ -59,6 +61,8 @@ async def console_user(request: Request, session: SessionDep) -> Principal:
         if sid:
             request.session.clear()  # an ended session, or a deactivated user: forget it
         raise LoginRequired
+    # The navigation shows how many cases have an e-mail that failed or is being retried.
+    request.state.delivery_problems = await delivery.problem_case_count(session)
     return staff_principal(user)
 
 
