@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel.dates import format_date as babel_format_date
 from fastapi.templating import Jinja2Templates
 
-from dsr.i18n import LANGUAGES, NATIVE_NAMES
+from dsr.i18n import LANGUAGES, NATIVE_NAMES, locale
 from dsr.i18n.catalogues import (
     current_language,
     format_date,
@@ -32,7 +33,14 @@ def _local_date(value: date | datetime | str | None) -> str:
     return format_date(value, current_language())
 
 
+def _month_name(value: date | datetime) -> str:
+    """The month as the page's language names it within a date ("janvier", "Januar", "enero"),
+    for a sentence that places day, month and year itself (strftime would write English)."""
+    return babel_format_date(value, "MMMM", locale=locale(current_language()))
+
+
 _env.filters["local_date"] = _local_date
+_env.filters["month_name"] = _month_name
 _env.globals["current_language"] = current_language
 _env.globals["languages"] = [(code, NATIVE_NAMES[code]) for code in LANGUAGES]
 # Text that comes from Python (an error's title), translated when its msgid is in a catalogue
