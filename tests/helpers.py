@@ -248,8 +248,11 @@ async def send_public_form(c: httpx.AsyncClient, **post: Any) -> httpx.Response:
     check page (which must come), then its "Send request" button; the last answer."""
     check = await c.post("/requests", **post)
     assert check.status_code == 200, check.text
-    assert "Check your answers" in check.text
-    return await c.post("/requests/confirm", data=hidden_fields(check.text))
+    # The check page speaks the browser's language: find it by its form, not its English.
+    assert 'action="/requests/confirm"' in check.text, check.text
+    return await c.post(
+        "/requests/confirm", data=hidden_fields(check.text), headers=post.get("headers")
+    )
 
 
 async def login(c: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from dsr.cases.schemas import AgentIn
+from dsr.notifications.catalogue import N_
 from dsr.web.forms import field_messages
 
 
@@ -20,5 +21,5 @@ def agent_from_form(values: dict[str, str]) -> tuple[dict[str, str] | None, dict
         return AgentIn.model_validate(typed).model_dump(mode="json"), {}
     except ValidationError as exc:
         errors = field_messages(exc, ("kind", "name", "email"), fallback="kind")
-        words = {"kind": "Choose how you act for the consumer."}
+        words = {"kind": N_("Choose how you act for the consumer.")}
         return None, {f"agent_{k}": words.get(k, v) for k, v in errors.items()}

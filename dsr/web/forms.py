@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from dsr.notifications.catalogue import N_
 from dsr.web.request_form import REQUEST_FIELDS
 
 
@@ -68,5 +69,7 @@ def field_messages(
             or friendly.get(name)
             or str(e["msg"]).removeprefix("Value error, ")
         )
-        out.setdefault(name, message[:1].upper() + message[1:] if message else "Check this field.")
+        out.setdefault(
+            name, message[:1].upper() + message[1:] if message else N_("Check this field.")
+        )
     return out

@@ -20,6 +20,7 @@ from dsr.deps import SessionDep, SettingsDep
 from dsr.domain.vocabulary import CaseStatus
 from dsr.errors import Forbidden
 from dsr.http import client_ip
+from dsr.notifications.catalogue import N_
 from dsr.web.agent_form import agent_from_form
 from dsr.web.agent_proof_page import proof_page_path
 from dsr.web.choices import JURISDICTIONS, TYPE_LABELS, TYPES
@@ -42,15 +43,16 @@ _TYPE_FIELDS = {
 # What the submitted page shows once: kept in the signed session, never in the URL.
 _SUBMITTED = "submitted"
 
+# Marked N_(): the form's template translates every message when it shows it.
 _FRIENDLY = {
     # A type that is not one of ours: the other messages about "type" (a type's own object that
     # does not validate) are the validator's own.
-    "type:literal_error": "Choose what you would like us to do.",
-    "type:enum": "Choose what you would like us to do.",
-    "jurisdiction": "Choose where you live.",
-    "email": "Enter a valid e-mail address, like name@example.com.",
+    "type:literal_error": N_("Choose what you would like us to do."),
+    "type:enum": N_("Choose what you would like us to do."),
+    "jurisdiction": N_("Choose where you live."),
+    "email": N_("Enter a valid e-mail address, like name@example.com."),
     # Only for an empty name: a refused character or line break keeps the validator's words.
-    "full_name:string_too_short": "Enter your full name.",
+    "full_name:string_too_short": N_("Enter your full name."),
 }
 
 

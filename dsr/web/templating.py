@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlencode
 
+from babel.dates import format_date as babel_format_date
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from dsr.i18n import LANGUAGES, NATIVE_NAMES
+from dsr.i18n import LANGUAGES, NATIVE_NAMES, locale
 from dsr.i18n.catalogues import (
     current_language,
     format_date,
@@ -43,8 +44,17 @@ def _language_href(request: Request, code: str) -> str:
 
 _KEPT_PARAMS = ("token", "request_id")
 
-_env.filters["local_date"] = _local_date
 _env.globals["language_href"] = _language_href
+
+
+def _month_name(value: date | datetime) -> str:
+    """The month as the page's language names it within a date ("janvier", "Januar", "enero"),
+    for a sentence that places day, month and year itself (strftime would write English)."""
+    return babel_format_date(value, "MMMM", locale=locale(current_language()))
+
+
+_env.filters["local_date"] = _local_date
+_env.filters["month_name"] = _month_name
 _env.globals["current_language"] = current_language
 _env.globals["languages"] = [(code, NATIVE_NAMES[code]) for code in LANGUAGES]
 # Text that comes from Python (an error's title), translated when its msgid is in a catalogue

@@ -4,11 +4,14 @@ the requester is written in it, dates included; staff pages and e-mails stay Eng
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
+from babel import Locale
 from fastapi import FastAPI
 
 from dsr.i18n.catalogues import format_date
@@ -244,6 +247,18 @@ async def test_later_notices_use_the_stored_language(
     page = await client.get(appeal_link.split("testserver")[1], headers={"Accept-Language": "es"})
     assert '<html lang="de">' in page.text
     assert "Widerspruch absenden" in page.text
+    # The page after the appeal names the month in German, not in strftime's English.
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token
+    sent = await client.post(
+        f"/requests/{case_id}/appeal",
+        data={"token": html.unescape(token.group(1)), "reason": "Bitte prüfen."},
+        headers={"Accept-Language": "de"},
+    )
+    assert sent.status_code == 201, sent.text
+    by = re.search(r"Ergebnis spätestens am (\d+)\. (\w+) (\d{4}) schriftlich mit", sent.text)
+    assert by, sent.text
+    assert by.group(2) in Locale.parse("de").months["format"]["wide"].values()
 
 
 async def test_quebec_refusal_names_the_commission_in_french_with_its_link(

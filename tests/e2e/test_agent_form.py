@@ -58,6 +58,8 @@ async def test_an_agent_submits_uploads_the_permission_and_the_consumer_confirms
     await page.fill("#agent_email", AGENT)
     assert await serious_violations(page, axe_source) == []
     async with page.expect_navigation():
+        await page.get_by_role("button", name="Continue").click()
+    async with page.expect_navigation():
         await page.get_by_role("button", name="Send request").click()
     # The agent lands on their upload page: what happens next, and where the permission goes.
     m = re.search(r"/requests/([0-9a-f-]{36})/agent-proof\?token=", page.url)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 from dsr.i18n.catalogues import LOCALE_DIR, compile_catalogues, translations
@@ -138,22 +138,20 @@ def test_kept_translations_come_back_when_their_text_is_marked(tmp_path: Path) -
 
     from dsr.i18n.revive import revive
 
-    # A French catalogue that keeps, as obsolete, the translation of a msgid no template marks
-    # yet; then a template marks it (the .pot gains it).
+    # The real French catalogue, with a translated msgid set aside as obsolete the way a kept
+    # translation waits for its text to be marked (the shipped ones get marked in time, so
+    # the test makes its own rather than depend on which are still waiting).
     target = tmp_path / "fr" / "LC_MESSAGES"
     target.mkdir(parents=True)
-    po = Catalog(locale="fr")
-    po.add("Your full name", "Votre nom complet")
-    kept_po = Catalog(locale="fr")
-    kept_po.add("Where do you live?", "Où habitez-vous ?")
-    po.obsolete["Where do you live?"] = kept_po["Where do you live?"]
+    fr = po("fr")
+    kept = fr["Where do you live?"]
+    assert kept.string
+    del fr["Where do you live?"]
+    fr.obsolete["Where do you live?"] = Message("Where do you live?", kept.string)
     with (target / "messages.po").open("wb") as fh:
-        write_po(fh, po)
-    kept = catalog(target / "messages.po").obsolete
-    assert "Where do you live?" in kept
-    pot = Catalog()
-    pot.add("Your full name")
-    pot.add("Where do you live?")
+        write_po(fh, fr)
+    pot = catalog(LOCALE_DIR / "messages.pot")
+    assert pot.get("Where do you live?") is not None
     with (tmp_path / "messages.pot").open("wb") as fh:
         write_po(fh, pot)
     subprocess.run(
@@ -178,6 +176,6 @@ def test_kept_translations_come_back_when_their_text_is_marked(tmp_path: Path) -
     fr = catalog(target / "messages.po")
     entry = fr.get("Where do you live?")
     assert entry is not None
-    assert entry.string == kept["Where do you live?"].string
+    assert entry.string == kept.string
     assert not entry.fuzzy
     assert "Where do you live?" not in fr.obsolete
