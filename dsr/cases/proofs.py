@@ -147,15 +147,7 @@ async def proofs_of(session: AsyncSession, case_id: uuid.UUID) -> Sequence[Agent
 
 def read(settings: Settings, proof: AgentProof) -> bytes:
     """The plaintext. 409 once retention erased it."""
-    if proof.erased_at is not None:
-        raise Conflict("this file has been erased")
-    if proof.blob is not None:
-        sealed = proof.blob
-    elif proof.path is not None and settings.storage_dir is not None:
-        sealed = (settings.storage_dir / proof.path).read_bytes()
-    else:
-        raise Conflict("this file's contents are not available")
-    return settings.keyring.decrypt(sealed, proof.id.bytes)
+    return files.open_sealed(settings, proof, "file")
 
 
 async def erase(

@@ -4,11 +4,17 @@ commits, so the rows and the files never disagree."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.errors import Conflict
+from dsr.settings import Settings
 
 _PENDING = "dsr_storage_files"
 _LISTENING = "dsr_storage_files_listening"
@@ -48,3 +54,26 @@ def _committed(sync: Session) -> None:
 
 def _rolled_back(sync: Session) -> None:
     _finish(sync, "written")
+
+
+class SealedFile(Protocol):
+    """A stored file sealed with the keyring and bound to its row id: in the row (`blob`) or
+    under DSR_STORAGE_DIR (`path`); task results and agents' proofs are both."""
+
+    id: uuid.UUID
+    blob: bytes | None
+    path: str | None
+    erased_at: datetime | None
+
+
+def open_sealed(settings: Settings, row: SealedFile, what: str) -> bytes:
+    """The plaintext of `row`. 409 once retention erased it or its file is out of reach."""
+    if row.erased_at is not None:
+        raise Conflict(f"this {what} has been erased")
+    if row.blob is not None:
+        sealed = row.blob
+    elif row.path is not None and settings.storage_dir is not None:
+        sealed = (settings.storage_dir / row.path).read_bytes()
+    else:
+        raise Conflict(f"this {what}'s contents are not available")
+    return settings.keyring.decrypt(sealed, row.id.bytes)

@@ -106,15 +106,7 @@ async def results_for_tasks(
 
 def read_result(settings: Settings, result: TaskResult) -> bytes:
     """The plaintext of one result. 409 once it has been erased."""
-    if result.erased_at is not None:
-        raise Conflict("this result has been erased")
-    if result.blob is not None:
-        sealed = result.blob
-    elif result.path is not None and settings.storage_dir is not None:
-        sealed = (settings.storage_dir / result.path).read_bytes()
-    else:
-        raise Conflict("this result's contents are not available")
-    return settings.keyring.decrypt(sealed, result.id.bytes)
+    return files.open_sealed(settings, result, "result")
 
 
 def read_json(settings: Settings, result: TaskResult) -> Any:
