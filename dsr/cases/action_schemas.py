@@ -9,6 +9,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PrivateAttr,
     StringConstraints,
     model_validator,
 )
@@ -86,6 +87,16 @@ class BulkItem(BaseModel):
     status: int
     detail: str | None = None
     new_status: str | None = None
+    # The refusal itself, for the console to word plainly (not part of the API's answer).
+    _error: Exception | None = PrivateAttr(default=None)
+
+    def with_error(self, exc: Exception) -> BulkItem:
+        self._error = exc
+        return self
+
+    @property
+    def error(self) -> Exception | None:
+        return self._error
 
 
 class BulkOut(BaseModel):

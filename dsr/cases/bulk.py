@@ -48,11 +48,15 @@ async def run_bulk(
             results.append(BulkItem(case_id=case_id, ok=True, status=200, new_status=case.status))
         except DsrError as exc:
             results.append(
-                BulkItem(case_id=case_id, ok=False, status=exc.status_code, detail=exc.message)
+                BulkItem(
+                    case_id=case_id, ok=False, status=exc.status_code, detail=exc.message
+                ).with_error(exc)
             )
         except WorkflowError as exc:
             results.append(
-                BulkItem(case_id=case_id, ok=False, status=workflow_status(exc), detail=exc.message)
+                BulkItem(
+                    case_id=case_id, ok=False, status=workflow_status(exc), detail=exc.message
+                ).with_error(exc)
             )
         except (StaleDataError, IntegrityError):
             results.append(

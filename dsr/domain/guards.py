@@ -54,15 +54,20 @@ def _has_agent(ctx: CaseContext, _actor: Actor) -> str | None:
 
 def _all_tasks_closed(ctx: CaseContext, _actor: Actor) -> str | None:
     if ctx.open_tasks > 0:
-        return f"{ctx.open_tasks} data-system task(s) are still open"
+        if ctx.open_tasks == 1:
+            return "1 data-system task is still open"
+        return f"{ctx.open_tasks} data-system tasks are still open"
     return None
 
 
 def _nothing_retained(ctx: CaseContext, _actor: Actor) -> str | None:
     if ctx.retained_tasks > 0:
+        systems = (
+            "1 data system" if ctx.retained_tasks == 1 else f"{ctx.retained_tasks} data systems"
+        )
         return (
-            f"{ctx.retained_tasks} data system(s) retained data under an exception, "
-            "so the request can only be partially fulfilled"
+            f"{systems} retained data under an exception, so the request can only be partially "
+            "fulfilled"
         )
     return None
 

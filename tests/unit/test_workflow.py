@@ -389,7 +389,7 @@ def test_fulfil_guards(action: str) -> None:
     )
     with pytest.raises(NotAllowed) as info:
         decide(happy_ctx("in_progress", open_tasks=2), action, ACTORS["admin"], params)
-    assert info.value.message == f"{action} is not allowed: 2 data-system task(s) are still open"
+    assert info.value.message == f"{action} is not allowed: 2 data-system tasks are still open"
 
 
 APPEAL = {"reason": "I think the exception does not apply"}

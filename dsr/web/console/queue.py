@@ -30,7 +30,7 @@ from dsr.domain.vocabulary import RequestType
 from dsr.errors import InvalidInput
 from dsr.notifications import delivery
 from dsr.settings import Settings
-from dsr.web.console import bulk_check
+from dsr.web.console import bulk_check, labels
 from dsr.web.console.queue_query import PAGE_SIZE, QueueQuery
 from dsr.web.console.render import page
 from dsr.web.console.session import (
@@ -203,7 +203,8 @@ async def bulk(
             "case_id": r.case_id,
             "reference": refs[r.case_id],
             "ok": r.ok,
-            "detail": r.detail,
+            # In the console's plain words ("… is not possible while the case is withdrawn").
+            "detail": labels.refusal(r.error) if r.error is not None else r.detail,
             "new_status": r.new_status,
         }
         for r in out.results
