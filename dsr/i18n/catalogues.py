@@ -55,7 +55,10 @@ def compile_catalogues(directory: Path = LOCALE_DIR) -> list[Path]:
 
 def _load_one(loc: str) -> gettext.NullTranslations | None:
     mo = _po(loc).with_suffix(".mo")
-    if mo.exists():
+    # A .mo older than its .po (a catalogue edited since the last compile) is not trusted: the
+    # .po is read instead, so an edited translation never silently goes unused.
+    po = _po(loc)
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fh:
             return Translations(fp=fh, domain=DOMAIN)
     if not _po(loc).exists():
@@ -72,7 +75,8 @@ def _load_one(loc: str) -> gettext.NullTranslations | None:
 @lru_cache(maxsize=1)
 def _warn_missing_once() -> None:
     log.warning(
-        "compiled catalogues missing: reading the .po files (run `dsr serve` or scripts/test)"
+        "compiled catalogues missing or older than their .po files: reading the .po files "
+        "(run `dsr serve` or scripts/test)"
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from dsr.i18n.catalogues import gettext_current
 from dsr.notifications.catalogue import N_
 from dsr.web.request_form import REQUEST_FIELDS
 
@@ -67,9 +68,27 @@ def field_messages(
         message = (
             friendly.get(f"{name}:{e['type']}")
             or friendly.get(name)
+            or _common(e)
             or str(e["msg"]).removeprefix("Value error, ")
         )
         out.setdefault(
             name, message[:1].upper() + message[1:] if message else N_("Check this field.")
         )
     return out
+
+
+def _common(error: Mapping[str, object]) -> str | None:
+    """The validator's commonest complaints in the page's language (its own words are English):
+    an empty answer, and one longer than its column."""
+    ctx = error.get("ctx")
+    if error["type"] == "string_too_long" and isinstance(ctx, Mapping):
+        return gettext_current(N_("Enter at most %(max)s characters.")) % {
+            "max": ctx.get("max_length")
+        }
+    if error["type"] == "missing" or (
+        error["type"] == "string_too_short"
+        and isinstance(ctx, Mapping)
+        and ctx.get("min_length") == 1
+    ):
+        return gettext_current(N_("This answer is required."))
+    return None

@@ -59,3 +59,21 @@ async def test_the_check_page_names_the_type_and_place_in_the_page_language(
     assert "Suprimir mis datos" in r.text
     assert "Alemania" in r.text
     assert "Germany" not in r.text
+
+
+async def test_the_validators_own_complaints_are_translated_too(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Too long and empty are the validator's commonest complaints; its words are English, so
+    the form says them itself, in the page's language, with the limit."""
+    before = await count(app, "case_record")
+    long_name = {**FORM, "email": "r@example.org", "full_name": "R" * 5000}
+    r = await client.post("/requests?lang=es", data=long_name)
+    assert r.status_code == 422
+    assert "Escriba como máximo 200 caracteres." in r.text
+    assert "String should have" not in r.text
+    correction = {**FORM, "type": "correction", "email": "r@example.org"}
+    r = await client.post("/requests", data=correction, headers={"Accept-Language": "de"})
+    assert r.status_code == 422
+    assert "Diese Angabe ist erforderlich." in r.text
+    assert await count(app, "case_record") == before

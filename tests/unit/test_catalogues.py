@@ -179,3 +179,36 @@ def test_kept_translations_come_back_when_their_text_is_marked(tmp_path: Path) -
     assert entry.string == kept.string
     assert not entry.fuzzy
     assert "Where do you live?" not in fr.obsolete
+
+
+def test_a_compiled_catalogue_older_than_its_po_file_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A translation edited after the last compile is what the page says, not the stale .mo."""
+    import os
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import write_po
+
+    from dsr.i18n import catalogues
+
+    target = tmp_path / "fr" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    old = Catalog(locale="fr")
+    old.add("Send my appeal", "Ancienne traduction")
+    with (target / "messages.mo").open("wb") as fh:
+        write_mo(fh, old)
+    new = Catalog(locale="fr")
+    new.add("Send my appeal", "Envoyer mon recours")
+    with (target / "messages.po").open("wb") as fh:
+        write_po(fh, new)
+    os.utime(target / "messages.mo", (1_000_000, 1_000_000))  # compiled long before the edit
+    monkeypatch.setattr(catalogues, "LOCALE_DIR", tmp_path)
+    catalogues.translations.cache_clear()
+    try:
+        assert catalogues.translations("fr").gettext("Send my appeal") == "Envoyer mon recours"
+        os.utime(target / "messages.mo")  # compiled again after the edit: the .mo is used
+        catalogues.translations.cache_clear()
+        assert catalogues.translations("fr").gettext("Send my appeal") == "Ancienne traduction"
+    finally:
+        catalogues.translations.cache_clear()
