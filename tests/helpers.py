@@ -248,10 +248,12 @@ async def send_public_form(c: httpx.AsyncClient, **post: Any) -> httpx.Response:
     check page (which must come), then its "Send request" button; the last answer."""
     check = await c.post("/requests", **post)
     assert check.status_code == 200, check.text
-    # The check page speaks the browser's language: find it by its form, not its English.
-    assert 'action="/requests/confirm"' in check.text, check.text
+    # The check page speaks the browser's language: find it by its form, not its English, and
+    # post where its button does (the action keeps the page's language).
+    action = re.search(r'<form method="post" action="(/requests/confirm[^"]*)"', check.text)
+    assert action, check.text
     return await c.post(
-        "/requests/confirm", data=hidden_fields(check.text), headers=post.get("headers")
+        html.unescape(action.group(1)), data=hidden_fields(check.text), headers=post.get("headers")
     )
 
 

@@ -47,6 +47,16 @@ _KEPT_PARAMS = ("token", "request_id")
 _env.globals["language_href"] = _language_href
 
 
+def _keep_language(separator: str = "?") -> str:
+    """A form's action keeps the page's language, so the page after the POST speaks it too
+    (the browser's Accept-Language may say otherwise); nothing for English."""
+    lang = current_language()
+    return "" if lang == "en" else f"{separator}lang={lang}"
+
+
+_env.globals["keep_language"] = _keep_language
+
+
 def _month_name(value: date | datetime) -> str:
     """The month as the page's language names it within a date ("janvier", "Januar", "enero"),
     for a sentence that places day, month and year itself (strftime would write English)."""

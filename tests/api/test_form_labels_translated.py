@@ -55,7 +55,7 @@ async def test_the_check_page_names_the_type_and_place_in_the_page_language(
     form = {**FORM, "email": "rosa@example.org"}
     r = await client.post("/requests", data=form, headers={"Accept-Language": "es"})
     assert r.status_code == 200, r.text
-    assert 'action="/requests/confirm"' in r.text
+    assert 'action="/requests/confirm?lang=es"' in r.text
     assert "Suprimir mis datos" in r.text
     assert "Alemania" in r.text
     assert "Germany" not in r.text

@@ -247,13 +247,18 @@ async def test_later_notices_use_the_stored_language(
     page = await client.get(appeal_link.split("testserver")[1], headers={"Accept-Language": "es"})
     assert '<html lang="de">' in page.text
     assert "Widerspruch absenden" in page.text
-    # The page after the appeal names the month in German, not in strftime's English.
+    # The page after the appeal speaks the appeal page's German (its form's action keeps the
+    # language, whatever the browser asks for) and names the month in German, not in
+    # strftime's English.
     token = re.search(r'name="token" value="([^"]+)"', page.text)
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     assert token
+    assert action
+    assert html.unescape(action.group(1)) == f"/requests/{case_id}/appeal?lang=de"
     sent = await client.post(
-        f"/requests/{case_id}/appeal",
+        html.unescape(action.group(1)),
         data={"token": html.unescape(token.group(1)), "reason": "Bitte prüfen."},
-        headers={"Accept-Language": "de"},
+        headers={"Accept-Language": "es"},
     )
     assert sent.status_code == 201, sent.text
     by = re.search(r"Ergebnis spätestens am (\d+)\. (\w+) (\d{4}) schriftlich mit", sent.text)
