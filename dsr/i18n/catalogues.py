@@ -105,7 +105,12 @@ def format_date(value: date | str | None, lang: str) -> str:
     day = date.fromisoformat(value) if isinstance(value, str) else value
     lang = normalise(lang) or DEFAULT
     loc = "en_GB" if lang == "en" else str(locale(lang))
-    return babel_format_date(day, format="long", locale=loc)
+    text = babel_format_date(day, format="long", locale=loc)
+    if day.day == 1 and loc.startswith("fr") and text.startswith("1 "):
+        # French writes the first of the month as an ordinal ("1er janvier"); CLDR's long
+        # pattern has the plain number.
+        text = "1er" + text[1:]
+    return text
 
 
 # The language of what is being rendered now: a public page sets it per request; anything that

@@ -97,6 +97,11 @@ async def test_dates_have_the_locale_long_form() -> None:
     assert format_date(day, "fr-CA") == "15 janvier 2027"
     assert format_date(day, "de") == "15. Januar 2027"
     assert format_date(day, "es") == "15 de enero de 2027"
+    # The first of the month is an ordinal in French only.
+    assert format_date("2027-02-01", "fr") == "1er février 2027"
+    assert format_date("2027-02-01", "fr-CA") == "1er février 2027"
+    assert format_date("2027-02-01", "en") == "1 February 2027"
+    assert format_date("2027-02-01", "de") == "1. Februar 2027"
 
 
 async def test_quebec_defaults_to_french(
