@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # only CCPA rights, whose jurisdiction is US-CA; unconfirmed for voluntary requests, hence a
     # setting (docs/legal.md).
     drp_voluntary_jurisdiction: str = "US-CA"
+    # Status callbacks go to the address an agent's signed request names: by default never to a
+    # loopback, private, link-local or otherwise non-public address (so a request cannot make dsr
+    # POST into the provider's own network). True for a test set-up or an agent on the intranet.
+    drp_callback_private_hosts: bool = False
 
     reminder_days_ahead: int = 3
     worker_poll_seconds: float = 1.0

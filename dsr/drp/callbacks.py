@@ -10,9 +10,12 @@ body is the status as it was at that event (sealed in the outbox row; it names n
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
+import socket
 import uuid
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -73,6 +76,26 @@ async def _targets(
     return {str(r.id): r.status_callback for r in rows}
 
 
+async def refuse_private_address(url: str) -> None:
+    """Every address the callback's host resolves to must be public (see
+    Settings.drp_callback_private_hosts); checked before each attempt, as DNS may change."""
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    if not host:
+        raise RuntimeError("agent callback: the address has no host")
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise RuntimeError("agent callback: its host name does not resolve") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise RuntimeError(
+                "agent callback: refused, its host is not a public address "
+                "(DSR_DRP_CALLBACK_PRIVATE_HOSTS allows it)"
+            )
+
+
 async def _post(client: httpx.AsyncClient, msg: OutboxMessage, url: str, seconds: float) -> None:
     body = json.dumps(msg.context.get("status", {}), separators=(",", ":")).encode()
     headers = {
@@ -112,6 +135,8 @@ async def deliver(
             return msg.id, "agent callback: the request no longer has a status_callback"
         try:
             async with gate:
+                if not settings.drp_callback_private_hosts:
+                    await refuse_private_address(url)
                 await _post(client, msg, url, settings.webhook_timeout_seconds)
         except RuntimeError as exc:
             return msg.id, str(exc)

@@ -32,6 +32,7 @@ def _env(app: FastAPI) -> dict[str, str]:
         "DSR_ENCRYPTION_KEYS": s.encryption_keys,
         "DSR_DRP_BUSINESS_ID": BUSINESS,
         "DSR_RATE_LIMIT_DRP": "1000/minute",
+        "DSR_DRP_CALLBACK_PRIVATE_HOSTS": "true",  # the agent's receiver is on 127.0.0.1
         "DSR_RATE_LIMIT_IP": "1000/minute",
     }
 
@@ -139,7 +140,9 @@ async def test_an_agent_drives_every_endpoint_of_a_live_server(
         assert (await other.revoke(request_id)).status_code == 403
 
         # The consumer confirms by the e-mailed link: the case opens, the agent is called back.
-        factory, settings = app.state.sessionmaker, app.state.settings
+        factory = app.state.sessionmaker
+        # The agent's receiver is on 127.0.0.1, which callbacks refuse by default.
+        settings = app.state.settings.model_copy(update={"drp_callback_private_hosts": True})
         assert await dispatch_once(factory, settings) == (1, 0)
         link = link_in(mailbox.messages[0], "/verify")
         case_id = link.split("/requests/")[1].split("/")[0]
