@@ -58,6 +58,9 @@ async def test_the_check_page_names_the_type_and_place_in_the_page_language(
     assert 'action="/requests/confirm?lang=es"' in r.text
     assert "Suprimir mis datos" in r.text
     assert "Alemania" in r.text
+    # The language of the e-mails is an answer to check too, named in its own language.
+    assert "Idioma de nuestros correos" in r.text
+    assert '<dd class="summary-list__value">Español</dd>' in r.text
     assert "Germany" not in r.text
 
 

@@ -50,6 +50,10 @@ async def test_change_goes_back_to_the_form_as_typed_with_focus_on_that_answer(
     assert 'id="type-correction" value="correction" checked' in r.text
     assert ">Born 1816</textarea>" in r.text
     assert await count(app, "case_record") == 0
+    # The language of the e-mails is an answer on the check page too, and can be changed.
+    r = await client.post("/requests/change", data={**FORM, "language": "de", "change": "language"})
+    assert re.search(r'<select class="input" name="language" id="language"[^>]*autofocus>', r.text)
+    assert '<option value="de" lang="de" selected>' in r.text
 
 
 async def test_confirm_needs_the_check_pages_token(app: FastAPI, client: httpx.AsyncClient) -> None:
