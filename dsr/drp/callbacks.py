@@ -27,6 +27,7 @@ from dsr.credentials import sha256_hex
 from dsr.domain.vocabulary import Channel
 from dsr.drp.models import DrpRequest
 from dsr.drp.status import status_object
+from dsr.fulfilment.webhook_sender import DeliveryError, post_once
 from dsr.notifications.models import OutboxMessage
 from dsr.notifications.outbox import Message, enqueue_many
 from dsr.settings import Settings
@@ -103,19 +104,10 @@ async def _post(client: httpx.AsyncClient, msg: OutboxMessage, url: str, seconds
         "user-agent": "dsr-drp",
         HEADER: callback_id(msg),
     }
-    try:
-        async with client.stream("POST", url, content=body, headers=headers, timeout=seconds) as r:
-            status, reason = r.status_code, r.reason_phrase
-            async for _chunk in r.aiter_raw():  # the answer is discarded (spec §2.03.1)
-                break
-    except httpx.TimeoutException:
-        raise RuntimeError(f"agent callback: no answer within {seconds:g} s") from None
-    except httpx.ConnectError:
-        raise RuntimeError("agent callback: could not connect (refused or unreachable)") from None
-    except httpx.HTTPError:
-        raise RuntimeError("agent callback: the connection failed before an answer") from None
-    if not 200 <= status < 300:
-        raise RuntimeError(f"agent callback: HTTP {status} {reason}".rstrip())
+    # The answer is discarded (spec §2.03.1); failures are worded as a webhook's are.
+    await post_once(
+        client, url=url, body=body, headers=headers, name="agent callback", seconds=seconds
+    )
 
 
 async def deliver(
@@ -138,7 +130,7 @@ async def deliver(
                 if not settings.drp_callback_private_hosts:
                     await refuse_private_address(url)
                 await _post(client, msg, url, settings.webhook_timeout_seconds)
-        except RuntimeError as exc:
+        except (RuntimeError, DeliveryError) as exc:
             return msg.id, str(exc)
         return msg.id, None
 

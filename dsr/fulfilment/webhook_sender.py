@@ -64,11 +64,19 @@ def _request(settings: Settings, msg: OutboxMessage, target: Target | None) -> S
     )
 
 
-async def _post(client: httpx.AsyncClient, req: SignedRequest, name: str, seconds: float) -> None:
+async def post_once(
+    client: httpx.AsyncClient,
+    *,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    name: str,
+    seconds: float,
+) -> None:
+    """One POST of an outbox delivery (a webhook, a DRP callback): returns on a 2xx, raises
+    DeliveryError with the failure in words (named `name`) on anything else."""
     try:
-        async with client.stream(
-            "POST", req.url, content=req.body, headers=req.headers, timeout=seconds
-        ) as r:
+        async with client.stream("POST", url, content=body, headers=headers, timeout=seconds) as r:
             status, reason = r.status_code, r.reason_phrase
             # The answer's body is not needed, nor trusted: read a little of it so the
             # connection can be reused, and drop the connection when there is more.
@@ -106,7 +114,14 @@ async def deliver(
             req = _request(settings, msg, target)
             assert target is not None  # _request refused a missing one
             async with gate:
-                await _post(client, req, target[1].name, settings.webhook_timeout_seconds)
+                await post_once(
+                    client,
+                    url=req.url,
+                    body=req.body,
+                    headers=dict(req.headers),
+                    name=target[1].name,
+                    seconds=settings.webhook_timeout_seconds,
+                )
         except DeliveryError as exc:
             return msg.id, str(exc)
         return msg.id, None
