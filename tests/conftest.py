@@ -32,10 +32,12 @@ from tests.helpers import (
     PG_ADMIN_URL,
     Console,
     Mailbox,
+    NewBrowser,
     create_pg_database,
     csrf_in,
     drop_pg_database,
     free_port,
+    login,
     make_settings,
     make_staff,
 )
@@ -192,3 +194,22 @@ async def chat_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     """The example chat schema, seeded, on a throw-away SQLite, PostgreSQL or MariaDB database."""
     async for t in make_target(request.param, tmp_path):
         yield t
+
+
+@pytest.fixture
+async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
+    """A separate cookie jar per staff member, as separate browsers would have; with an e-mail,
+    logged in through the console's form."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(email: str | None = None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50001))
+        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(c)
+        if email:
+            assert (await login(c, email)).status_code == 303
+        return c
+
+    yield make
+    for c in clients:
+        await c.aclose()

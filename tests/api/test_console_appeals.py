@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -47,24 +46,6 @@ async def staff(app: FastAPI) -> dict[str, str]:
         "rev2": await make_staff(app, "rev2@example.com", "reviewer", PASSWORD),
         "auditor": await make_staff(app, "auditor@example.com", "auditor", PASSWORD),
     }
-
-
-@pytest.fixture
-async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
-    """A separate cookie jar per staff member, logged in through the console's form."""
-    clients: list[httpx.AsyncClient] = []
-
-    async def make(email: str | None = None) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50002))
-        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        clients.append(c)
-        if email:
-            assert (await login(c, email)).status_code == 303
-        return c
-
-    yield make
-    for c in clients:
-        await c.aclose()
 
 
 async def appealed(

@@ -4,8 +4,6 @@ confirms, and a case changed between check and confirmation is refused with 409.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -23,28 +21,10 @@ from tests.helpers import (
     deliver,
     events,
     found,
-    login,
     make_staff,
     open_case,
     token_of_page,
 )
-
-
-@pytest.fixture
-async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
-    clients: list[httpx.AsyncClient] = []
-
-    async def make(email: str | None = None) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50001))
-        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        clients.append(c)
-        if email:
-            await login(c, email)
-        return c
-
-    yield make
-    for c in clients:
-        await c.aclose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -37,24 +36,6 @@ from tests.helpers import (
 async def add_staff(app: FastAPI, email: str, role: str) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         await service.create_user(session, email, role, PASSWORD)
-
-
-@pytest.fixture
-async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
-    """A separate cookie jar per staff member, as separate browsers would have."""
-    clients: list[httpx.AsyncClient] = []
-
-    async def make(email: str | None = None) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50001))
-        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        clients.append(c)
-        if email:
-            await login(c, email)
-        return c
-
-    yield make
-    for c in clients:
-        await c.aclose()
 
 
 async def case_page(c: httpx.AsyncClient, case_id: str) -> tuple[str, int, str]:

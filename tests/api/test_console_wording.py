@@ -6,7 +6,6 @@ that leads to each field."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -21,27 +20,9 @@ from tests.helpers import (
     csrf_in,
     events,
     found,
-    login,
     make_staff,
     open_case,
 )
-
-
-@pytest.fixture
-async def browser_for(app: FastAPI) -> AsyncIterator[NewBrowser]:
-    clients: list[httpx.AsyncClient] = []
-
-    async def make(email: str | None = None) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.11", 50003))
-        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        clients.append(c)
-        if email:
-            await login(c, email)
-        return c
-
-    yield make
-    for c in clients:
-        await c.aclose()
 
 
 @pytest.fixture
